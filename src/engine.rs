@@ -1,0 +1,4 @@
+//! The engine: packets in, events out.
+
+/// The sans-IO dissection engine.
+pub struct Engine {}

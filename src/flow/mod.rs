@@ -1,0 +1,1 @@
+//! Connections: the direction-independent flow key and the table of tracked connections.

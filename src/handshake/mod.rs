@@ -1,0 +1,78 @@
+//! HTTP/1.1 Upgrade detection (RFC 6455 §4): follows the HTTP exchanges at the start of a TCP
+//! connection until one is a WebSocket upgrade answered with 101, or the connection is shown
+//! not to be WebSocket.
+//!
+//! OWNER: helper "handshake". Interface fixed; fill in the bodies, split into private
+//! submodules (`request.rs`, `response.rs`, `accept.rs`, `extensions.rs`, `body.rs` ...).
+
+use crate::event::{Anomaly, Dir, OpenInfo};
+
+/// permessage-deflate parameters (RFC 7692 §7.1) as the 101 response settled them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeflateParams {
+    /// The server resets its compression context after every message (governs s2c).
+    pub server_no_context_takeover: bool,
+    /// The client resets its compression context after every message (governs c2s).
+    pub client_no_context_takeover: bool,
+    /// LZ77 window of the server's compressor (s2c), 8..=15; 15 when not given.
+    pub server_max_window_bits: u8,
+    /// LZ77 window of the client's compressor (c2s), 8..=15; 15 when not given.
+    pub client_max_window_bits: u8,
+}
+
+/// The settled upgrade.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upgrade {
+    /// Which of the two sides fed in (0 or 1) sent the Upgrade request.
+    pub client_side: usize,
+    pub info: OpenInfo,
+    /// `Some` when the 101 response accepted permessage-deflate.
+    pub deflate: Option<DeflateParams>,
+    /// Bytes each side (indexed by side, not by `Dir`) sent after its handshake message,
+    /// already received: WebSocket frames to decode first.
+    pub rest: [Vec<u8>; 2],
+    /// Handshake anomalies (e.g. `bad_accept`) with the direction they concern.
+    pub anomalies: Vec<(Dir, Anomaly)>,
+}
+
+/// State of the HTTP phase after a feed.
+#[derive(Debug)]
+pub enum HttpStatus {
+    /// Not decided yet: more bytes needed.
+    Pending,
+    /// A WebSocket upgrade completed with 101.
+    Upgraded(Box<Upgrade>),
+    /// The connection is not (or no longer can become) WebSocket: `reason` says why
+    /// (e.g. "not HTTP", "upgrade refused with 403", "handshake over 65536 bytes").
+    NotWebSocket { reason: String, looked_like_http: bool },
+}
+
+/// The HTTP phase of one TCP connection. Sans-IO: bytes of each side in, status out.
+pub struct HttpPhase {}
+
+impl HttpPhase {
+    /// `max_bytes`: `Limits::max_handshake_bytes`, the most bytes buffered per side.
+    pub fn new(max_bytes: usize) -> Self {
+        let _ = max_bytes;
+        todo!()
+    }
+
+    /// Bytes of `side` (0 or 1), in stream order. After `Upgraded` or `NotWebSocket` has been
+    /// returned, further calls return the same kind of status and ignore the bytes.
+    pub fn feed(&mut self, side: usize, data: &[u8]) -> HttpStatus {
+        let _ = (side, data);
+        todo!()
+    }
+
+    /// Bytes of `side` were lost (TCP gap) before the upgrade was decided.
+    pub fn gap(&mut self, side: usize) -> HttpStatus {
+        let _ = side;
+        todo!()
+    }
+}
+
+/// RFC 6455 §4.2.2: base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
+pub fn accept_key(key: &str) -> String {
+    let _ = key;
+    todo!()
+}

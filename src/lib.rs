@@ -1,0 +1,28 @@
+//! wsnoop: a passive WebSocket dissector.
+//!
+//! The protocol core is sans-IO: [`Engine`] takes captured packets (timestamp, link type, bytes)
+//! and pushes [`Event`]s; it opens no files or sockets, starts no threads and reads no clock.
+//! Capture readers ([`capture`]) and output sinks ([`sink`]) sit outside it and drive it.
+//!
+//! Pipeline: [`packet`] (link/IP/TCP) → [`flow`] (connections) → [`reassembly`] (TCP byte
+//! streams, one per direction) → [`handshake`] (HTTP/1.1 Upgrade) → [`frame`] (RFC 6455 frames)
+//! → [`message`] (fragments, permessage-deflate, UTF-8) → [`event`]s.
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod capture;
+pub mod engine;
+pub mod event;
+pub mod flow;
+pub mod frame;
+pub mod handshake;
+pub mod limits;
+pub mod message;
+pub mod packet;
+pub mod reassembly;
+pub mod session;
+pub mod sink;
+
+pub use engine::Engine;
+pub use event::{Event, EventKind};
+pub use limits::Limits;

@@ -1,0 +1,52 @@
+//! Every bound the engine keeps, named, with its default. Passed in, never global; each is
+//! settable on the command line (see `cli.rs`) and documented in the README's "Limits".
+
+/// Resource ceilings. When one is reached the engine reports an anomaly naming what was
+/// affected and goes on with everything else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest WebSocket message kept, in payload bytes (declared frame length, or the sum of
+    /// fragments). A longer one is skipped without buffering: anomaly `message_too_large`.
+    pub max_message_bytes: u64,
+    /// Largest inflated size of one permessage-deflate message; inflating stops there:
+    /// anomaly `decompression_limit`.
+    pub max_inflated_bytes: u64,
+    /// Out-of-order TCP bytes buffered per direction while waiting for a hole to fill; past it
+    /// the hole is declared lost: anomaly `tcp_gap`.
+    pub max_ooo_bytes: usize,
+    /// Out-of-order TCP segments buffered per direction (bounds bookkeeping for floods of tiny
+    /// segments).
+    pub max_ooo_segments: usize,
+    /// Bytes of HTTP handshake buffered per direction before the upgrade is decided.
+    pub max_handshake_bytes: usize,
+    /// TCP connections tracked at once; past it the least recently active one is evicted
+    /// (`end` event with `"how":"evicted"`).
+    pub max_connections: usize,
+    /// Bytes held by incomplete IPv4/IPv6 fragmented datagrams.
+    pub max_ip_frag_bytes: usize,
+    /// Incomplete fragmented datagrams held at once.
+    pub max_ip_frag_datagrams: usize,
+    /// Largest capture record accepted by the file reader (a larger claimed length is a
+    /// corrupt file, never an allocation).
+    pub max_record_bytes: usize,
+    /// Bytes of a connection's first data buffered while deciding whether a connection seen
+    /// without its handshake carries WebSocket frames.
+    pub max_probe_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 16 << 20,
+            max_inflated_bytes: 16 << 20,
+            max_ooo_bytes: 4 << 20,
+            max_ooo_segments: 4096,
+            max_handshake_bytes: 64 << 10,
+            max_connections: 65_536,
+            max_ip_frag_bytes: 8 << 20,
+            max_ip_frag_datagrams: 1024,
+            max_record_bytes: 16 << 20,
+            max_probe_bytes: 64 << 10,
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! One TCP connection: HTTP phase → WebSocket → closed.

@@ -1,0 +1,1 @@
+//! Output sinks: JSON lines and readable text lines.
