@@ -53,6 +53,11 @@ pub struct DirConfig {
     pub max_message_bytes: u64,
     /// `Limits::max_inflated_bytes`.
     pub max_inflated_bytes: u64,
+    /// The connection was picked up without its handshake: start by searching for a frame
+    /// boundary (as after a gap), and since the permessage-deflate negotiation was not seen,
+    /// try RSV1 frames with a fresh inflate context, reporting `deflate_context_lost` (not
+    /// `deflate_error` or `rsv_without_extension`) when that fails.
+    pub mid_stream: bool,
 }
 
 impl DirConfig {
@@ -62,6 +67,7 @@ impl DirConfig {
             deflate,
             max_message_bytes: limits.max_message_bytes,
             max_inflated_bytes: limits.max_inflated_bytes,
+            mid_stream: false,
         }
     }
 }
