@@ -11,6 +11,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod capture;
+pub mod cli;
 pub mod engine;
 pub mod event;
 pub mod flow;

@@ -1,1 +1,152 @@
-//! Connections: the direction-independent flow key and the table of tracked connections.
+//! Connections: the direction-independent flow key and the table of tracked connections with
+//! least-recently-active eviction.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+
+/// The two endpoints of a TCP connection, in a canonical order so that both directions map to
+/// the same key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    lo: SocketAddr,
+    hi: SocketAddr,
+}
+
+impl FlowKey {
+    pub fn new(src: SocketAddr, dst: SocketAddr) -> FlowKey {
+        if src <= dst {
+            FlowKey { lo: src, hi: dst }
+        } else {
+            FlowKey { lo: dst, hi: src }
+        }
+    }
+}
+
+struct Slot<T> {
+    value: T,
+    stamp: u64,
+}
+
+/// Flows with a bound on their number. Each access marks a flow as recently active; when a new
+/// flow would exceed the bound, the least recently active one is handed back for eviction.
+pub struct FlowTable<T> {
+    flows: HashMap<FlowKey, Slot<T>>,
+    by_age: BTreeMap<u64, FlowKey>,
+    clock: u64,
+    capacity: usize,
+}
+
+impl<T> FlowTable<T> {
+    pub fn new(capacity: usize) -> Self {
+        FlowTable {
+            flows: HashMap::new(),
+            by_age: BTreeMap::new(),
+            clock: 0,
+            capacity: capacity.max(1),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    /// The flow, marked as just active.
+    pub fn get_mut(&mut self, key: &FlowKey) -> Option<&mut T> {
+        let slot = self.flows.get_mut(key)?;
+        self.clock += 1;
+        // Re-stamping on every packet would cost a tree update each time; a flow only needs a
+        // fresh stamp when it has drifted towards the old end of the order.
+        if self.clock - slot.stamp > (self.capacity as u64 / 4).max(1) {
+            self.by_age.remove(&slot.stamp);
+            slot.stamp = self.clock;
+            self.by_age.insert(self.clock, *key);
+        }
+        Some(&mut slot.value)
+    }
+
+    /// Insert a new flow. When the table is full, the least recently active flow is removed
+    /// first and returned.
+    pub fn insert(&mut self, key: FlowKey, value: T) -> Option<(FlowKey, T)> {
+        let evicted = if self.flows.len() >= self.capacity && !self.flows.contains_key(&key) {
+            self.pop_oldest()
+        } else {
+            None
+        };
+        self.clock += 1;
+        if let Some(old) = self.flows.insert(
+            key,
+            Slot {
+                value,
+                stamp: self.clock,
+            },
+        ) {
+            self.by_age.remove(&old.stamp);
+        }
+        self.by_age.insert(self.clock, key);
+        evicted
+    }
+
+    pub fn remove(&mut self, key: &FlowKey) -> Option<T> {
+        let slot = self.flows.remove(key)?;
+        self.by_age.remove(&slot.stamp);
+        Some(slot.value)
+    }
+
+    fn pop_oldest(&mut self) -> Option<(FlowKey, T)> {
+        let (_, key) = self.by_age.pop_first()?;
+        let slot = self.flows.remove(&key)?;
+        Some((key, slot.value))
+    }
+
+    /// Remove every flow, oldest first.
+    pub fn drain(&mut self) -> Vec<(FlowKey, T)> {
+        let mut all = Vec::with_capacity(self.flows.len());
+        while let Some(flow) = self.pop_oldest() {
+            all.push(flow);
+        }
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    #[test]
+    fn key_is_direction_independent() {
+        assert_eq!(
+            FlowKey::new(addr(1), addr(2)),
+            FlowKey::new(addr(2), addr(1))
+        );
+        assert_ne!(
+            FlowKey::new(addr(1), addr(2)),
+            FlowKey::new(addr(1), addr(3))
+        );
+    }
+
+    #[test]
+    fn evicts_least_recently_active() {
+        let mut t = FlowTable::new(8);
+        for p in 0..8u16 {
+            assert!(t.insert(FlowKey::new(addr(p), addr(80)), p).is_none());
+        }
+        // Touch flow 0 many times so that it is the most recent.
+        for _ in 0..10 {
+            assert!(t.get_mut(&FlowKey::new(addr(0), addr(80))).is_some());
+        }
+        let (key, value) = t.insert(FlowKey::new(addr(100), addr(80)), 100).unwrap();
+        assert_eq!(value, 1);
+        assert_eq!(key, FlowKey::new(addr(1), addr(80)));
+        assert_eq!(t.len(), 8);
+        let order: Vec<u16> = t.drain().into_iter().map(|(_, v)| v).collect();
+        assert_eq!(order, vec![2, 3, 4, 5, 6, 7, 0, 100]);
+    }
+}

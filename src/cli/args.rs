@@ -1,0 +1,151 @@
+//! Command-line arguments (clap), turned into a validated configuration.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::limits::Limits;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "wsnoop",
+    version,
+    about = "WebSocket dissector: every message of a capture, exact, as text or JSON lines"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Decode capture files (pcap or pcapng; `-` reads standard input).
+    Read(ReadArgs),
+    /// Capture from a network interface (needs a build with `--features live`).
+    Live(LiveArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReadArgs {
+    /// Capture files; `-` for standard input (e.g. `tcpdump -w - | wsnoop read -`).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write JSON lines (one object per event) instead of readable lines.
+    #[arg(long)]
+    pub json: bool,
+    /// Write to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Print per-connection totals at the end.
+    #[arg(long)]
+    pub summary: bool,
+    /// Never show a progress bar (it is shown only when stderr is a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct LiveArgs {
+    /// Interface to capture on.
+    #[arg(short = 'i', long)]
+    pub interface: Option<String>,
+}
+
+/// Every engine limit, settable on the command line; sizes accept K, M and G suffixes
+/// (powers of 1024). Defaults are `Limits::default()`.
+#[derive(Args, Debug, Default)]
+pub struct LimitArgs {
+    /// Largest message kept (payload bytes); longer ones are skipped [default: 16M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_message_bytes: Option<u64>,
+    /// Largest inflated size of a compressed message [default: 16M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_inflated_bytes: Option<u64>,
+    /// Out-of-order TCP bytes buffered per direction [default: 4M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_ooo_bytes: Option<u64>,
+    /// Out-of-order TCP segments buffered per direction [default: 4096].
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub max_ooo_segments: Option<u64>,
+    /// HTTP handshake bytes buffered per direction [default: 64K].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_handshake_bytes: Option<u64>,
+    /// Connections tracked at once; the least recently active is evicted [default: 65536].
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub max_connections: Option<u64>,
+    /// Bytes held for incomplete fragmented IP datagrams [default: 8M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_ip_frag_bytes: Option<u64>,
+    /// Incomplete fragmented IP datagrams held at once [default: 1024].
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub max_ip_frag_datagrams: Option<u64>,
+    /// Largest capture record accepted [default: 16M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_record_bytes: Option<u64>,
+    /// Bytes buffered per direction to recognise WebSocket without a handshake [default: 64K].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_probe_bytes: Option<u64>,
+}
+
+impl LimitArgs {
+    pub fn to_limits(&self) -> Limits {
+        let d = Limits::default();
+        let size = |v: Option<u64>, default: usize| {
+            v.map_or(default, |v| usize::try_from(v).unwrap_or(usize::MAX))
+        };
+        Limits {
+            max_message_bytes: self.max_message_bytes.unwrap_or(d.max_message_bytes),
+            max_inflated_bytes: self.max_inflated_bytes.unwrap_or(d.max_inflated_bytes),
+            max_ooo_bytes: size(self.max_ooo_bytes, d.max_ooo_bytes),
+            max_ooo_segments: size(self.max_ooo_segments, d.max_ooo_segments),
+            max_handshake_bytes: size(self.max_handshake_bytes, d.max_handshake_bytes),
+            max_connections: size(self.max_connections, d.max_connections).max(1),
+            max_ip_frag_bytes: size(self.max_ip_frag_bytes, d.max_ip_frag_bytes),
+            max_ip_frag_datagrams: size(self.max_ip_frag_datagrams, d.max_ip_frag_datagrams),
+            max_record_bytes: size(self.max_record_bytes, d.max_record_bytes),
+            max_probe_bytes: size(self.max_probe_bytes, d.max_probe_bytes),
+        }
+    }
+}
+
+/// `123`, `64K`, `16M`, `1G` (binary multiples; a trailing `B`/`iB` is accepted).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (digits, shift) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 10),
+        Some('m' | 'M') => (&t[..t.len() - 1], 20),
+        Some('g' | 'G') => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (e.g. 4096, 64K, 16M, 1G)"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64K"), Ok(65536));
+        assert_eq!(parse_size("16M"), Ok(16 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999G").is_err());
+    }
+
+    #[test]
+    fn defaults_are_the_library_defaults() {
+        assert_eq!(LimitArgs::default().to_limits(), Limits::default());
+    }
+}

@@ -1,0 +1,37 @@
+//! The `wsnoop` command: arguments → validated configuration → run. Kept thin: the engine
+//! does the dissecting, the sinks the writing.
+
+mod args;
+mod input;
+mod read;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, LimitArgs, parse_size};
+
+/// Exit codes: 0 ok, 1 input error, 2 usage error.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_INPUT: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Read(args) => read::run(&args),
+        Command::Live(_) => {
+            eprintln!(
+                "wsnoop: live capture is not in this build; rebuild with `cargo build --release \
+                 --features live` (needs libpcap-dev), or capture with `tcpdump -w - | wsnoop read -`"
+            );
+            EXIT_USAGE
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! `wsnoop read`: capture files through the engine into a sink.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::args::ReadArgs;
+use super::{EXIT_INPUT, EXIT_OK, input};
+use crate::capture::CaptureReader;
+use crate::engine::Engine;
+use crate::event::{AnomalyKind, Event};
+use crate::limits::Limits;
+use crate::sink::{JsonSink, Sink, Summary, TextSink};
+
+/// Output buffer size: large enough that writes are rare system calls.
+const OUT_BUFFER: usize = 256 << 10;
+/// Packets between progress-bar updates.
+const PROGRESS_EVERY: u64 = 4096;
+
+/// Why reading stopped early.
+enum Stop {
+    /// The input is bad: reported, go on with the next file, exit 1 at the end.
+    Input,
+    /// The output cannot be written: a closed pipe (exit 0) or a real error (exit 1).
+    Output(io::Error),
+}
+
+pub fn run(args: &ReadArgs) -> i32 {
+    let limits = args.limits.to_limits();
+    let out: Box<dyn Write> = match &args.output {
+        Some(path) => match File::create(path) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                eprintln!("wsnoop: cannot write {}: {e}", path.display());
+                return EXIT_INPUT;
+            }
+        },
+        None => Box::new(io::stdout().lock()),
+    };
+    let out = BufWriter::with_capacity(OUT_BUFFER, out);
+    let mut sink: Box<dyn Sink> = if args.json {
+        Box::new(JsonSink::new(out))
+    } else {
+        Box::new(TextSink::new(out))
+    };
+    let mut summary = args.summary.then(Summary::default);
+    let mut conn_base = 0;
+    let mut status = EXIT_OK;
+    let show_progress = !args.no_progress && io::stderr().is_terminal();
+    for path in &args.files {
+        let result = read_file(
+            path,
+            &limits,
+            &mut *sink,
+            summary.as_mut(),
+            &mut conn_base,
+            show_progress,
+        );
+        match result {
+            Ok(()) => {}
+            Err(Stop::Input) => status = EXIT_INPUT,
+            Err(Stop::Output(e)) => return output_failed(&e),
+        }
+    }
+    let finished = summary
+        .as_ref()
+        .map_or(Ok(()), |s| sink.summary(s))
+        .and_then(|()| sink.flush());
+    match finished {
+        Ok(()) => status,
+        Err(e) => output_failed(&e),
+    }
+}
+
+fn output_failed(e: &io::Error) -> i32 {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        // `wsnoop read big.pcap | head`: the reader has all it wanted.
+        EXIT_OK
+    } else {
+        eprintln!("wsnoop: cannot write output: {e}");
+        EXIT_INPUT
+    }
+}
+
+fn read_file(
+    path: &Path,
+    limits: &Limits,
+    sink: &mut dyn Sink,
+    mut summary: Option<&mut Summary>,
+    conn_base: &mut u64,
+    show_progress: bool,
+) -> Result<(), Stop> {
+    let name = path.display();
+    let input = match input::open(path) {
+        Ok(input) => input,
+        Err(msg) => {
+            eprintln!("wsnoop: {name}: {msg}");
+            return Err(Stop::Input);
+        }
+    };
+    let paused = input.paused;
+    let mut reader = match CaptureReader::new(input.reader, limits) {
+        Ok(reader) => reader,
+        Err(e) => {
+            eprintln!("wsnoop: {name}: {e}");
+            return Err(Stop::Input);
+        }
+    };
+    let progress = match input.size {
+        Some(size) if show_progress => progress_bar(size),
+        _ => ProgressBar::hidden(),
+    };
+    let mut engine = Engine::new(limits.clone());
+    engine.set_conn_base(*conn_base);
+    let mut events: Vec<Event> = Vec::new();
+    let mut outcome = Ok(());
+    let mut packets: u64 = 0;
+    loop {
+        match reader.next_packet() {
+            Ok(Some(pkt)) => {
+                engine.packet(&pkt, &mut events);
+                emit(&mut events, sink, summary.as_deref_mut())?;
+                packets += 1;
+                if packets % PROGRESS_EVERY == 0 {
+                    progress.set_position(reader.offset());
+                }
+                if paused.replace(false) {
+                    sink.flush().map_err(Stop::Output)?;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                eprintln!("wsnoop: {name}: {e}");
+                engine.input_error(
+                    AnomalyKind::CorruptCapture,
+                    format!("{name}: {e}"),
+                    &mut events,
+                );
+                outcome = Err(Stop::Input);
+                break;
+            }
+        }
+    }
+    progress.finish_and_clear();
+    engine.finish(&mut events);
+    emit(&mut events, sink, summary.as_deref_mut())?;
+    *conn_base = engine.stats().websocket_conns;
+    outcome
+}
+
+fn progress_bar(size: u64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn emit(
+    events: &mut Vec<Event>,
+    sink: &mut dyn Sink,
+    mut summary: Option<&mut Summary>,
+) -> Result<(), Stop> {
+    for ev in events.drain(..) {
+        if let Some(s) = summary.as_deref_mut() {
+            s.record(&ev);
+        }
+        sink.event(&ev).map_err(Stop::Output)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,281 @@
+//! JSON lines: one object per event, fields as documented in the README.
+
+use std::io::{self, Write};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use super::{Sink, Summary, write_rfc3339_micros};
+use crate::event::{Event, EventKind, Message, Opcode};
+
+pub struct JsonSink<W: Write> {
+    out: W,
+    /// Reused base64 buffer.
+    b64: String,
+}
+
+impl<W: Write> JsonSink<W> {
+    pub fn new(out: W) -> Self {
+        JsonSink {
+            out,
+            b64: String::new(),
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+/// A JSON string value, escaped.
+fn string(w: &mut impl Write, s: &str) -> io::Result<()> {
+    serde_json::to_writer(w, s).map_err(io::Error::from)
+}
+
+fn opt_string(w: &mut impl Write, s: Option<&str>) -> io::Result<()> {
+    match s {
+        Some(s) => string(w, s),
+        None => w.write_all(b"null"),
+    }
+}
+
+impl<W: Write> JsonSink<W> {
+    fn message(&mut self, msg: &Message) -> io::Result<()> {
+        let w = &mut self.out;
+        write!(
+            w,
+            ",\"opcode\":\"{}\",\"len\":{},\"wire_len\":{},\"frames\":{},\"compressed\":{}",
+            msg.opcode.as_str(),
+            msg.payload.len(),
+            msg.wire_len,
+            msg.frames,
+            msg.compressed
+        )?;
+        let as_text = match msg.opcode {
+            Opcode::Text => std::str::from_utf8(&msg.payload).ok(),
+            _ => None,
+        };
+        if let Some(text) = as_text.filter(|_| msg.utf8_valid) {
+            w.write_all(b",\"text\":")?;
+            string(w, text)?;
+        } else if msg.opcode == Opcode::Close {
+            if let Some(code) = msg.close_code() {
+                write!(w, ",\"close_code\":{code}")?;
+            }
+            let reason = msg.close_reason().map(std::str::from_utf8);
+            match reason {
+                Some(Ok(reason)) if msg.utf8_valid => {
+                    w.write_all(b",\"close_reason\":")?;
+                    string(w, reason)?;
+                }
+                None if msg.payload.is_empty() => {}
+                // A 1-byte body or a reason that is not UTF-8: the raw payload says it all.
+                _ => self.data_b64(&msg.payload)?,
+            }
+        } else {
+            self.data_b64(&msg.payload)?;
+        }
+        Ok(())
+    }
+
+    fn data_b64(&mut self, payload: &[u8]) -> io::Result<()> {
+        self.b64.clear();
+        STANDARD.encode_string(payload, &mut self.b64);
+        self.out.write_all(b",\"data_b64\":\"")?;
+        self.out.write_all(self.b64.as_bytes())?;
+        self.out.write_all(b"\"")
+    }
+}
+
+impl<W: Write> Sink for JsonSink<W> {
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        let name = match event.kind {
+            EventKind::Open(_) => "open",
+            EventKind::Message { .. } => "message",
+            EventKind::Anomaly { .. } => "anomaly",
+            EventKind::End { .. } => "end",
+        };
+        write!(self.out, "{{\"event\":\"{name}\",\"ts\":\"")?;
+        write_rfc3339_micros(&mut self.out, event.ts)?;
+        match &event.conn {
+            Some(c) => write!(
+                self.out,
+                "\",\"conn\":{},\"client\":\"{}\",\"server\":\"{}\"",
+                c.id, c.client, c.server
+            )?,
+            None => self
+                .out
+                .write_all(b"\",\"conn\":null,\"client\":null,\"server\":null")?,
+        }
+        match &event.kind {
+            EventKind::Open(info) => {
+                let w = &mut self.out;
+                w.write_all(b",\"uri\":")?;
+                opt_string(w, info.uri.as_deref())?;
+                w.write_all(b",\"host\":")?;
+                opt_string(w, info.host.as_deref())?;
+                w.write_all(b",\"origin\":")?;
+                opt_string(w, info.origin.as_deref())?;
+                w.write_all(b",\"user_agent\":")?;
+                opt_string(w, info.user_agent.as_deref())?;
+                w.write_all(b",\"subprotocol\":")?;
+                opt_string(w, info.subprotocol.as_deref())?;
+                w.write_all(b",\"extensions\":")?;
+                opt_string(w, info.extensions.as_deref())?;
+                write!(w, ",\"mid_stream\":{}", info.mid_stream)?;
+            }
+            EventKind::Message { dir, msg } => {
+                write!(self.out, ",\"dir\":\"{}\"", dir.as_str())?;
+                self.message(msg)?;
+            }
+            EventKind::Anomaly { dir, anomaly } => {
+                let w = &mut self.out;
+                match dir {
+                    Some(d) => write!(w, ",\"dir\":\"{}\"", d.as_str())?,
+                    None => w.write_all(b",\"dir\":null")?,
+                }
+                write!(w, ",\"kind\":\"{}\",\"detail\":", anomaly.kind.as_str())?;
+                string(w, &anomaly.detail)?;
+            }
+            EventKind::End {
+                how,
+                messages,
+                bytes,
+            } => write!(
+                self.out,
+                ",\"how\":\"{}\",\"messages\":{messages},\"bytes\":{bytes}",
+                how.as_str()
+            )?,
+        }
+        self.out.write_all(b"}\n")
+    }
+
+    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
+        for t in summary.conns.values() {
+            write!(
+                self.out,
+                "{{\"event\":\"summary\",\"conn\":{},\"client\":\"{}\",\"server\":\"{}\",\"uri\":",
+                t.conn.id, t.conn.client, t.conn.server
+            )?;
+            opt_string(&mut self.out, t.uri.as_deref())?;
+            self.out.write_all(b",\"first\":\"")?;
+            write_rfc3339_micros(&mut self.out, t.first)?;
+            self.out.write_all(b"\",\"last\":\"")?;
+            write_rfc3339_micros(&mut self.out, t.last)?;
+            write!(
+                self.out,
+                "\",\"c2s_messages\":{},\"s2c_messages\":{},\"c2s_bytes\":{},\"s2c_bytes\":{},\"anomalies\":{},\"how\":",
+                t.messages[0], t.messages[1], t.bytes[0], t.bytes[1], t.anomalies
+            )?;
+            match t.end {
+                Some(how) => write!(self.out, "\"{}\"}}", how.as_str())?,
+                None => self.out.write_all(b"null}")?,
+            }
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use super::*;
+    use crate::event::{ConnRef, Dir, Timestamp};
+
+    fn conn() -> ConnRef {
+        ConnRef {
+            id: 3,
+            client: SocketAddr::from(([127, 0, 0, 1], 40000)),
+            server: "[::1]:8765".parse().unwrap(),
+        }
+    }
+
+    fn render(kind: EventKind) -> serde_json::Value {
+        let mut sink = JsonSink::new(Vec::new());
+        let ev = Event {
+            ts: Timestamp::new(1_700_000_000, 5_000),
+            conn: Some(conn()),
+            kind,
+        };
+        sink.event(&ev).unwrap();
+        let out = sink.into_inner();
+        assert_eq!(out.last(), Some(&b'\n'));
+        assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    fn msg(opcode: Opcode, payload: &[u8], utf8_valid: bool) -> EventKind {
+        EventKind::Message {
+            dir: Dir::S2c,
+            msg: Message {
+                opcode,
+                payload: payload.to_vec(),
+                frames: 2,
+                compressed: true,
+                wire_len: 9,
+                utf8_valid,
+            },
+        }
+    }
+
+    #[test]
+    fn text_message() {
+        let v = render(msg(Opcode::Text, "h\"é\n".as_bytes(), true));
+        assert_eq!(
+            v,
+            serde_json::json!({"event":"message","ts":"2023-11-14T22:13:20.000005Z","conn":3,
+                "client":"127.0.0.1:40000","server":"[::1]:8765","dir":"s2c","opcode":"text",
+                "len":5,"wire_len":9,"frames":2,"compressed":true,"text":"h\"é\n"})
+        );
+    }
+
+    #[test]
+    fn invalid_text_and_binary_are_base64() {
+        let v = render(msg(Opcode::Text, b"a\xff", false));
+        assert_eq!(v["data_b64"], "Yf8=");
+        assert!(v.get("text").is_none());
+        let v = render(msg(Opcode::Binary, b"hi", true));
+        assert_eq!(v["data_b64"], "aGk=");
+    }
+
+    #[test]
+    fn close_message() {
+        let v = render(msg(Opcode::Close, b"\x03\xe8bye", true));
+        assert_eq!(v["close_code"], 1000);
+        assert_eq!(v["close_reason"], "bye");
+        assert!(v.get("data_b64").is_none());
+        let v = render(msg(Opcode::Close, b"\x03", true));
+        assert_eq!(v["data_b64"], "Aw==");
+        let v = render(msg(Opcode::Close, b"", true));
+        assert!(v.get("close_code").is_none() && v.get("data_b64").is_none());
+    }
+
+    #[test]
+    fn file_level_anomaly_has_null_endpoints() {
+        let mut sink = JsonSink::new(Vec::new());
+        let ev = Event {
+            ts: Timestamp::new(0, 0),
+            conn: None,
+            kind: EventKind::Anomaly {
+                dir: None,
+                anomaly: crate::event::Anomaly::new(
+                    crate::event::AnomalyKind::CorruptCapture,
+                    "bad record",
+                ),
+            },
+        };
+        sink.event(&ev).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&sink.into_inner()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"event":"anomaly","ts":"1970-01-01T00:00:00.000000Z","conn":null,
+                "client":null,"server":null,"dir":null,"kind":"corrupt_capture","detail":"bad record"})
+        );
+    }
+}

@@ -1,0 +1,61 @@
+//! Per-connection totals gathered from events (`--summary`).
+
+use std::collections::BTreeMap;
+
+use crate::event::{ConnId, ConnRef, Dir, EndHow, Event, EventKind, Timestamp};
+
+/// Totals of one connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnTotals {
+    pub conn: ConnRef,
+    pub first: Timestamp,
+    pub last: Timestamp,
+    pub uri: Option<String>,
+    /// Messages per direction (index: `Dir::index`).
+    pub messages: [u64; 2],
+    /// Payload bytes per direction.
+    pub bytes: [u64; 2],
+    pub anomalies: u64,
+    pub end: Option<EndHow>,
+}
+
+/// Totals of every connection seen, in connection order, plus anomalies about the input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub conns: BTreeMap<ConnId, ConnTotals>,
+    pub input_anomalies: u64,
+}
+
+impl Summary {
+    pub fn record(&mut self, event: &Event) {
+        let Some(conn) = event.conn else {
+            self.input_anomalies += 1;
+            return;
+        };
+        let totals = self.conns.entry(conn.id).or_insert_with(|| ConnTotals {
+            conn,
+            first: event.ts,
+            last: event.ts,
+            uri: None,
+            messages: [0; 2],
+            bytes: [0; 2],
+            anomalies: 0,
+            end: None,
+        });
+        totals.last = totals.last.max(event.ts);
+        match &event.kind {
+            EventKind::Open(info) => totals.uri.clone_from(&info.uri),
+            EventKind::Message { dir, msg } => {
+                let i = dir.index();
+                totals.messages[i] += 1;
+                totals.bytes[i] += msg.payload.len() as u64;
+            }
+            EventKind::Anomaly { .. } => totals.anomalies += 1,
+            EventKind::End { how, .. } => totals.end = Some(*how),
+        }
+    }
+
+    pub fn messages(&self, dir: Dir) -> u64 {
+        self.conns.values().map(|c| c.messages[dir.index()]).sum()
+    }
+}

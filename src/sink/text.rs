@@ -1,0 +1,211 @@
+//! Readable lines, one per event, like tshark's default output:
+//! `TIME  #CONN  CLIENT → SERVER  OPCODE  LEN  PREVIEW` (← for server to client).
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::{Sink, Summary, write_rfc3339_micros};
+use crate::event::{Dir, Event, EventKind, Message, Opcode};
+
+/// Characters of payload shown in a preview.
+const PREVIEW_CHARS: usize = 96;
+/// Bytes of a binary payload shown as hex.
+const PREVIEW_HEX_BYTES: usize = 32;
+
+pub struct TextSink<W: Write> {
+    out: W,
+    line: String,
+}
+
+impl<W: Write> TextSink<W> {
+    pub fn new(out: W) -> Self {
+        TextSink {
+            out,
+            line: String::new(),
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+/// A one-line preview of a message payload: text with control characters escaped, binary as
+/// hex; `…` when cut.
+pub fn preview(msg: &Message, out: &mut String) {
+    match msg.opcode {
+        Opcode::Close => {
+            if let Some(code) = msg.close_code() {
+                let _ = write!(out, "{code} ");
+            }
+            if let Some(reason) = msg.close_reason() {
+                preview_text(&String::from_utf8_lossy(reason), out);
+            }
+        }
+        Opcode::Text if msg.utf8_valid => match std::str::from_utf8(&msg.payload) {
+            Ok(text) => preview_text(text, out),
+            Err(_) => preview_hex(&msg.payload, out),
+        },
+        _ => preview_hex(&msg.payload, out),
+    }
+}
+
+fn preview_text(text: &str, out: &mut String) {
+    for (n, c) in text.chars().enumerate() {
+        if n == PREVIEW_CHARS {
+            out.push('…');
+            return;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+fn preview_hex(data: &[u8], out: &mut String) {
+    for (n, b) in data.iter().take(PREVIEW_HEX_BYTES).enumerate() {
+        if n > 0 {
+            out.push(' ');
+        }
+        let _ = write!(out, "{b:02x}");
+    }
+    if data.len() > PREVIEW_HEX_BYTES {
+        out.push_str(" …");
+    }
+}
+
+impl<W: Write> Sink for TextSink<W> {
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        let line = &mut self.line;
+        line.clear();
+        match &event.conn {
+            Some(c) => {
+                let arrow = match event.kind {
+                    EventKind::Message { dir: Dir::S2c, .. }
+                    | EventKind::Anomaly {
+                        dir: Some(Dir::S2c),
+                        ..
+                    } => "←",
+                    _ => "→",
+                };
+                let _ = write!(line, "  #{:<3} {} {arrow} {}  ", c.id, c.client, c.server);
+            }
+            None => line.push_str("  (input)  "),
+        }
+        match &event.kind {
+            EventKind::Open(info) => {
+                line.push_str("open");
+                if info.mid_stream {
+                    line.push_str(" (picked up mid-stream)");
+                }
+                if let Some(uri) = &info.uri {
+                    let _ = write!(line, " GET {uri}");
+                }
+                if let Some(p) = &info.subprotocol {
+                    let _ = write!(line, " subprotocol={p}");
+                }
+                if let Some(x) = &info.extensions {
+                    let _ = write!(line, " extensions={x}");
+                }
+            }
+            EventKind::Message { msg, .. } => {
+                let _ = write!(line, "{:<6} {:>8}  ", msg.opcode.as_str(), msg.payload.len());
+                if msg.compressed {
+                    let _ = write!(line, "(deflate {}) ", msg.wire_len);
+                }
+                preview(msg, line);
+            }
+            EventKind::Anomaly { anomaly, .. } => {
+                let _ = write!(line, "ANOMALY {}: {}", anomaly.kind.as_str(), anomaly.detail);
+            }
+            EventKind::End {
+                how,
+                messages,
+                bytes,
+            } => {
+                let _ = write!(
+                    line,
+                    "end ({}) {messages} messages, {bytes} bytes",
+                    how.as_str()
+                );
+            }
+        }
+        write_rfc3339_micros(&mut self.out, event.ts)?;
+        self.out.write_all(self.line.as_bytes())?;
+        self.out.write_all(b"\n")
+    }
+
+    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
+        writeln!(
+            self.out,
+            "\n{:<5} {:<47} {:>8} {:>8} {:>12} {:>12} {:>5}  end",
+            "conn", "client → server", "msgs →", "msgs ←", "bytes →", "bytes ←", "anom"
+        )?;
+        for t in summary.conns.values() {
+            let ends = format!("{} → {}", t.conn.client, t.conn.server);
+            writeln!(
+                self.out,
+                "#{:<4} {:<47} {:>8} {:>8} {:>12} {:>12} {:>5}  {}",
+                t.conn.id,
+                ends,
+                t.messages[0],
+                t.messages[1],
+                t.bytes[0],
+                t.bytes[1],
+                t.anomalies,
+                t.end.map_or("open", |h| h.as_str())
+            )?;
+        }
+        if summary.input_anomalies > 0 {
+            writeln!(
+                self.out,
+                "{} anomalies about the input itself",
+                summary.input_anomalies
+            )?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(opcode: Opcode, payload: &[u8]) -> Message {
+        Message {
+            opcode,
+            payload: payload.to_vec(),
+            frames: 1,
+            compressed: false,
+            wire_len: payload.len() as u64,
+            utf8_valid: std::str::from_utf8(payload).is_ok(),
+        }
+    }
+
+    #[test]
+    fn previews() {
+        let mut s = String::new();
+        preview(&message(Opcode::Text, b"a\nb\x01"), &mut s);
+        assert_eq!(s, "a\\nb\\u{1}");
+        s.clear();
+        preview(&message(Opcode::Binary, &[0, 0xff, 0x10]), &mut s);
+        assert_eq!(s, "00 ff 10");
+        s.clear();
+        preview(&message(Opcode::Close, b"\x03\xe8done"), &mut s);
+        assert_eq!(s, "1000 done");
+        s.clear();
+        let long = "x".repeat(200);
+        preview(&message(Opcode::Text, long.as_bytes()), &mut s);
+        assert_eq!(s, format!("{}…", "x".repeat(PREVIEW_CHARS)));
+    }
+}
