@@ -212,6 +212,25 @@ pub struct Message {
     pub wire_len: u64,
     /// For text messages and close reasons: the payload is valid UTF-8.
     pub utf8_valid: bool,
+    /// The frames that carried it, in order (for detail views).
+    pub frame_detail: Vec<FrameInfo>,
+}
+
+/// One frame as it was on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameInfo {
+    pub fin: bool,
+    /// RSV1..RSV3 as the low three bits (RSV1 = 0b100).
+    pub rsv: u8,
+    pub opcode: Opcode,
+    /// The masking key, for masked frames.
+    pub mask: Option<[u8; 4]>,
+    /// Payload length as declared in the header.
+    pub payload_len: u64,
+    /// Header length in bytes (2 to 14).
+    pub header_len: u8,
+    /// Capture time of the packet that completed the frame.
+    pub ts: Timestamp,
 }
 
 impl Message {

@@ -220,6 +220,7 @@ mod tests {
                 compressed: true,
                 wire_len: 9,
                 utf8_valid,
+                frame_detail: Vec::new(),
             },
         }
     }

@@ -189,6 +189,7 @@ mod tests {
             compressed: false,
             wire_len: payload.len() as u64,
             utf8_valid: std::str::from_utf8(payload).is_ok(),
+            frame_detail: Vec::new(),
         }
     }
 

@@ -1,0 +1,162 @@
+//! Shared test helpers: run the real binary and compare its JSON lines with a capture's
+//! ground truth, with the semantics of the corpus's `check.py`.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+
+pub fn captures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("captures")
+}
+
+/// Runs `wsnoop read FILE --json` plus `extra` arguments.
+pub fn wsnoop_read(file: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wsnoop"))
+        .arg("read")
+        .arg(file)
+        .arg("--json")
+        .args(extra)
+        .output()
+        .expect("run wsnoop")
+}
+
+pub fn parse_lines(bytes: &[u8]) -> Vec<Value> {
+    let text = std::str::from_utf8(bytes).expect("output is UTF-8");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {e}: {l}")))
+        .collect()
+}
+
+type Key = (String, String, String);
+type Msg = (String, Vec<u8>);
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The payload of an output message line, as check.py reads it.
+pub fn payload_of(m: &Value) -> Vec<u8> {
+    if let Some(b) = m.get("data_b64").and_then(Value::as_str) {
+        return STANDARD.decode(b).expect("data_b64 is base64");
+    }
+    if let Some(t) = m.get("text").and_then(Value::as_str) {
+        return t.as_bytes().to_vec();
+    }
+    if m.get("opcode").and_then(Value::as_str) == Some("close") {
+        if let Some(code) = m.get("close_code").and_then(Value::as_u64) {
+            let mut p = u16::try_from(code).expect("u16 code").to_be_bytes().to_vec();
+            if let Some(r) = m.get("close_reason").and_then(Value::as_str) {
+                p.extend_from_slice(r.as_bytes());
+            }
+            return p;
+        }
+    }
+    Vec::new()
+}
+
+/// Compares actual JSON lines with an expected.jsonl; returns the list of problems (empty =
+/// PASS), as check.py would judge it.
+pub fn check(expected: &[Value], actual: &[Value]) -> Vec<String> {
+    let mut want: BTreeMap<Key, Vec<Msg>> = BTreeMap::new();
+    let mut want_errors = Vec::new();
+    for e in expected {
+        if e.get("expect_error").is_some() {
+            want_errors.push(e.clone());
+            continue;
+        }
+        let key = (s(&e["client"]), s(&e["server"]), s(&e["dir"]));
+        let payload = STANDARD
+            .decode(e["payload_b64"].as_str().expect("payload_b64"))
+            .expect("base64");
+        want.entry(key)
+            .or_default()
+            .push((s(&e["opcode"]), payload));
+    }
+    let mut got: BTreeMap<Key, Vec<Msg>> = BTreeMap::new();
+    let mut anomalies = Vec::new();
+    for a in actual {
+        match a.get("event").and_then(Value::as_str) {
+            Some("message") => {
+                let key = (s(&a["client"]), s(&a["server"]), s(&a["dir"]));
+                got.entry(key)
+                    .or_default()
+                    .push((s(&a["opcode"]), payload_of(a)));
+            }
+            Some("anomaly") => anomalies.push(a.clone()),
+            _ => {}
+        }
+    }
+    let mut problems = Vec::new();
+    let keys: std::collections::BTreeSet<&Key> = want.keys().chain(got.keys()).collect();
+    for key in keys {
+        let w = want.get(key).map(Vec::as_slice).unwrap_or_default();
+        let g = got.get(key).map(Vec::as_slice).unwrap_or_default();
+        if w != g {
+            let first = w.iter().zip(g).position(|(a, b)| a != b);
+            problems.push(format!(
+                "{} -> {} {}: expected {} messages, got {}; first difference at #{:?}{}",
+                key.0,
+                key.1,
+                key.2,
+                w.len(),
+                g.len(),
+                first,
+                first
+                    .and_then(|i| Some((w.get(i)?, g.get(i)?)))
+                    .map(|(a, b)| format!(
+                        " (expected {} {} bytes, got {} {} bytes)",
+                        a.0,
+                        a.1.len(),
+                        b.0,
+                        b.1.len()
+                    ))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    for e in &want_errors {
+        let matches = |a: &Value| {
+            a["kind"] == e["expect_error"]
+                && (e["client"].is_null() || a["client"] == e["client"])
+                && (e["server"].is_null() || a["server"] == e["server"])
+                && (e["dir"].is_null() || a["dir"].is_null() || a["dir"] == e["dir"])
+        };
+        if !anomalies.iter().any(matches) {
+            problems.push(format!("missing anomaly {e}"));
+        }
+    }
+    if want_errors.is_empty() {
+        for a in &anomalies {
+            problems.push(format!("anomaly on a clean capture: {a}"));
+        }
+    }
+    problems
+}
+
+/// Decodes `captures/REL` with the binary and checks it against its expected.jsonl.
+pub fn assert_capture(rel: &str) {
+    let path = captures_dir().join(rel);
+    let stem = rel.rsplit_once('.').map_or(rel, |(s, _)| s);
+    let expected_path = captures_dir().join(format!("{stem}.expected.jsonl"));
+    let expected = parse_lines(&std::fs::read(&expected_path).expect("expected.jsonl"));
+    let out = wsnoop_read(&path, &[]);
+    let actual = parse_lines(&out.stdout);
+    let problems = check(&expected, &actual);
+    assert!(
+        problems.is_empty(),
+        "{rel}: {} problem(s):\n  {}\nstderr: {}",
+        problems.len(),
+        problems.join("\n  "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
