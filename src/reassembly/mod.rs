@@ -110,7 +110,11 @@ impl HalfStream {
             data: payload,
             lost: u64::from(missing),
         };
-        let mut span = whole.skip(ahead.min(0).unsigned_abs());
+        // A segment starting before `next` keeps only its new part, which starts at `next`.
+        let mut span = Span {
+            start: whole.start,
+            ..whole.skip(ahead.min(0).unsigned_abs())
+        };
         if let Some(fin) = self.fin {
             span = span.until(fin);
         }
