@@ -340,3 +340,40 @@ fn finish_without_fin_flushes_buffered_data() {
     assert!(t.0.is_closed());
     assert_eq!(T::new().finish(), []);
 }
+
+#[test]
+fn bytes_cut_by_the_snap_length_are_never_compared() {
+    let mut t = T::new();
+    t.data(0, b"a");
+    assert_eq!(t.seg(5, NONE, b"fg", 3), []);
+    // Held 5..7 "fg" then 7..10 lost: only offset 5 can differ.
+    assert_eq!(t.data(5, b"XgZZZ"), [Conflict(5, 1)]);
+    assert_eq!(
+        t.data(1, b"bcde"),
+        [d(b"bcde"), d(b"fg"), Gap(3, Truncated)]
+    );
+    assert_eq!(t.0.delivered(), 10);
+}
+
+#[test]
+fn a_fin_drops_held_bytes_past_it() {
+    let mut t = T::new();
+    t.data(0, b"a");
+    assert_eq!(t.data(10, b"klmnopqrst"), []);
+    assert_eq!(t.seg(5, FIN, b"fghijklmno", 0), []);
+    assert_eq!(t.0.buffered_bytes(), 10);
+    assert_eq!(t.data(16, b"q"), []);
+    assert_eq!(
+        t.data(1, b"bcde"),
+        [d(b"bcde"), d(b"fghij"), d(b"klmno"), Fin]
+    );
+}
+
+#[test]
+fn a_segment_more_than_2_pow_31_ahead_counts_as_old() {
+    let mut t = T::new();
+    t.data(100, b"a");
+    assert_eq!(t.data(100u32.wrapping_add(0x8000_0001), b"far"), []);
+    assert_eq!(t.0.buffered_bytes(), 0);
+    assert_eq!(t.data(101, b"b"), [d(b"b")]);
+}
