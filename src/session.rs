@@ -35,6 +35,17 @@ struct ConnState {
     phase: Phase,
     /// Reusable buffer for one decoder call's events.
     scratch: Vec<DirEvent>,
+    /// Differences found in the current segment's retransmitted bytes.
+    conflict: Option<Conflict>,
+}
+
+/// Retransmitted bytes that differed from the first copy, within one segment.
+struct Conflict {
+    side: usize,
+    first: u64,
+    last: u64,
+    bytes: u64,
+    runs: u64,
 }
 
 enum Phase {
@@ -82,6 +93,7 @@ impl Session {
                 endpoints: [seg.src, seg.dst],
                 phase,
                 scratch: Vec::new(),
+                conflict: None,
             },
         }
     }
@@ -96,6 +108,7 @@ impl Session {
         stream.segment(seg.seq, seg.flags, seg.payload, seg.missing, &mut |chunk| {
             conn.on_chunk(side, chunk, ctx)
         });
+        conn.flush_conflict(ctx);
     }
 
     /// Both directions are closed (or the connection was reset): nothing more will come.
@@ -183,23 +196,42 @@ impl WsConn {
 }
 
 impl ConnState {
+    fn flush_conflict(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(c) = self.conflict.take() else {
+            return;
+        };
+        if let Phase::WebSocket(ws) = &self.phase {
+            let detail = format!(
+                "a retransmission differs from the first copy in {} bytes ({} runs) between \
+                 stream offsets {} and {}; the first copy was used",
+                c.bytes, c.runs, c.first, c.last
+            );
+            let dir = ws.dir_of(c.side);
+            ws.anomaly(
+                Some(dir),
+                Anomaly::new(AnomalyKind::TcpConflict, detail),
+                ctx,
+            );
+        }
+    }
+
     fn on_chunk(&mut self, side: usize, chunk: Chunk<'_>, ctx: &mut Ctx<'_>) {
         match chunk {
             Chunk::Data(bytes) => self.on_data(side, bytes, ctx),
             Chunk::Gap { len, reason } => self.on_gap(side, len, reason, ctx),
             Chunk::Conflict { offset, len } => {
-                if let Phase::WebSocket(ws) = &self.phase {
-                    let dir = ws.dir_of(side);
-                    let detail = format!(
-                        "retransmitted bytes differ from the first copy: {len} bytes at stream \
-                         offset {offset} (the first copy was used)"
-                    );
-                    ws.anomaly(
-                        Some(dir),
-                        Anomaly::new(AnomalyKind::TcpConflict, detail),
-                        ctx,
-                    );
-                }
+                // One retransmission can differ in many separate runs: gather them into one
+                // anomaly per segment (reported by `flush_conflict`).
+                let c = self.conflict.get_or_insert(Conflict {
+                    side,
+                    first: offset,
+                    last: offset,
+                    bytes: 0,
+                    runs: 0,
+                });
+                c.last = offset.saturating_add(len);
+                c.bytes = c.bytes.saturating_add(len);
+                c.runs += 1;
             }
             Chunk::Fin => self.end_direction(side, EndHow::Fin, ctx),
             Chunk::Rst => {
