@@ -14,6 +14,8 @@
 
 mod accept;
 mod body;
+#[cfg(test)]
+mod capture_tests;
 mod extensions;
 mod head;
 mod phase;

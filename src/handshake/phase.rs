@@ -111,6 +111,8 @@ pub(super) struct Machine {
     first_speaker: Option<usize>,
     /// Some message start was recognised as HTTP.
     http_seen: bool,
+    /// Status of the last refused WebSocket upgrade, for the reason given later.
+    refused: Option<u16>,
     decided: Option<Decided>,
 }
 
@@ -122,6 +124,7 @@ impl Machine {
             pending: VecDeque::new(),
             first_speaker: None,
             http_seen: false,
+            refused: None,
             decided: None,
         }
     }
@@ -158,7 +161,10 @@ impl Machine {
                 kept.rest = Default::default();
                 (HttpStatus::Upgraded(up), Decided::Upgraded(kept))
             }
-            Stop::Not(reason) => {
+            Stop::Not(mut reason) => {
+                if let Some(code) = self.refused {
+                    reason = format!("upgrade refused with {code}, then {reason}");
+                }
                 let d = Decided::Not {
                     reason,
                     looked_like_http: self.http_seen,
@@ -329,6 +335,7 @@ impl Machine {
             Some(Pending::Upgrade(_)) => {
                 // Refused upgrade: the client's held bytes are its next request.
                 self.side_mut(1 - side).read = Read::head(Kind::Request);
+                self.refused = Some(resp.code);
                 Method::Other
             }
             None => return Err(Stop::Not("response without a request".into())),

@@ -328,7 +328,7 @@ fn refused_upgrade_then_stray_frame_is_not_websocket() {
     let (why, http) = not_ws(p.feed(1, refusal));
     assert_eq!(
         why,
-        "not HTTP: side 0 sent bytes that are not an HTTP request"
+        "upgrade refused with 403, then not HTTP: side 0 sent bytes that are not an HTTP request"
     );
     assert!(http);
     // Decided: the same answer, bytes ignored.
@@ -356,7 +356,7 @@ fn refused_upgrade_without_length_runs_to_close() {
     ));
     assert_eq!(
         why,
-        "the body of a 403 response runs to the connection's close"
+        "upgrade refused with 403, then the body of a 403 response runs to the connection's close"
     );
     assert!(http);
 }
