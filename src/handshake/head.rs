@@ -62,6 +62,7 @@ pub(super) struct ResponseHead {
 /// The WebSocket fields of a 101 response.
 #[derive(Debug, Default)]
 pub(super) struct Switch {
+    /// `Upgrade` names websocket, or is missing.
     pub(super) upgrade_websocket: bool,
     pub(super) accept: Option<String>,
     pub(super) protocol: Option<String>,
@@ -135,7 +136,10 @@ pub(super) fn parse_response(buf: &[u8]) -> Parsed<ResponseHead> {
     let switch = (code == 101).then(|| {
         let extensions = join(headers, "sec-websocket-extensions");
         Box::new(Switch {
-            upgrade_websocket: has_token(headers, "upgrade", "websocket"),
+            // RFC 9110 §7.8 requires the header; without it the only protocol the answer to
+            // a WebSocket request can switch to is WebSocket, so it is tolerated.
+            upgrade_websocket: first(headers, "upgrade").is_none()
+                || has_token(headers, "upgrade", "websocket"),
             accept: first(headers, "sec-websocket-accept").map(text),
             protocol: first_text(headers, "sec-websocket-protocol"),
             extensions,

@@ -536,3 +536,12 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn switch_without_upgrade_header_to_a_websocket_request() {
+    let resp = String::from_utf8_lossy(RESPONSE).replace("Upgrade: websocket\r\n", "");
+    assert_eq!(
+        upgraded(exchange(REQUEST, resp.as_bytes())),
+        rfc_upgrade(0, b"", b"")
+    );
+}
