@@ -2,10 +2,11 @@
 //! connection until one is a WebSocket upgrade answered with 101, or the connection is shown
 //! not to be WebSocket.
 //!
-//! Client = the side whose first bytes start an HTTP request; requests queue up (keep-alive,
-//! pipelining) and each final response answers the oldest. Bodies are skipped by counting
+//! Client = the side that speaks first, if its first bytes start an HTTP request (HTTP servers
+//! never speak first, so anything else is "not HTTP" after a few bytes); requests queue up
+//! (keep-alive, pipelining) and each final response answers the oldest. Bodies are skipped by counting
 //! (`body`), never parsed. After a WebSocket upgrade request the client's bytes are held until
-//! its answer: 101 with `Upgrade: websocket` settles the upgrade, any other final status lets
+//! its answer: 101 with `Upgrade: websocket` (or no `Upgrade` at all) settles the upgrade, any other final status lets
 //! the held bytes be read as the next request.
 //!
 //! Submodules: `sniff` (early "not HTTP"), `head` (httparse heads → framing and handshake
