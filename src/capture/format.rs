@@ -112,9 +112,7 @@ pub(super) fn probe<R: Read>(reader: &mut R, max_record: usize) -> Result<Probe,
         if len < NG_SHB_MIN || len as usize > max_record.saturating_add(RECORD_SLACK) {
             return Err(CaptureError {
                 offset: 0,
-                kind: CaptureErrorKind::Corrupt(format!(
-                    "section header block claims {len} bytes"
-                )),
+                kind: CaptureErrorKind::Corrupt(format!("section header block claims {len} bytes")),
             });
         }
         read(reader, &mut bytes, len as usize)?;
@@ -331,7 +329,10 @@ fn header_cut() -> CaptureError {
 }
 
 fn read_u32(bytes: &[u8], big_endian: bool) -> u32 {
-    let b: [u8; 4] = bytes.get(..4).and_then(|b| b.try_into().ok()).unwrap_or_default();
+    let b: [u8; 4] = bytes
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or_default();
     if big_endian {
         u32::from_be_bytes(b)
     } else {
@@ -340,7 +341,10 @@ fn read_u32(bytes: &[u8], big_endian: bool) -> u32 {
 }
 
 fn read_i64(bytes: &[u8], big_endian: bool) -> i64 {
-    let b: [u8; 8] = bytes.get(..8).and_then(|b| b.try_into().ok()).unwrap_or_default();
+    let b: [u8; 8] = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or_default();
     if big_endian {
         i64::from_be_bytes(b)
     } else {

@@ -201,7 +201,9 @@ impl<R: Read> CaptureReader<R> {
             Err(PcapError::Incomplete(_)) | Err(PcapError::BufferTooSmall) => Step::NeedMore,
             Err(PcapError::UnexpectedEof) => Step::Cut,
             Err(PcapError::ReadError) => Step::ReadFailed,
-            Err(PcapError::HeaderNotRecognized) => Step::Bad(format!("record #{record} is not recognised")),
+            Err(PcapError::HeaderNotRecognized) => {
+                Step::Bad(format!("record #{record} is not recognised"))
+            }
             Err(PcapError::NomError(_, kind)) | Err(PcapError::OwnedNomError(_, kind)) => {
                 Step::Bad(format!("record #{record} is malformed ({kind:?})"))
             }
