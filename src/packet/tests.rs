@@ -753,3 +753,37 @@ proptest! {
         prop_assert_eq!(d.held_bytes(), 0);
     }
 }
+
+/// Throughput of reading and decoding (run with `--release -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn throughput() {
+    let frame = ethernet(0x0800, &v4_tcp(&[0x5a; 1400]));
+    let mut file = Vec::new();
+    file.extend(0xa1b2_c3d4u32.to_le_bytes());
+    file.extend([2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    file.extend(262_144u32.to_le_bytes());
+    file.extend(1u32.to_le_bytes());
+    for i in 0..200_000u32 {
+        for x in [i, 0, frame.len() as u32, frame.len() as u32] {
+            file.extend(x.to_le_bytes());
+        }
+        file.extend_from_slice(&frame);
+    }
+    let size = file.len();
+    let start = std::time::Instant::now();
+    let mut r =
+        crate::capture::CaptureReader::new(std::io::Cursor::new(file), &Limits::default()).unwrap();
+    let mut d = decoder();
+    let mut bytes = 0usize;
+    while let Some(p) = r.next_packet().unwrap() {
+        if let Decoded::Tcp(s) = d.decode(&p) {
+            bytes += s.payload.len();
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{size} bytes in {secs:.3}s: {:.2} GB/s ({bytes} payload bytes)",
+        size as f64 / secs / 1e9
+    );
+}
