@@ -109,7 +109,8 @@ enum Step {
 }
 
 impl<R: Read> CaptureReader<R> {
-    /// Reads the file header. Errors: `NotACapture` for anything else, `Io`.
+    /// Reads the file header. Errors: `NotACapture` for anything else, `Corrupt` for a
+    /// header cut short or claiming an absurd length, `Io`.
     pub fn new(mut reader: R, limits: &Limits) -> Result<Self, CaptureError> {
         let probe = format::probe(&mut reader, limits.max_record_bytes)?;
         let io_error: ErrorSlot = Arc::new(Mutex::new(None));

@@ -390,6 +390,20 @@ fn pcap_byte_orders_and_units() {
 }
 
 #[test]
+fn modified_pcap_format_has_24_byte_record_headers() {
+    let mut v = pcap_header(0xa1b2_cd34, false, 1);
+    for x in [5u32, 6, 3, 3] {
+        v.extend(x.to_le_bytes());
+    }
+    v.extend([2, 0, 0, 0, 0x08, 0x00, 4, 0]); // ifindex, protocol, packet type, pad
+    v.extend([1, 2, 3]);
+    let (pkts, err) = read_bytes(v, &Limits::default()).unwrap();
+    assert!(err.is_none());
+    assert_eq!(pkts[0].ts, Timestamp::new(5, 6000));
+    assert_eq!(pkts[0].data, [1, 2, 3]);
+}
+
+#[test]
 fn pcap_link_type_fcs_bits_are_ignored() {
     let mut v = pcap_header(0xa1b2_c3d4, false, 0x1000_0000 | 113);
     pcap_record(&mut v, false, 1, 0, &[0; 4], 4);
@@ -594,4 +608,11 @@ fn pcapng_timestamp_units() {
     assert_eq!(from_pcapng(u64::MAX, 60, 0), Timestamp::new(0, 0));
     assert_eq!(from_pcapng(u64::MAX, 0x80 | 127, 0), Timestamp::new(0, 0));
     assert_eq!(from_pcapng(u64::MAX, 0, 0), Timestamp::new(i64::MAX, 0));
+}
+
+#[test]
+fn reader_over_stdin_or_files_can_move_between_threads() {
+    fn is_send<T: Send>() {}
+    is_send::<CaptureReader<std::io::Stdin>>();
+    is_send::<CaptureReader<File>>();
 }
