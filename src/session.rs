@@ -37,6 +37,8 @@ struct ConnState {
     scratch: Vec<DirEvent>,
     /// Differences found in the current segment's retransmitted bytes.
     conflict: Option<Conflict>,
+    /// Bytes per side that the snap length cut before the connection was recognised.
+    cut_before_open: [u64; 2],
 }
 
 /// Retransmitted bytes that differed from the first copy, within one segment.
@@ -94,6 +96,7 @@ impl Session {
                 phase,
                 scratch: Vec::new(),
                 conflict: None,
+                cut_before_open: [0; 2],
             },
         }
     }
@@ -272,6 +275,11 @@ impl ConnState {
     fn on_gap(&mut self, side: usize, len: u64, reason: GapReason, ctx: &mut Ctx<'_>) {
         match &mut self.phase {
             Phase::Http(http) => {
+                if reason == GapReason::Truncated {
+                    if let Some(cut) = self.cut_before_open.get_mut(side) {
+                        *cut = cut.saturating_add(len);
+                    }
+                }
                 let status = http.gap(side);
                 self.on_http_status(status, ctx);
             }
@@ -336,6 +344,22 @@ impl ConnState {
         for (dir, anomaly) in upgrade.anomalies {
             ws.anomaly(Some(dir), anomaly, ctx);
         }
+        for side in 0..2 {
+            let cut = self.cut_before_open[side];
+            if cut > 0 {
+                ws.truncation_reported[side] = true;
+                let detail = format!(
+                    "packets cut short by the capture's snap length: {cut} bytes of the \
+                     handshake lost (further cuts in this direction are not reported again)"
+                );
+                let dir = ws.dir_of(side);
+                ws.anomaly(
+                    Some(dir),
+                    Anomaly::new(AnomalyKind::TruncatedCapture, detail),
+                    ctx,
+                );
+            }
+        }
         let [rest0, rest1] = upgrade.rest;
         let rests = [rest0, rest1];
         for dir in Dir::BOTH {
@@ -343,10 +367,15 @@ impl ConnState {
             let Some(rest) = rests.get(side) else {
                 continue;
             };
-            if rest.is_empty() {
+            let resync = upgrade.resync.get(side).copied().unwrap_or(false);
+            if rest.is_empty() && !resync {
                 continue;
             }
             if let Some(decoder) = ws.decoders.get_mut(dir.index()) {
+                if resync {
+                    // Bytes right after the handshake were lost: find a frame boundary.
+                    decoder.gap(0, &mut self.scratch);
+                }
                 decoder.feed(rest, &mut self.scratch);
             }
             let mut events = std::mem::take(&mut self.scratch);

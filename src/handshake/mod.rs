@@ -52,6 +52,9 @@ pub struct Upgrade {
     pub rest: [Vec<u8>; 2],
     /// Handshake anomalies (e.g. `bad_accept`) with the direction they concern.
     pub anomalies: Vec<(Dir, Anomaly)>,
+    /// Per side: the capture cut that side's handshake, so bytes between it and `rest` were
+    /// lost and decoding must start by finding a frame boundary.
+    pub resync: [bool; 2],
 }
 
 /// State of the HTTP phase after a feed.

@@ -54,6 +54,8 @@ struct Side {
     read: Read,
     /// The message being read is a WebSocket upgrade request: hold after its body.
     hold_after_body: bool,
+    /// The capture cut this side's handshake: bytes after it were lost.
+    cut: bool,
 }
 
 impl Side {
@@ -63,6 +65,7 @@ impl Side {
             buf: Vec::new(),
             read: Read::head(Kind::Request),
             hold_after_body: false,
+            cut: false,
         }
     }
 }
@@ -149,9 +152,53 @@ impl Machine {
         if let Some(d) = &self.decided {
             return d.status();
         }
+        if let Some(status) = self.salvage_cut_head(side) {
+            return status;
+        }
         self.decide(Stop::Not(format!(
             "bytes of side {side} lost before the upgrade was decided"
         )))
+    }
+
+    /// A gap right inside a head is what a short snap length does to every packet: when the
+    /// whole lines that arrived still show a WebSocket upgrade request, or a 101 answering
+    /// one, the connection is followed; decoding then resumes at the next frame boundary
+    /// found after the gap (`Upgrade::resync`).
+    fn salvage_cut_head(&mut self, side: usize) -> Option<HttpStatus> {
+        let s = self.side(side);
+        if !matches!(s.read, Read::Head { .. }) || s.buf.is_empty() {
+            return None;
+        }
+        match s.role {
+            Role::Client => {
+                let ws = head::parse_cut_request(&s.buf)?;
+                if self.pending.len() >= MAX_PENDING {
+                    return None;
+                }
+                self.pending.push_back(Pending::Upgrade(Box::new(ws)));
+                let s = self.side_mut(side);
+                s.buf.clear();
+                s.read = Read::Held;
+                s.cut = true;
+                Some(HttpStatus::Pending)
+            }
+            Role::Server => {
+                if !matches!(self.pending.front(), Some(Pending::Upgrade(_))) {
+                    return None;
+                }
+                let sw = head::parse_cut_switch(&s.buf)?;
+                if !sw.upgrade_websocket {
+                    return None;
+                }
+                let Some(Pending::Upgrade(ws)) = self.pending.pop_front() else {
+                    return None;
+                };
+                self.side_mut(side).cut = true;
+                let up = self.upgrade(side, *ws, sw, &[]);
+                Some(self.decide(Stop::Upgraded(up)))
+            }
+            Role::Unknown => None,
+        }
     }
 
     fn decide(&mut self, stop: Stop) -> HttpStatus {
@@ -397,7 +444,10 @@ impl Machine {
     ) -> Box<Upgrade> {
         let client = 1 - server;
         let expected = accept_key(&ws.key);
+        let cut = [self.side(0).cut, self.side(1).cut];
         let bad_accept = match sw.accept {
+            // A handshake cut by the capture cannot be checked.
+            _ if cut[0] || cut[1] => None,
             Some(got) if got == expected => None,
             Some(got) => Some(format!(
                 "Sec-WebSocket-Accept {got:?} is not {expected:?}, the answer to the request's key"
@@ -426,6 +476,7 @@ impl Machine {
             deflate,
             rest,
             anomalies,
+            resync: cut,
         })
     }
 

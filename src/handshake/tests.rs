@@ -49,6 +49,7 @@ fn rfc_upgrade(client_side: usize, client_rest: &[u8], server_rest: &[u8]) -> Up
         deflate: None,
         rest,
         anomalies: vec![],
+        resync: [false; 2],
     }
 }
 
@@ -544,4 +545,36 @@ fn switch_without_upgrade_header_to_a_websocket_request() {
         upgraded(exchange(REQUEST, resp.as_bytes())),
         rfc_upgrade(0, b"", b"")
     );
+}
+
+/// A snap length of 128 bytes leaves ~60 bytes of each handshake: the whole lines that
+/// survived still show the upgrade and the 101, so the connection is followed, the accept
+/// check is skipped (the key was cut) and both sides resume at a frame boundary.
+#[test]
+fn handshake_cut_by_snap_length_is_still_followed() {
+    let mut phase = HttpPhase::new(MAX);
+    assert!(matches!(phase.feed(0, &REQUEST[..70]), HttpStatus::Pending));
+    assert!(matches!(phase.gap(0), HttpStatus::Pending));
+    assert!(matches!(
+        phase.feed(1, &RESPONSE[..40]),
+        HttpStatus::Pending
+    ));
+    let up = upgraded(phase.gap(1));
+    assert_eq!(up.client_side, 0);
+    assert_eq!(up.resync, [true, true]);
+    assert!(up.anomalies.is_empty());
+    assert_eq!(up.info.uri.as_deref(), Some("/chat"));
+    assert_eq!(up.info.host.as_deref(), Some("server.example.com"));
+    assert_eq!(up.rest, [Vec::<u8>::new(), Vec::new()]);
+}
+
+/// A cut request that does not show `Upgrade: websocket` is not followed.
+#[test]
+fn cut_plain_request_is_not_websocket() {
+    let mut phase = HttpPhase::new(MAX);
+    assert!(matches!(
+        phase.feed(0, b"GET /index.html HTTP/1.1\r\nHost: a\r\nAcc"),
+        HttpStatus::Pending
+    ));
+    assert!(matches!(phase.gap(0), HttpStatus::NotWebSocket { .. }));
 }
