@@ -139,7 +139,8 @@ mod tests {
         assert_eq!(probe(&[0x81, 0x7e, 0x00, 0x01, b'x'], &[]), None);
         assert_eq!(probe(&[0x00, 0x00, 0x00, 0x00], &[0]), None);
         let mixed = [0x81, 0x00, 0x81, 0x80, 1, 2, 3, 4];
-        assert_eq!(probe(&mixed, &[0]).map(|p| p.offset), Some(2));
+        assert_eq!(probe(&mixed, &[0]), None);
+        assert_eq!(probe(&mixed, &[0, 2]).map(|p| (p.offset, p.masked)), Some((2, true)));
         assert_eq!(probe(&[], &[0, 5]), None);
     }
 }
