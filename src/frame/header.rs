@@ -67,7 +67,10 @@ pub(crate) fn parse(buf: &[u8]) -> Parsed {
         short => (short as u64, false, 2),
     };
     let mask = if masked {
-        let Some(key) = buf.get(at..at + 4).and_then(|s| <[u8; 4]>::try_from(s).ok()) else {
+        let Some(key) = buf
+            .get(at..at + 4)
+            .and_then(|s| <[u8; 4]>::try_from(s).ok())
+        else {
             return Parsed::NeedMore;
         };
         at += 4;
@@ -136,7 +139,10 @@ mod tests {
     #[test]
     fn rfc_extended_lengths() {
         let h = complete(&[0x82, 0x7e, 0x01, 0x00]);
-        assert_eq!((h.opcode, h.payload_len, h.header_len), (Opcode::Binary, 256, 4));
+        assert_eq!(
+            (h.opcode, h.payload_len, h.header_len),
+            (Opcode::Binary, 256, 4)
+        );
         assert!(!h.nonminimal);
         let h = complete(&[0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0]);
         assert_eq!((h.payload_len, h.header_len), (65536, 10));

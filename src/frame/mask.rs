@@ -20,7 +20,11 @@ pub(crate) fn unmask(buf: &mut [u8], key: [u8; 4], offset: u64) {
             chunk.copy_from_slice(&(u64::from_ne_bytes(word) ^ k64).to_ne_bytes());
         }
     }
-    for (b, k) in chunks.into_remainder().iter_mut().zip(rotated.iter().cycle()) {
+    for (b, k) in chunks
+        .into_remainder()
+        .iter_mut()
+        .zip(rotated.iter().cycle())
+    {
         *b ^= k;
     }
 }

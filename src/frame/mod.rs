@@ -7,6 +7,7 @@ mod probe;
 
 pub(crate) use header::{FrameHeader, MAX_HEADER_LEN, Parsed, parse as parse_header};
 pub(crate) use mask::unmask;
+pub(crate) use probe::probe as probe_masked;
 
 /// Where a frame boundary was found in bytes of a connection seen without its handshake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,5 +26,5 @@ pub struct Probe {
 /// frame end). `at_segment_starts`: offsets in `data` where a TCP segment began, tried first.
 /// `None` when nothing plausible was found.
 pub fn probe(data: &[u8], at_segment_starts: &[usize]) -> Option<Probe> {
-    probe::probe(data, at_segment_starts)
+    probe::probe(data, at_segment_starts, None)
 }

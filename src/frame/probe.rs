@@ -11,12 +11,22 @@ const ABSURD_LEN: u64 = 1 << 32;
 /// Enough consecutive headers to be convinced; stops the walk early.
 const CONVINCING_CHAIN: usize = 8;
 
-/// See [`super::probe`].
-pub(crate) fn probe(data: &[u8], at_segment_starts: &[usize]) -> Option<Probe> {
+/// See [`super::probe`]; `masked`: when known, only chains with that mask bit count.
+pub(crate) fn probe(
+    data: &[u8],
+    at_segment_starts: &[usize],
+    masked: Option<bool>,
+) -> Option<Probe> {
+    let fits = |p: &Probe| masked.is_none_or(|m| m == p.masked);
     at_segment_starts
         .iter()
-        .find_map(|&off| chain_at(data, off, true))
-        .or_else(|| (0..data.len()).find_map(|off| chain_at(data, off, off == 0)))
+        .filter_map(|&off| chain_at(data, off, true))
+        .find(fits)
+        .or_else(|| {
+            (0..data.len())
+                .filter_map(|off| chain_at(data, off, off == 0))
+                .find(fits)
+        })
 }
 
 /// A header that could open a chain: §5.2 (defined opcode, no RSV2/RSV3, minimal length), §5.5
@@ -95,19 +105,37 @@ fn chain_at(data: &[u8], off: usize, at_start: bool) -> Option<Probe> {
 mod tests {
     use super::*;
 
+    fn probe_any(data: &[u8], starts: &[usize]) -> Option<Probe> {
+        probe(data, starts, None)
+    }
+
+    #[test]
+    fn mask_filter() {
+        let data = [0x81, 0x00, 0x81, 0x00];
+        assert_eq!(probe(&data, &[], Some(true)), None);
+        assert_eq!(probe(&data, &[], Some(false)).map(|p| p.chain), Some(2));
+    }
+
     const HELLO_MASKED: [u8; 11] = [
         0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
     ];
 
     #[test]
     fn single_frame_ending_exactly() {
-        let p = probe(&HELLO_MASKED, &[]).unwrap();
-        assert_eq!(p, Probe { offset: 0, masked: true, chain: 1 });
+        let p = probe_any(&HELLO_MASKED, &[]).unwrap();
+        assert_eq!(
+            p,
+            Probe {
+                offset: 0,
+                masked: true,
+                chain: 1
+            }
+        );
     }
 
     #[test]
     fn single_frame_cut_short_is_not_enough() {
-        assert_eq!(probe(&HELLO_MASKED[..10], &[]), None);
+        assert_eq!(probe_any(&HELLO_MASKED[..10], &[]), None);
     }
 
     #[test]
@@ -117,30 +145,47 @@ mod tests {
         data.extend_from_slice(&[0x81, 0x05]);
         data.extend_from_slice(b"Hello");
         data.extend_from_slice(&[0x89, 0x00, 0x82, 0x7e, 0x01]);
-        let p = probe(&data, &[]).unwrap();
-        assert_eq!(p, Probe { offset: 4, masked: false, chain: 2 });
+        let p = probe_any(&data, &[]).unwrap();
+        assert_eq!(
+            p,
+            Probe {
+                offset: 4,
+                masked: false,
+                chain: 2
+            }
+        );
     }
 
     #[test]
     fn segment_starts_are_preferred() {
         // Offset 0 parses too (empty binary, then the pong), but the segment start wins.
         let data = [0x82, 0x00, 0x8a, 0x00, 0x81, 0x01, b'x', 0x89, 0x00];
-        assert_eq!(probe(&data, &[]).unwrap().offset, 0);
-        let p = probe(&data, &[4]).unwrap();
-        assert_eq!(p, Probe { offset: 4, masked: false, chain: 2 });
+        assert_eq!(probe_any(&data, &[]).unwrap().offset, 0);
+        let p = probe_any(&data, &[4]).unwrap();
+        assert_eq!(
+            p,
+            Probe {
+                offset: 4,
+                masked: false,
+                chain: 2
+            }
+        );
     }
 
     #[test]
     fn rejects_noise() {
-        assert_eq!(probe(&[0u8; 64], &[]), None);
+        assert_eq!(probe_any(&[0u8; 64], &[]), None);
         // reserved opcode, RSV2, nonminimal length, control too long, mixed masking
-        assert_eq!(probe(&[0x83, 0x00, 0x83, 0x00], &[]), None);
-        assert_eq!(probe(&[0xa1, 0x00, 0xa1, 0x00], &[]), None);
-        assert_eq!(probe(&[0x81, 0x7e, 0x00, 0x01, b'x'], &[]), None);
-        assert_eq!(probe(&[0x00, 0x00, 0x00, 0x00], &[0]), None);
+        assert_eq!(probe_any(&[0x83, 0x00, 0x83, 0x00], &[]), None);
+        assert_eq!(probe_any(&[0xa1, 0x00, 0xa1, 0x00], &[]), None);
+        assert_eq!(probe_any(&[0x81, 0x7e, 0x00, 0x01, b'x'], &[]), None);
+        assert_eq!(probe_any(&[0x00, 0x00, 0x00, 0x00], &[0]), None);
         let mixed = [0x81, 0x00, 0x81, 0x80, 1, 2, 3, 4];
-        assert_eq!(probe(&mixed, &[0]), None);
-        assert_eq!(probe(&mixed, &[0, 2]).map(|p| (p.offset, p.masked)), Some((2, true)));
-        assert_eq!(probe(&[], &[0, 5]), None);
+        assert_eq!(probe_any(&mixed, &[0]), None);
+        assert_eq!(
+            probe_any(&mixed, &[0, 2]).map(|p| (p.offset, p.masked)),
+            Some((2, true))
+        );
+        assert_eq!(probe_any(&[], &[0, 5]), None);
     }
 }
