@@ -327,7 +327,12 @@ impl WsDecoder {
             }
             State::Header | State::Payload => {
                 let h = self.frame.h;
-                let open = self.msg.as_ref().filter(|m| m.fate == Fate::Keep);
+                // A single-frame message in progress is described by its frame alone.
+                let only_frame = self.state == State::Payload && self.frame.attached;
+                let open = self
+                    .msg
+                    .as_ref()
+                    .filter(|m| m.fate == Fate::Keep && !(only_frame && m.frames == 1));
                 let frame = if self.state == State::Payload {
                     let listed = !matches!(self.frame.sink, Sink::Skip | Sink::Discard);
                     listed.then(|| {
