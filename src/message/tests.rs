@@ -660,7 +660,8 @@ fn tungstenite_frames_decode_back() {
     use tungstenite::protocol::frame::coding::{Data, OpCode as TOp};
     use tungstenite::protocol::frame::{Frame, FrameHeader};
 
-    let cases: Vec<(TOp, bool, Vec<u8>, Option<[u8; 4]>)> = vec![
+    type Case = (TOp, bool, Vec<u8>, Option<[u8; 4]>);
+    let cases: Vec<Case> = vec![
         (
             TOp::Data(Data::Text),
             true,

@@ -111,7 +111,7 @@ fn three_frame_compressed_message() {
         frame(0x80, c, Some(KEY)),
     ]
     .concat();
-    let ev = decode(cfg(Sender::Client, TAKEOVER), &[wire.clone()]);
+    let ev = decode(cfg(Sender::Client, TAKEOVER), std::slice::from_ref(&wire));
     assert_eq!(kinds(&ev), ["M:ping", "M:text"]);
     let m = messages(&ev)[1];
     assert_eq!(m.payload, text.as_bytes());
@@ -284,7 +284,7 @@ fn rsv1_without_negotiation_is_not_inflated() {
 fn mid_stream_tries_a_fresh_inflater() {
     let mut c = compressor();
     let text = b"self-contained first message".to_vec();
-    let wire = vec![
+    let wire = [
         frame(0xc1, &deflate(&mut c, &text), None),
         frame(0xc1, &deflate(&mut c, &text), None),
     ];
