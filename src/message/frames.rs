@@ -14,15 +14,19 @@ use crate::frame::FrameHeader;
 /// §5.5: control frame payloads are at most 125 bytes.
 const MAX_CONTROL: u64 = 125;
 
-fn describe(h: &FrameHeader, start: u64) -> String {
-    let name = match h.opcode {
-        Opcode::Reserved(op) => format!("reserved-opcode 0x{op:X}"),
-        op => op.as_str().to_owned(),
-    };
-    format!(
-        "{name} frame at stream offset {start} ({} payload bytes)",
-        h.payload_len
-    )
+/// Names a frame in anomaly details; formatted only when an anomaly is reported.
+#[derive(Clone, Copy)]
+struct Desc<'a>(&'a FrameHeader, u64);
+
+impl std::fmt::Display for Desc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Desc(h, start) = *self;
+        match h.opcode {
+            Opcode::Reserved(op) => write!(f, "reserved-opcode 0x{op:X}")?,
+            op => f.write_str(op.as_str())?,
+        }
+        write!(f, " frame at stream offset {start} ({} payload bytes)", h.payload_len)
+    }
 }
 
 fn rsv_bits(h: &FrameHeader) -> String {
@@ -37,7 +41,7 @@ fn rsv_bits(h: &FrameHeader) -> String {
 impl WsDecoder {
     /// A header is complete: report what is wrong with it and decide where its payload goes.
     pub(super) fn begin_frame(&mut self, h: FrameHeader, start: u64, out: &mut Vec<DirEvent>) {
-        let d = describe(&h, start);
+        let d = Desc(&h, start);
         let (sink, attached) = match h.opcode {
             Opcode::Reserved(_) => {
                 anomaly(
@@ -50,9 +54,9 @@ impl WsDecoder {
                 );
                 (Sink::Skip, false)
             }
-            Opcode::Continuation => self.begin_continuation(&h, &d, out),
-            Opcode::Text | Opcode::Binary => self.begin_data(&h, start, &d, out),
-            _ => (self.begin_control(&h, &d, out), false),
+            Opcode::Continuation => self.begin_continuation(&h, d, out),
+            Opcode::Text | Opcode::Binary => self.begin_data(&h, start, d, out),
+            _ => (self.begin_control(&h, d, out), false),
         };
         self.frame = Frame {
             h,
@@ -68,7 +72,7 @@ impl WsDecoder {
     }
 
     /// Anomalies about a frame that is decoded: masking (§5.1) and length encoding (§5.2).
-    fn check_listed_frame(&self, h: &FrameHeader, d: &str, out: &mut Vec<DirEvent>) {
+    fn check_listed_frame(&self, h: &FrameHeader, d: Desc<'_>, out: &mut Vec<DirEvent>) {
         match (self.cfg.sender, h.mask.is_some()) {
             (Sender::Client, false) => anomaly(
                 out,
@@ -91,7 +95,7 @@ impl WsDecoder {
         }
     }
 
-    fn begin_control(&mut self, h: &FrameHeader, d: &str, out: &mut Vec<DirEvent>) -> Sink {
+    fn begin_control(&mut self, h: &FrameHeader, d: Desc<'_>, out: &mut Vec<DirEvent>) -> Sink {
         let len = h.payload_len;
         if h.rsv1 || h.rsv23() {
             anomaly(
@@ -141,7 +145,7 @@ impl WsDecoder {
         &mut self,
         h: &FrameHeader,
         start: u64,
-        d: &str,
+        d: Desc<'_>,
         out: &mut Vec<DirEvent>,
     ) -> (Sink, bool) {
         if let Some(old) = self.msg.take() {
@@ -252,7 +256,7 @@ impl WsDecoder {
     fn begin_continuation(
         &mut self,
         h: &FrameHeader,
-        d: &str,
+        d: Desc<'_>,
         out: &mut Vec<DirEvent>,
     ) -> (Sink, bool) {
         let len = h.payload_len;

@@ -710,3 +710,31 @@ fn tungstenite_frames_decode_back() {
     );
     assert_eq!(kinds(&ev).len(), 4);
 }
+
+/// Throughput check: `cargo test --release --lib message::tests::throughput -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    use std::time::Instant;
+    let mut buf = vec![0x5au8; 64 << 20];
+    let t = Instant::now();
+    for i in 0..8 {
+        crate::frame::unmask(&mut buf, KEY, i);
+    }
+    let gbps = (8 * buf.len()) as f64 / t.elapsed().as_secs_f64() / 1e9;
+    println!("unmask: {gbps:.1} GB/s");
+
+    for (size, label) in [(1 << 20, "1 MiB masked binary"), (100, "100-byte masked text")] {
+        let one = frame(0x82, &vec![0x41; size], Some(KEY));
+        let stream: Vec<u8> = one.repeat((64 << 20) / one.len());
+        let mut d = WsDecoder::new(cfg(Sender::Client, None));
+        let mut out = Vec::new();
+        let t = Instant::now();
+        for chunk in stream.chunks(64 << 10) {
+            d.feed(chunk, &mut out);
+            out.clear();
+        }
+        let gbps = stream.len() as f64 / t.elapsed().as_secs_f64() / 1e9;
+        println!("decoder, {label}: {gbps:.2} GB/s");
+    }
+}
