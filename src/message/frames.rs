@@ -1,14 +1,12 @@
-//! What each frame means (RFC 6455 §5.4-§5.6): where its payload goes when its header is
-//! complete, and what is listed when it ends. Violations are reported before the frame's
+//! What each frame means (RFC 6455 §5.4-§5.6): where its payload goes once its header is
+//! complete. Violations are reported before the frame's
 //! message, in stream order.
 
 use super::Sender;
 use super::WsDecoder;
-use super::close::valid_code;
-use super::inflate::{Pushed, TAIL};
 use super::state::{Assembly, Fate, Frame, Sink, State};
 use super::stream::anomaly;
-use crate::event::{AnomalyKind, DirEvent, Message, Opcode};
+use crate::event::{AnomalyKind, DirEvent, Opcode};
 use crate::frame::FrameHeader;
 
 /// §5.5: control frame payloads are at most 125 bytes.
@@ -25,7 +23,11 @@ impl std::fmt::Display for Desc<'_> {
             Opcode::Reserved(op) => write!(f, "reserved-opcode 0x{op:X}")?,
             op => f.write_str(op.as_str())?,
         }
-        write!(f, " frame at stream offset {start} ({} payload bytes)", h.payload_len)
+        write!(
+            f,
+            " frame at stream offset {start} ({} payload bytes)",
+            h.payload_len
+        )
     }
 }
 
@@ -333,243 +335,5 @@ impl WsDecoder {
         }
         let (fate, compressed) = (m.fate, m.compressed);
         (self.sink_for(fate, compressed), true)
-    }
-
-    /// Inflate one piece of compressed payload into the message (or into the discard buffer).
-    pub(super) fn inflate_piece(&mut self, input: &[u8], out: &mut Vec<DirEvent>) {
-        let cap = usize::try_from(self.cfg.max_inflated_bytes).unwrap_or(usize::MAX);
-        let stop_when_over = !self.deflate.takeover;
-        let Some(m) = self.msg.as_mut() else {
-            self.frame.sink = Sink::Skip;
-            return;
-        };
-        let mut keep = if self.frame.sink == Sink::Inflate {
-            Some(&mut m.payload)
-        } else {
-            None
-        };
-        let inf = self
-            .deflate
-            .inf
-            .get_or_insert_with(super::inflate::Inflater::new);
-        match inf.push(input, &mut keep, cap, stop_when_over) {
-            Ok(Pushed::Fine) => {}
-            Ok(Pushed::OverLimit) => {
-                anomaly(
-                    out,
-                    AnomalyKind::DecompressionLimit,
-                    format!(
-                        "{} message from stream offset {} inflates to more than {cap} bytes: \
-                         not listed{}",
-                        m.opcode.as_str(),
-                        m.start,
-                        if stop_when_over {
-                            ", inflating stopped"
-                        } else {
-                            ""
-                        }
-                    ),
-                );
-                m.fate = if stop_when_over {
-                    Fate::Skip
-                } else {
-                    Fate::Discard
-                };
-                self.frame.sink = if stop_when_over {
-                    Sink::Skip
-                } else {
-                    Sink::Discard
-                };
-            }
-            Err(e) => self.inflate_failed(&e, out),
-        }
-    }
-
-    /// The inflater rejected the data: the message is dropped and, with context takeover,
-    /// the window is unknown from now on.
-    fn inflate_failed(&mut self, err: &str, out: &mut Vec<DirEvent>) {
-        let Some(m) = self.msg.as_mut() else {
-            return;
-        };
-        let listed = m.fate == Fate::Keep;
-        m.fate = Fate::Skip;
-        m.payload = Vec::new();
-        let what = format!(
-            "{} message from stream offset {}",
-            m.opcode.as_str(),
-            m.start
-        );
-        self.frame.sink = Sink::Skip;
-        let dz = &mut self.deflate;
-        if listed {
-            if dz.trial || dz.guessed {
-                if !dz.lost_reported {
-                    anomaly(
-                        out,
-                        AnomalyKind::DeflateContextLost,
-                        format!(
-                            "{what} could not be inflated ({err}): the compression context \
-                             of this direction is unknown; such messages are not listed"
-                        ),
-                    );
-                }
-                dz.lost_reported = dz.takeover;
-            } else {
-                anomaly(
-                    out,
-                    AnomalyKind::DeflateError,
-                    format!("{what} is not valid DEFLATE data ({err}): not listed"),
-                );
-                dz.lost_reported = false;
-            }
-        }
-        if let Some(inf) = dz.inf.as_mut() {
-            inf.reset();
-        }
-        if dz.takeover {
-            dz.trial = true;
-        }
-    }
-
-    /// The current frame's payload is complete.
-    pub(super) fn end_frame(&mut self, out: &mut Vec<DirEvent>) {
-        self.state = State::Header;
-        let f = &self.frame;
-        if f.sink == Sink::Control {
-            self.emit_control(out);
-        } else if f.attached && f.h.fin {
-            self.finish_message(out);
-        }
-    }
-
-    fn emit_control(&mut self, out: &mut Vec<DirEvent>) {
-        let h = self.frame.h;
-        let payload = std::mem::take(&mut self.ctrl);
-        let mut utf8_valid = false;
-        if h.opcode == Opcode::Close {
-            self.close_seen = true;
-            utf8_valid = self.check_close(&payload, out);
-        }
-        out.push(DirEvent::Message(Message {
-            opcode: h.opcode,
-            payload,
-            frames: 1,
-            compressed: false,
-            wire_len: h.payload_len,
-            utf8_valid,
-        }));
-    }
-
-    /// §5.5.1, §7.4: a close payload is empty or a valid code plus a UTF-8 reason.
-    /// Returns whether the reason is valid UTF-8.
-    fn check_close(&self, payload: &[u8], out: &mut Vec<DirEvent>) -> bool {
-        let at = self.frame.start;
-        match payload {
-            [] => true,
-            [_] => {
-                anomaly(
-                    out,
-                    AnomalyKind::InvalidClosePayload,
-                    format!(
-                        "close frame at stream offset {at} has a 1-byte payload; a status code takes 2 (§5.5.1): listed"
-                    ),
-                );
-                false
-            }
-            [hi, lo, reason @ ..] => {
-                let code = u16::from_be_bytes([*hi, *lo]);
-                if !valid_code(code) {
-                    anomaly(
-                        out,
-                        AnomalyKind::InvalidCloseCode,
-                        format!(
-                            "close frame at stream offset {at} carries status code {code}, not a valid code (§7.4): listed"
-                        ),
-                    );
-                }
-                match simdutf8::compat::from_utf8(reason) {
-                    Ok(_) => true,
-                    Err(e) => {
-                        anomaly(
-                            out,
-                            AnomalyKind::InvalidUtf8,
-                            format!(
-                                "close frame at stream offset {at}: the reason is not valid UTF-8 \
-                                 (first error at reason byte {}) (§5.5.1): listed",
-                                e.valid_up_to()
-                            ),
-                        );
-                        false
-                    }
-                }
-            }
-        }
-    }
-
-    /// The FIN frame of a data message ended: inflate its end, check it, list it.
-    fn finish_message(&mut self, out: &mut Vec<DirEvent>) {
-        let Some(m) = self.msg.as_ref() else {
-            return;
-        };
-        if m.compressed && m.fate != Fate::Skip {
-            // RFC 7692 §7.2.2: the sender removed this tail; put it back to flush the output.
-            self.frame.sink = if m.fate == Fate::Keep {
-                Sink::Inflate
-            } else {
-                Sink::Discard
-            };
-            self.inflate_piece(&TAIL, out);
-        }
-        let Some(mut m) = self.msg.take() else {
-            return;
-        };
-        if m.compressed && m.fate != Fate::Skip {
-            let dz = &mut self.deflate;
-            if let Some(inf) = dz.inf.as_mut() {
-                if !dz.takeover {
-                    inf.reset();
-                } else if inf.ended {
-                    let tail: &[u8] = if m.fate == Fate::Keep {
-                        &m.payload
-                    } else {
-                        &[]
-                    };
-                    inf.restart_after_final(tail);
-                }
-                if dz.trial && inf.since_reset >= super::inflate::WINDOW {
-                    dz.trial = false;
-                    dz.lost_reported = false;
-                }
-            }
-        }
-        if m.fate != Fate::Keep {
-            return;
-        }
-        let mut utf8_valid = false;
-        if m.opcode == Opcode::Text {
-            match simdutf8::compat::from_utf8(&m.payload) {
-                Ok(_) => utf8_valid = true,
-                Err(e) => anomaly(
-                    out,
-                    AnomalyKind::InvalidUtf8,
-                    format!(
-                        "text message from stream offset {} ({} bytes, {} frames) is not valid \
-                         UTF-8 (first error at byte {}) (§8.1): listed",
-                        m.start,
-                        m.payload.len(),
-                        m.frames,
-                        e.valid_up_to()
-                    ),
-                ),
-            }
-        }
-        out.push(DirEvent::Message(Message {
-            opcode: m.opcode,
-            payload: std::mem::take(&mut m.payload),
-            frames: m.frames,
-            compressed: m.compressed,
-            wire_len: m.wire_len,
-            utf8_valid,
-        }));
     }
 }

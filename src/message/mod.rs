@@ -4,6 +4,8 @@
 //! per direction, protocol violations reported as anomalies.
 
 mod close;
+mod complete;
+mod deflating;
 mod frames;
 mod inflate;
 mod state;

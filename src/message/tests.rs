@@ -724,7 +724,10 @@ fn throughput() {
     let gbps = (8 * buf.len()) as f64 / t.elapsed().as_secs_f64() / 1e9;
     println!("unmask: {gbps:.1} GB/s");
 
-    for (size, label) in [(1 << 20, "1 MiB masked binary"), (100, "100-byte masked text")] {
+    for (size, label) in [
+        (1 << 20, "1 MiB masked binary"),
+        (100, "100-byte masked text"),
+    ] {
         let one = frame(0x82, &vec![0x41; size], Some(KEY));
         let stream: Vec<u8> = one.repeat((64 << 20) / one.len());
         let mut d = WsDecoder::new(cfg(Sender::Client, None));
