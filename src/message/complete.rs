@@ -35,6 +35,7 @@ impl WsDecoder {
             compressed: false,
             wire_len: h.payload_len,
             utf8_valid,
+            frame_detail: Vec::new(),
         }));
     }
 
@@ -148,6 +149,7 @@ impl WsDecoder {
             compressed: m.compressed,
             wire_len: m.wire_len,
             utf8_valid,
+            frame_detail: Vec::new(),
         }));
     }
 }
