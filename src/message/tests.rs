@@ -756,8 +756,14 @@ fn decode_file() {
         _ => Sender::Server,
     };
     let deflate = match std::env::var("WSX_DEFLATE").as_deref() {
-        Ok("takeover") => Some(DirDeflate { no_context_takeover: false, max_window_bits: 15 }),
-        Ok("no_takeover") => Some(DirDeflate { no_context_takeover: true, max_window_bits: 15 }),
+        Ok("takeover") => Some(DirDeflate {
+            no_context_takeover: false,
+            max_window_bits: 15,
+        }),
+        Ok("no_takeover") => Some(DirDeflate {
+            no_context_takeover: true,
+            max_window_bits: 15,
+        }),
         _ => None,
     };
     let t = std::time::Instant::now();
@@ -766,7 +772,15 @@ fn decode_file() {
         match e {
             DirEvent::Message(m) => {
                 let shown = String::from_utf8_lossy(&m.payload[..m.payload.len().min(60)]);
-                println!("MSG {} len={} frames={} {shown:?}", m.opcode.as_str(), m.payload.len(), m.frames);
+                use base64::Engine;
+                let b64 = base64::engine::general_purpose::STANDARD.encode(&m.payload);
+                println!(
+                    "MSG {} len={} frames={} {shown:?}",
+                    m.opcode.as_str(),
+                    m.payload.len(),
+                    m.frames
+                );
+                println!("B64 {} {b64}", m.opcode.as_str());
             }
             DirEvent::Anomaly(a) => println!("ANOMALY {} {}", a.kind.as_str(), a.detail),
         }
