@@ -741,3 +741,49 @@ fn throughput() {
         println!("decoder, {label}: {gbps:.2} GB/s");
     }
 }
+
+/// Decodes one direction's bytes from a file (for checking captures by hand):
+/// `WSX=path.bin WSX_SENDER=client|server WSX_DEFLATE=none|takeover|no_takeover cargo test ...`.
+#[test]
+#[ignore]
+fn decode_file() {
+    let Ok(path) = std::env::var("WSX") else {
+        return;
+    };
+    let bytes = std::fs::read(path).unwrap();
+    let sender = match std::env::var("WSX_SENDER").as_deref() {
+        Ok("client") => Sender::Client,
+        _ => Sender::Server,
+    };
+    let deflate = match std::env::var("WSX_DEFLATE").as_deref() {
+        Ok("takeover") => Some(DirDeflate {
+            no_context_takeover: false,
+            max_window_bits: 15,
+        }),
+        Ok("no_takeover") => Some(DirDeflate {
+            no_context_takeover: true,
+            max_window_bits: 15,
+        }),
+        _ => None,
+    };
+    let t = std::time::Instant::now();
+    let ev = run(cfg(sender, deflate), &bytes);
+    for e in &ev {
+        match e {
+            DirEvent::Message(m) => {
+                let shown = String::from_utf8_lossy(&m.payload[..m.payload.len().min(60)]);
+                use base64::Engine;
+                let b64 = base64::engine::general_purpose::STANDARD.encode(&m.payload);
+                println!(
+                    "MSG {} len={} frames={} {shown:?}",
+                    m.opcode.as_str(),
+                    m.payload.len(),
+                    m.frames
+                );
+                println!("B64 {} {b64}", m.opcode.as_str());
+            }
+            DirEvent::Anomaly(a) => println!("ANOMALY {} {}", a.kind.as_str(), a.detail),
+        }
+    }
+    println!("took {:?}", t.elapsed());
+}
