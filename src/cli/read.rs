@@ -123,7 +123,7 @@ fn read_file(
                 engine.packet(&pkt, &mut events);
                 emit(&mut events, sink, summary.as_deref_mut())?;
                 packets += 1;
-                if packets % PROGRESS_EVERY == 0 {
+                if packets.is_multiple_of(PROGRESS_EVERY) {
                     progress.set_position(reader.offset());
                 }
                 if paused.replace(false) {
@@ -145,7 +145,7 @@ fn read_file(
     }
     progress.finish_and_clear();
     engine.finish(&mut events);
-    emit(&mut events, sink, summary.as_deref_mut())?;
+    emit(&mut events, sink, summary)?;
     *conn_base = engine.stats().websocket_conns;
     outcome
 }

@@ -197,10 +197,10 @@ impl ConnState {
     fn on_gap(&mut self, side: usize, len: u64, reason: GapReason, ctx: &mut Ctx<'_>) {
         match &mut self.phase {
             Phase::Http(http) => {
-                if reason == GapReason::Truncated {
-                    if let Some(cut) = self.cut_before_open.get_mut(side) {
-                        *cut = cut.saturating_add(len);
-                    }
+                if let (GapReason::Truncated, Some(cut)) =
+                    (reason, self.cut_before_open.get_mut(side))
+                {
+                    *cut = cut.saturating_add(len);
                 }
                 let status = http.gap(side);
                 self.on_http_status(status, ctx);
