@@ -14,7 +14,7 @@ use crate::filter::{Filter, Item, Subject};
 
 /// Rows examined per tick when (re)building the filtered list, so a new filter over millions
 /// of messages never freezes the screen.
-const SCAN_BUDGET: usize = 250_000;
+const SCAN_BUDGET: usize = 65_536;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pane {

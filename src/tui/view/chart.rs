@@ -101,7 +101,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) {
         ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let lines = Layout::vertical([Constraint::Length(1); 2]).split(inner);
+    let lines = Layout::vertical([Constraint::Fill(1); 2]).split(inner);
     for (d, line) in Dir::BOTH.iter().zip(lines.iter()) {
         let [label, spark] =
             Layout::horizontal([Constraint::Length(label_w), Constraint::Fill(1)]).areas(*line);

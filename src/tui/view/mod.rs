@@ -30,15 +30,14 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
     status::bottom(frame, bottom, app);
     let conns_h = (app.model.conns.len() as u16).saturating_add(4);
     let (conns, chart, msgs, detail) = if body.width >= WIDE {
-        let [left, right] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(body);
-        let max_conns = (left.height / 3).max(6);
-        let [c, ch, m] = Layout::vertical([
-            Constraint::Length(conns_h.clamp(5, max_conns)),
-            Constraint::Length(4),
+        let [c, rest] = Layout::vertical([
+            Constraint::Length(conns_h.clamp(5, (body.height / 3).max(6))),
             Constraint::Fill(1),
         ])
-        .areas(left);
+        .areas(body);
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(rest);
+        let [ch, m] = Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(left);
         (c, ch, m, right)
     } else {
         let (m, d) = if app.focus == Pane::Detail {

@@ -100,7 +100,7 @@ pub fn bottom(frame: &mut Frame<'_>, area: Rect, app: &App) {
             ));
         }
         spans.push(Span::styled(
-            "/ filter  n/N match  Enter detail  Tab pane  t time  e export  y save  ? help  q quit",
+            "/ filter  Enter detail  Tab pane  ? help  q quit  n/N match  t time  e export  y save",
             Style::new().fg(Color::DarkGray),
         ));
         Line::from(spans)
