@@ -22,6 +22,8 @@ const CHANNEL_BATCHES: usize = 64;
 const BATCH_EVENTS: usize = 2048;
 const BATCH_TIME: Duration = Duration::from_millis(50);
 const READ_BUFFER: usize = 1 << 20;
+/// The loader thread's name: the panic hook leaves the terminal alone for its panics.
+pub const LOADER_THREAD: &str = "wsnoop-loader";
 
 /// Opens `path` and checks that it is a capture (so a wrong file is reported before the
 /// screen is taken over), then reads it on a thread.
@@ -31,13 +33,23 @@ pub fn spawn(path: &Path, limits: Limits) -> Result<(Receiver<Feed>, JoinHandle<
     let (tx, rx) = bounded(CHANNEL_BATCHES);
     let (ready_tx, ready_rx) = bounded::<Result<(), String>>(1);
     let handle = thread::Builder::new()
-        .name("wsnoop-loader".into())
+        .name(LOADER_THREAD.into())
         .spawn(move || {
             let reader = BufReader::with_capacity(READ_BUFFER, file);
             match CaptureReader::new(reader, &limits) {
                 Ok(reader) => {
                     let _ = ready_tx.send(Ok(()));
-                    load(reader, limits, size, &tx);
+                    // An engine bug must not take the screen down: report it and stop loading.
+                    let run = std::panic::AssertUnwindSafe(|| load(reader, limits, size, &tx));
+                    if let Err(panic) = std::panic::catch_unwind(run) {
+                        let what = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_default();
+                        let p = Progress::default();
+                        let _ = tx.send(Feed::Done(p, Some(format!("engine panicked: {what}"))));
+                    }
                 }
                 Err(e) => {
                     let _ = ready_tx.send(Err(e.to_string()));
@@ -76,7 +88,7 @@ fn load<R: std::io::Read>(
                 engine.packet(&pkt, &mut events);
                 let packets = engine.stats().packets;
                 if events.len() >= BATCH_EVENTS
-                    || (packets % 1024 == 0 && last.elapsed() >= BATCH_TIME)
+                    || (packets.is_multiple_of(1024) && last.elapsed() >= BATCH_TIME)
                 {
                     let p = progress(&engine, reader.offset());
                     // The UI has gone: nothing left to do.

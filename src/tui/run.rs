@@ -58,6 +58,11 @@ pub fn main(args: &TuiArgs) -> i32 {
     let _ = execute!(io::stdout(), EnableMouseCapture);
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // The loader's panics are caught and shown in the status bar; printing them here
+        // would scribble over the screen.
+        if std::thread::current().name() == Some(loader::LOADER_THREAD) {
+            return;
+        }
         let _ = execute!(io::stdout(), DisableMouseCapture);
         hook(info);
     }));

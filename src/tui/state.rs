@@ -153,7 +153,10 @@ impl App {
                 self.model.progress = progress;
             }
             Feed::Done(progress, error) => {
-                self.model.progress = progress;
+                // A loader that failed does not know its counters: keep the last ones.
+                if progress != Progress::default() {
+                    self.model.progress = progress;
+                }
                 self.model.done = Some(error);
             }
         }
