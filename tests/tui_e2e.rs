@@ -156,8 +156,9 @@ fn binary_message_as_hex() {
     t.keys(&["/"]);
     t.literal("op:binary len=10 dir:s2c");
     t.keys(&["Enter", "Enter"]);
-    let s = t.wait_for("00000000  00 01 02 03 ff fe 81 7e");
-    assert!(s.contains("|.......~..|"), "{s}");
+    // 120 columns: the detail pane dumps 8 bytes a line.
+    let s = t.wait_for("00000000  00 01 02 03  ff fe 81 7e  |.......~|");
+    assert!(s.contains("00000008  7f 88"), "{s}");
     t.keys(&["?"]);
     t.wait_for("Keys · any key closes");
     t.keys(&["Escape", "q"]);

@@ -56,6 +56,17 @@ pub fn datetime(t: Timestamp) -> String {
     humantime::format_rfc3339_micros(time).to_string()
 }
 
+/// A short duration: `250µs`, `12.5ms`, `1.250s`.
+pub fn duration(secs: f64) -> String {
+    if secs < 1e-3 {
+        format!("{:.0}µs", secs * 1e6)
+    } else if secs < 1.0 {
+        format!("{:.1}ms", secs * 1e3)
+    } else {
+        format!("{secs:.3}s")
+    }
+}
+
 pub fn nanos(t: Timestamp) -> i128 {
     i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos)
 }
@@ -91,7 +102,16 @@ pub fn close_name(code: u16) -> &'static str {
 pub fn preview_text(bytes: &[u8], max: usize) -> String {
     let mut out = String::with_capacity(max.min(bytes.len()));
     for c in String::from_utf8_lossy(bytes).chars().take(max) {
-        out.push(if c.is_control() { '·' } else { c });
+        match c {
+            // Zero-width joiners and selectors: terminals disagree on their width, which
+            // shifts the rest of the row.
+            '\u{200B}'..='\u{200F}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}' => {}
+            c if c.is_control() => out.push('·'),
+            c => out.push(c),
+        }
     }
     out
 }
@@ -157,5 +177,9 @@ mod tests {
         assert_eq!(preview_text(b"a\nb\tc", 10), "a·b·c");
         assert_eq!(preview_text(b"abcdef", 3), "abc");
         assert_eq!(preview_hex(&[0, 1, 0xff], 20), "00 01 ff");
+        assert_eq!(preview_text("a\u{200d}b".as_bytes(), 10), "ab");
+        assert_eq!(duration(0.000_25), "250µs");
+        assert_eq!(duration(0.0125), "12.5ms");
+        assert_eq!(duration(2.0), "2.000s");
     }
 }

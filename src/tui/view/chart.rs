@@ -89,8 +89,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) {
         peak.to_string()
     };
     let title = format!(
-        " Traffic · {scope} · {unit} per {:.3}s · peak {peak_s} ",
-        cache.bin_secs
+        " Traffic · {scope} · {unit} per {} · peak {peak_s} ",
+        fmt::duration(cache.bin_secs)
     );
     let block = Block::new()
         .borders(Borders::TOP)

@@ -87,7 +87,7 @@ pub fn build(app: &App, row: &Row, width: usize) -> Vec<Line<'static>> {
         ),
     ];
     let when = format!(
-        "{}  ({} from connection start)",
+        "{}  ({} since open)",
         fmt::datetime(row.ts),
         fmt::relative(row.ts, base)
     );

@@ -12,8 +12,12 @@ use super::super::state::{App, Prompt};
 pub fn top(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let m = &app.model;
     let p = m.progress;
+    let narrow = area.width < 100;
     let mut spans = vec![
-        Span::styled(" wsnoop ", Style::new().add_modifier(Modifier::BOLD)),
+        Span::styled(
+            if narrow { " " } else { " wsnoop " },
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
         Span::raw(format!("{} ", app.source)),
         Span::raw(format!(
             "│ {} pkts {} │ {} conns │ {} msgs │ ",
@@ -23,7 +27,11 @@ pub fn top(frame: &mut Frame<'_>, area: Rect, app: &App) {
             fmt::count(m.messages),
         )),
         Span::styled(
-            format!("{} anomalies", fmt::count(m.anomalies)),
+            if narrow {
+                format!("⚠ {}", fmt::count(m.anomalies))
+            } else {
+                format!("{} anomalies", fmt::count(m.anomalies))
+            },
             if m.anomalies > 0 {
                 Style::new().fg(Color::Yellow)
             } else {
