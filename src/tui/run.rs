@@ -109,7 +109,14 @@ fn run(terminal: &mut DefaultTerminal, app: &mut App, rx: &Receiver<Feed>) -> io
             terminal.draw(|f| view::draw(f, app))?;
             dirty = false;
         }
-        let wait = if busy { LOADING_TICK } else { IDLE_TICK };
+        let wait = if !rx.is_empty() {
+            // More events are waiting: look at the keyboard, then go on taking them in.
+            Duration::from_millis(1)
+        } else if busy {
+            LOADING_TICK
+        } else {
+            IDLE_TICK
+        };
         if event::poll(wait)? {
             // Take every pending input before drawing again (fast scrolling stays smooth).
             loop {

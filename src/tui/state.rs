@@ -164,7 +164,13 @@ impl App {
 
     /// Brings the filtered list up to date, a bounded amount of work at a time.
     pub fn tick(&mut self) {
-        self.scan(SCAN_BUDGET);
+        // Without a filter to evaluate, listing is only copying indices: no need to spread it.
+        let budget = if self.mark_only || self.filter.is_empty() {
+            usize::MAX
+        } else {
+            SCAN_BUDGET
+        };
+        self.scan(budget);
     }
 
     /// Brings the filtered list fully up to date (tests, benchmarks).

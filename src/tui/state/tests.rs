@@ -252,9 +252,71 @@ fn rebuild_is_incremental_within_a_budget() {
         .collect();
     app.push_events(many);
     app.tick();
+    assert_eq!(
+        app.view.len(),
+        SCAN_BUDGET + 10,
+        "no filter: listed at once"
+    );
+    app.set_filter(Filter::parse("m").unwrap());
+    app.tick();
     assert_eq!(app.view.len(), SCAN_BUDGET);
     assert!(app.scanning().is_some());
     app.tick();
     assert_eq!(app.view.len(), SCAN_BUDGET + 10);
     assert!(app.scanning().is_none());
+}
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = app();
+    app.areas.conns = Rect::new(1, 2, 78, 3);
+    app.areas.msgs = Rect::new(1, 10, 78, 5);
+    app.areas.detail = Rect::new(1, 17, 78, 5);
+    let at = |kind, column, row| MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.mouse(at(MouseEventKind::Down(MouseButton::Left), 5, 12));
+    assert_eq!((app.focus, app.msg_sel), (Pane::Msgs, 2));
+    app.mouse(at(MouseEventKind::ScrollDown, 5, 11));
+    assert_eq!(app.msg_sel, 5);
+    app.mouse(at(MouseEventKind::ScrollUp, 5, 11));
+    assert_eq!(app.msg_sel, 2);
+    // A click on the third connection row (conn 2) lists its messages.
+    app.mouse(at(MouseEventKind::Down(MouseButton::Left), 5, 4));
+    app.settle();
+    assert_eq!((app.focus, app.selected_conn()), (Pane::Conns, Some(2)));
+    assert_eq!(app.view.len(), 2);
+    // Outside every pane: nothing happens.
+    app.mouse(at(MouseEventKind::Down(MouseButton::Left), 79, 0));
+    assert_eq!(app.focus, Pane::Conns);
+}
+
+#[test]
+fn export_writes_the_connection_as_json_lines() {
+    let app = app();
+    let mut out = Vec::new();
+    let (n, cut) = crate::tui::export::export_conn(&app.model, 2, &mut out).unwrap();
+    assert_eq!((n, cut), (4, 0));
+    let text = String::from_utf8(out).unwrap();
+    let events: Vec<&str> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            match v["event"].as_str().unwrap() {
+                "open" => "open",
+                "message" => "message",
+                "anomaly" => "anomaly",
+                "end" => "end",
+                _ => "?",
+            }
+        })
+        .collect();
+    assert_eq!(events, vec!["open", "message", "anomaly", "end"]);
+    assert!(text.contains("hello from two"));
+    assert!(text.contains("\"kind\":\"tcp_gap\""));
+    assert!(crate::tui::export::export_conn(&app.model, 9, Vec::new()).is_err());
 }
