@@ -29,6 +29,16 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// Counts in at most 5 characters: `99999`, `314K`, `2.3M`.
+pub fn short_count(n: u64) -> String {
+    match n {
+        0..100_000 => n.to_string(),
+        100_000..1_000_000 => format!("{}K", n / 1000),
+        1_000_000..100_000_000 => format!("{:.1}M", n as f64 / 1e6),
+        _ => format!("{}M", n / 1_000_000),
+    }
+}
+
 /// Signed seconds from `base` to `t`, e.g. `+12.345678`.
 pub fn relative(t: Timestamp, base: Timestamp) -> String {
     let nanos = nanos(t) - nanos(base);
@@ -140,6 +150,10 @@ mod tests {
         assert_eq!(count(0), "0");
         assert_eq!(count(1234567), "1,234,567");
         assert_eq!(count(123), "123");
+        assert_eq!(short_count(99_999), "99999");
+        assert_eq!(short_count(314_576), "314K");
+        assert_eq!(short_count(2_314_576), "2.3M");
+        assert_eq!(short_count(123_456_789), "123M");
     }
 
     #[test]

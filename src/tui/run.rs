@@ -109,8 +109,8 @@ fn run(terminal: &mut DefaultTerminal, app: &mut App, rx: &Receiver<Feed>) -> io
             terminal.draw(|f| view::draw(f, app))?;
             dirty = false;
         }
-        let wait = if !rx.is_empty() {
-            // More events are waiting: look at the keyboard, then go on taking them in.
+        let wait = if !rx.is_empty() || app.scanning().is_some() {
+            // More events (or rows to filter) are waiting: look at the keyboard, then go on.
             Duration::from_millis(1)
         } else if busy {
             LOADING_TICK

@@ -12,9 +12,10 @@ use super::model::{Model, Progress, Row, RowKind};
 use crate::event::{ConnId, Event};
 use crate::filter::{Filter, Item, Subject};
 
-/// Rows examined per tick when (re)building the filtered list, so a new filter over millions
-/// of messages never freezes the screen.
-const SCAN_BUDGET: usize = 65_536;
+/// Rows examined at a time when (re)building the filtered list; a tick goes on for at most
+/// [`SCAN_TIME`], so a new filter over millions of messages never freezes the screen.
+const SCAN_BUDGET: usize = 16_384;
+const SCAN_TIME: std::time::Duration = std::time::Duration::from_millis(30);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pane {
@@ -165,12 +166,15 @@ impl App {
     /// Brings the filtered list up to date, a bounded amount of work at a time.
     pub fn tick(&mut self) {
         // Without a filter to evaluate, listing is only copying indices: no need to spread it.
-        let budget = if self.mark_only || self.filter.is_empty() {
-            usize::MAX
-        } else {
-            SCAN_BUDGET
-        };
-        self.scan(budget);
+        if self.mark_only || self.filter.is_empty() {
+            self.scan(usize::MAX);
+            return;
+        }
+        let start = std::time::Instant::now();
+        self.scan(SCAN_BUDGET);
+        while self.scanned < self.source_len() && start.elapsed() < SCAN_TIME {
+            self.scan(SCAN_BUDGET);
+        }
     }
 
     /// Brings the filtered list fully up to date (tests, benchmarks).

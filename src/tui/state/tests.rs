@@ -247,22 +247,22 @@ fn pane_cycle() {
 fn rebuild_is_incremental_within_a_budget() {
     let mut app = App::new(Model::new(0), "big");
     app.push_events([open(1, 0)]);
-    let many: Vec<_> = (0..(SCAN_BUDGET + 10) as i64)
+    let many: Vec<_> = (0..(4 * SCAN_BUDGET + 10) as i64)
         .map(|i| message(1, i / 1000, Dir::C2s, Opcode::Text, b"m"))
         .collect();
     app.push_events(many);
     app.tick();
     assert_eq!(
         app.view.len(),
-        SCAN_BUDGET + 10,
+        4 * SCAN_BUDGET + 10,
         "no filter: listed at once"
     );
     app.set_filter(Filter::parse("m").unwrap());
-    app.tick();
+    app.scan(SCAN_BUDGET);
     assert_eq!(app.view.len(), SCAN_BUDGET);
     assert!(app.scanning().is_some());
-    app.tick();
-    assert_eq!(app.view.len(), SCAN_BUDGET + 10);
+    app.settle();
+    assert_eq!(app.view.len(), 4 * SCAN_BUDGET + 10);
     assert!(app.scanning().is_none());
 }
 

@@ -62,9 +62,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
                 Constraint::Fill(1),
                 Constraint::Length(8),
                 Constraint::Length(8),
-                Constraint::Length(6),
+                Constraint::Length(8),
                 Constraint::Length(7),
-                Constraint::Length(6),
+                Constraint::Length(8),
                 Constraint::Length(7),
                 Constraint::Length(9),
                 Constraint::Length(4),
@@ -85,8 +85,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
                 Constraint::Length(3),
                 Constraint::Fill(3),
                 Constraint::Fill(1),
-                Constraint::Length(10),
-                Constraint::Length(10),
+                Constraint::Length(11),
+                Constraint::Length(11),
                 Constraint::Length(8),
                 Constraint::Length(4),
             ],
@@ -170,7 +170,10 @@ fn per_dir_full(msgs: [u64; 2], bytes: [u64; 2]) -> [Cell<'static>; 4] {
 }
 
 fn per_dir_short(msgs: [u64; 2], bytes: [u64; 2]) -> [Cell<'static>; 2] {
-    [0, 1].map(|d| Cell::from(fit(&format!("{} {}", msgs[d], fmt::bytes(bytes[d])), 10)))
+    [0, 1].map(|d| {
+        let text = format!("{} {}", fmt::short_count(msgs[d]), fmt::bytes(bytes[d]));
+        Cell::from(fit(&text, 11))
+    })
 }
 
 fn anom_cell(n: u64) -> Cell<'static> {

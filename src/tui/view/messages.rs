@@ -104,12 +104,12 @@ fn message_spans(m: &StoredMsg, width: usize, spans: &mut Vec<Span<'static>>) {
     };
     spans.push(Span::styled(format!("{:<6} ", m.opcode.as_str()), op_style));
     let len = if m.compressed {
-        format!("{:>6} z{:<6}", fmt::bytes(m.len), fmt::bytes(m.wire_len))
+        format!("{:>7} z{:<7}", fmt::bytes(m.len), fmt::bytes(m.wire_len))
     } else {
-        format!("{:>6} {:<7}", fmt::bytes(m.len), "")
+        format!("{:>7} {:<8}", fmt::bytes(m.len), "")
     };
+    let rest = width.saturating_sub(7 + len.chars().count());
     spans.push(Span::styled(len, dim()));
-    let rest = width.saturating_sub(21);
     spans.push(Span::raw(preview(m, rest)));
 }
 
