@@ -60,6 +60,8 @@ impl Tmux {
             if s.contains(needle) {
                 return s;
             }
+            // wsnoop refused to start (its one-line error is on the screen): no point waiting.
+            assert!(!s.contains("wsnoop: "), "wsnoop failed; screen:\n{s}");
             assert!(
                 start.elapsed() < WAIT,
                 "timed out waiting for {needle:?}; screen:\n{s}"

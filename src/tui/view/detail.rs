@@ -230,7 +230,7 @@ fn frames(m: &StoredMsg, out: &mut Vec<Line<'static>>) {
         Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
     ));
     out.push(Line::styled(
-        " #  FIN RSV  opcode        mask      payload  hdr  time",
+        " #  FIN RSV  opcode            mask      payload  hdr  time",
         dim(),
     ));
     for (i, f) in m.frame_detail.iter().enumerate() {
@@ -238,7 +238,7 @@ fn frames(m: &StoredMsg, out: &mut Vec<Line<'static>>) {
             k.iter().map(|b| format!("{b:02x}")).collect()
         });
         out.push(Line::raw(format!(
-            "{:>2}  {}   {}{}{}  {:<12}  {:<8} {:>8} {:>4}  {}",
+            "{:>2}  {}   {}{}{}  {:<16}  {:<8} {:>8} {:>4}  {}",
             i + 1,
             if f.fin { "1" } else { "0" },
             (f.rsv >> 2) & 1,
