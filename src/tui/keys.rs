@@ -49,6 +49,11 @@ pub const HELP: &[(&str, &str)] = &[
     ("q  Ctrl-C", "quit"),
 ];
 
+/// Ctrl-C quits from anywhere (help, prompts): in raw mode it arrives as a key, not a signal.
+pub fn is_interrupt(key: KeyEvent) -> bool {
+    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
 pub fn action(key: KeyEvent) -> Option<Action> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     Some(match key.code {

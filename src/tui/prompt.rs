@@ -13,10 +13,6 @@ impl App {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let mut changed = false;
         match key.code {
-            KeyCode::Char('c') if ctrl => {
-                self.quit = true;
-                return None;
-            }
             KeyCode::Char('u') if ctrl => {
                 input.text.clear();
                 changed = true;

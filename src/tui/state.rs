@@ -268,6 +268,10 @@ impl App {
 
     pub fn key(&mut self, key: KeyEvent) -> Option<Effect> {
         self.notice = None;
+        if keys::is_interrupt(key) {
+            self.quit = true;
+            return None;
+        }
         if self.help {
             self.help = false;
             return None;

@@ -227,8 +227,9 @@ fn help_quit_toggles() {
     );
     press(&mut app, "tb");
     assert!(app.time_abs && app.chart_bytes);
+    press(&mut app, "?/");
     app.key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-    assert!(app.quit);
+    assert!(app.quit, "Ctrl-C quits even with help open");
 }
 
 #[test]
