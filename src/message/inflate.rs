@@ -77,12 +77,11 @@ impl Inflater {
             let (status, room) = match keep.as_deref_mut() {
                 Some(buf) => {
                     let limit = cap.saturating_add(1);
-                    let want = buf
-                        .len()
-                        .max(OUT_CHUNK)
-                        .min(limit.saturating_sub(buf.len()));
-                    if buf.capacity() - buf.len() < want {
-                        buf.reserve_exact(want);
+                    let left = limit.saturating_sub(buf.len());
+                    // Grow only when little room is left, then by doubling: amortised
+                    // linear, never past the cap.
+                    if buf.capacity() - buf.len() < OUT_CHUNK.min(left) {
+                        buf.reserve_exact(buf.len().max(OUT_CHUNK).min(left));
                     }
                     let room = buf.capacity() - buf.len();
                     let status = self
