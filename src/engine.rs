@@ -103,8 +103,7 @@ impl Engine {
                 if seg.payload.is_empty() && seg.missing == 0 && !seg.flags.syn {
                     return;
                 }
-                if let Some((_, mut old)) = self.flows.insert(key, Session::new(&seg, ctx.limits))
-                {
+                if let Some((_, mut old)) = self.flows.insert(key, Session::new(&seg, ctx.limits)) {
                     old.finish(EndHow::Evicted, &mut ctx);
                 }
                 match self.flows.get_mut(&key) {

@@ -319,7 +319,17 @@ pub struct Event {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
     Open(Box<OpenInfo>),
-    Message { dir: Dir, msg: Message },
-    Anomaly { dir: Option<Dir>, anomaly: Anomaly },
-    End { how: EndHow, messages: u64, bytes: u64 },
+    Message {
+        dir: Dir,
+        msg: Message,
+    },
+    Anomaly {
+        dir: Option<Dir>,
+        anomaly: Anomaly,
+    },
+    End {
+        how: EndHow,
+        messages: u64,
+        bytes: u64,
+    },
 }

@@ -468,7 +468,14 @@ const MIN_CHAIN: usize = 3;
 /// The first bytes of an HTTP/1.x request or response.
 fn looks_like_http_start(data: &[u8]) -> bool {
     const STARTS: [&[u8]; 9] = [
-        b"GET ", b"POST ", b"PUT ", b"HEAD ", b"DELETE ", b"OPTIONS ", b"PATCH ", b"CONNECT ",
+        b"GET ",
+        b"POST ",
+        b"PUT ",
+        b"HEAD ",
+        b"DELETE ",
+        b"OPTIONS ",
+        b"PATCH ",
+        b"CONNECT ",
         b"HTTP/1.",
     ];
     STARTS.iter().any(|s| {

@@ -44,7 +44,10 @@ pub enum HttpStatus {
     Upgraded(Box<Upgrade>),
     /// The connection is not (or no longer can become) WebSocket: `reason` says why
     /// (e.g. "not HTTP", "upgrade refused with 403", "handshake over 65536 bytes").
-    NotWebSocket { reason: String, looked_like_http: bool },
+    NotWebSocket {
+        reason: String,
+        looked_like_http: bool,
+    },
 }
 
 /// The HTTP phase of one TCP connection. Sans-IO: bytes of each side in, status out.

@@ -115,14 +115,24 @@ impl<W: Write> Sink for TextSink<W> {
                 }
             }
             EventKind::Message { msg, .. } => {
-                let _ = write!(line, "{:<6} {:>8}  ", msg.opcode.as_str(), msg.payload.len());
+                let _ = write!(
+                    line,
+                    "{:<6} {:>8}  ",
+                    msg.opcode.as_str(),
+                    msg.payload.len()
+                );
                 if msg.compressed {
                     let _ = write!(line, "(deflate {}) ", msg.wire_len);
                 }
                 preview(msg, line);
             }
             EventKind::Anomaly { anomaly, .. } => {
-                let _ = write!(line, "ANOMALY {}: {}", anomaly.kind.as_str(), anomaly.detail);
+                let _ = write!(
+                    line,
+                    "ANOMALY {}: {}",
+                    anomaly.kind.as_str(),
+                    anomaly.detail
+                );
             }
             EventKind::End {
                 how,
