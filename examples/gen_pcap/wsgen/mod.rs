@@ -7,11 +7,11 @@
 //! until the capture reaches its target size; then a close handshake and FIN teardown.
 
 mod conn;
-mod frame;
-mod payload;
+pub mod frame;
+pub mod payload;
 mod pcap;
 mod queue;
-mod rng;
+pub mod rng;
 mod summary;
 
 use std::collections::HashSet;
