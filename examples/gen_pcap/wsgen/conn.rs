@@ -63,7 +63,7 @@ impl Conn {
             server: format!("127.0.0.1:{}", s.tcp.port),
             c,
             s,
-            close_by_server: idx % 2 == 1,
+            close_by_server: !idx.is_multiple_of(2),
         }
     }
 

@@ -243,7 +243,7 @@ impl<W: Write> State<W> {
     fn open_conn(&mut self, idx: u32, used: &mut HashSet<(u16, u16)>) -> io::Result<Conn> {
         let rng = &mut self.rng;
         let mut cport = 32768 + ((u64::from(idx) * 7919 + rng.below(64)) % 28000) as u16;
-        let sport = if idx % 2 == 0 { 80 } else { 8080 };
+        let sport = if idx.is_multiple_of(2) { 80 } else { 8080 };
         // Keep every 4-tuple unique.
         while used.contains(&(cport, sport)) {
             cport = 32768 + (cport - 32768 + 1) % 28000;
