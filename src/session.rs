@@ -35,6 +35,19 @@ struct ConnState {
     phase: Phase,
     /// Reusable buffer for one decoder call's events.
     scratch: Vec<DirEvent>,
+    /// Differences found in the current segment's retransmitted bytes.
+    conflict: Option<Conflict>,
+    /// Bytes per side that the snap length cut before the connection was recognised.
+    cut_before_open: [u64; 2],
+}
+
+/// Retransmitted bytes that differed from the first copy, within one segment.
+struct Conflict {
+    side: usize,
+    first: u64,
+    last: u64,
+    bytes: u64,
+    runs: u64,
 }
 
 enum Phase {
@@ -82,6 +95,8 @@ impl Session {
                 endpoints: [seg.src, seg.dst],
                 phase,
                 scratch: Vec::new(),
+                conflict: None,
+                cut_before_open: [0; 2],
             },
         }
     }
@@ -96,6 +111,7 @@ impl Session {
         stream.segment(seg.seq, seg.flags, seg.payload, seg.missing, &mut |chunk| {
             conn.on_chunk(side, chunk, ctx)
         });
+        conn.flush_conflict(ctx);
     }
 
     /// Both directions are closed (or the connection was reset): nothing more will come.
@@ -183,23 +199,42 @@ impl WsConn {
 }
 
 impl ConnState {
+    fn flush_conflict(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(c) = self.conflict.take() else {
+            return;
+        };
+        if let Phase::WebSocket(ws) = &self.phase {
+            let detail = format!(
+                "a retransmission differs from the first copy in {} bytes ({} runs) between \
+                 stream offsets {} and {}; the first copy was used",
+                c.bytes, c.runs, c.first, c.last
+            );
+            let dir = ws.dir_of(c.side);
+            ws.anomaly(
+                Some(dir),
+                Anomaly::new(AnomalyKind::TcpConflict, detail),
+                ctx,
+            );
+        }
+    }
+
     fn on_chunk(&mut self, side: usize, chunk: Chunk<'_>, ctx: &mut Ctx<'_>) {
         match chunk {
             Chunk::Data(bytes) => self.on_data(side, bytes, ctx),
             Chunk::Gap { len, reason } => self.on_gap(side, len, reason, ctx),
             Chunk::Conflict { offset, len } => {
-                if let Phase::WebSocket(ws) = &self.phase {
-                    let dir = ws.dir_of(side);
-                    let detail = format!(
-                        "retransmitted bytes differ from the first copy: {len} bytes at stream \
-                         offset {offset} (the first copy was used)"
-                    );
-                    ws.anomaly(
-                        Some(dir),
-                        Anomaly::new(AnomalyKind::TcpConflict, detail),
-                        ctx,
-                    );
-                }
+                // One retransmission can differ in many separate runs: gather them into one
+                // anomaly per segment (reported by `flush_conflict`).
+                let c = self.conflict.get_or_insert(Conflict {
+                    side,
+                    first: offset,
+                    last: offset,
+                    bytes: 0,
+                    runs: 0,
+                });
+                c.last = offset.saturating_add(len);
+                c.bytes = c.bytes.saturating_add(len);
+                c.runs += 1;
             }
             Chunk::Fin => self.end_direction(side, EndHow::Fin, ctx),
             Chunk::Rst => {
@@ -240,6 +275,11 @@ impl ConnState {
     fn on_gap(&mut self, side: usize, len: u64, reason: GapReason, ctx: &mut Ctx<'_>) {
         match &mut self.phase {
             Phase::Http(http) => {
+                if reason == GapReason::Truncated {
+                    if let Some(cut) = self.cut_before_open.get_mut(side) {
+                        *cut = cut.saturating_add(len);
+                    }
+                }
                 let status = http.gap(side);
                 self.on_http_status(status, ctx);
             }
@@ -304,6 +344,22 @@ impl ConnState {
         for (dir, anomaly) in upgrade.anomalies {
             ws.anomaly(Some(dir), anomaly, ctx);
         }
+        for side in 0..2 {
+            let cut = self.cut_before_open[side];
+            if cut > 0 {
+                ws.truncation_reported[side] = true;
+                let detail = format!(
+                    "packets cut short by the capture's snap length: {cut} bytes of the \
+                     handshake lost (further cuts in this direction are not reported again)"
+                );
+                let dir = ws.dir_of(side);
+                ws.anomaly(
+                    Some(dir),
+                    Anomaly::new(AnomalyKind::TruncatedCapture, detail),
+                    ctx,
+                );
+            }
+        }
         let [rest0, rest1] = upgrade.rest;
         let rests = [rest0, rest1];
         for dir in Dir::BOTH {
@@ -311,10 +367,15 @@ impl ConnState {
             let Some(rest) = rests.get(side) else {
                 continue;
             };
-            if rest.is_empty() {
+            let resync = upgrade.resync.get(side).copied().unwrap_or(false);
+            if rest.is_empty() && !resync {
                 continue;
             }
             if let Some(decoder) = ws.decoders.get_mut(dir.index()) {
+                if resync {
+                    // Bytes right after the handshake were lost: find a frame boundary.
+                    decoder.gap(0, &mut self.scratch);
+                }
                 decoder.feed(rest, &mut self.scratch);
             }
             let mut events = std::mem::take(&mut self.scratch);

@@ -3,11 +3,26 @@
 //!
 //! OWNER: helper "packet". Interface fixed; fill in the bodies.
 
+mod format;
+mod source;
+#[cfg(test)]
+mod tests;
+mod ts;
+
 use std::fmt;
 use std::io::Read;
+use std::sync::{Arc, Mutex};
+
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{LegacyPcapReader, PcapError, PcapNGReader};
 
 use crate::limits::Limits;
 use crate::packet::RawPacket;
+use format::{Block, Format, Meta};
+use source::{ErrorSlot, Source};
+
+/// Read buffer size; grown only for a record that does not fit.
+const READ_BUFFER: usize = 1 << 20;
 
 /// Why a capture could not be read further.
 #[derive(Debug)]
@@ -46,23 +61,217 @@ impl std::error::Error for CaptureError {}
 /// Streaming reader of pcap (µs/ns, either byte order) and pcapng (several sections and
 /// interfaces; unknown blocks skipped). Holds at most one record plus a read buffer.
 pub struct CaptureReader<R: Read> {
-    _r: R,
+    inner: Inner<R>,
+    format: Format,
+    io_error: ErrorSlot,
+    /// Bytes of the block lent out by the last `next_packet`, consumed on the next call.
+    pending: usize,
+    /// Bytes consumed before `pending`.
+    consumed: u64,
+    capacity: usize,
+    max_record: usize,
+    /// Records (pcap) or blocks (pcapng) read so far, for error messages.
+    records: u64,
+}
+
+enum Inner<R: Read> {
+    Legacy(LegacyPcapReader<Source<R>>),
+    Ng(PcapNGReader<Source<R>>),
+}
+
+impl<R: Read> Inner<R> {
+    fn it(&mut self) -> &mut dyn PcapReaderIterator {
+        match self {
+            Inner::Legacy(r) => r,
+            Inner::Ng(r) => r,
+        }
+    }
+
+    fn data(&self) -> &[u8] {
+        match self {
+            Inner::Legacy(r) => r.data(),
+            Inner::Ng(r) => r.data(),
+        }
+    }
+}
+
+/// What one attempt at the next block found, with no borrow of the buffer left.
+enum Step {
+    Skip(usize),
+    Packet(Meta),
+    Eof,
+    /// The buffer holds only part of the next block.
+    NeedMore,
+    /// The input ended inside a block.
+    Cut,
+    ReadFailed,
+    Bad(String),
 }
 
 impl<R: Read> CaptureReader<R> {
-    /// Reads the file header. Errors: `NotACapture` for anything else, `Io`.
-    pub fn new(reader: R, limits: &Limits) -> Result<Self, CaptureError> {
-        let _ = (reader, limits);
-        todo!()
+    /// Reads the file header. Errors: `NotACapture` for anything else, `Corrupt` for a
+    /// header cut short or claiming an absurd length, `Io`.
+    pub fn new(mut reader: R, limits: &Limits) -> Result<Self, CaptureError> {
+        let probe = format::probe(&mut reader, limits.max_record_bytes)?;
+        let io_error: ErrorSlot = Arc::new(Mutex::new(None));
+        let capacity = READ_BUFFER.max(probe.bytes.len() + 1);
+        let source = Source::new(probe.bytes, reader, io_error.clone());
+        let inner = match probe.format {
+            Format::Legacy(_) => LegacyPcapReader::new(capacity, source).map(Inner::Legacy),
+            Format::Ng(_) => PcapNGReader::new(capacity, source).map(Inner::Ng),
+        };
+        let inner = inner.map_err(|_| CaptureError {
+            offset: 0,
+            kind: CaptureErrorKind::NotACapture,
+        })?;
+        Ok(CaptureReader {
+            inner,
+            format: probe.format,
+            io_error,
+            pending: 0,
+            consumed: 0,
+            capacity,
+            max_record: limits.max_record_bytes,
+            records: 0,
+        })
     }
 
     /// The next packet, `Ok(None)` at a clean end of input.
     pub fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, CaptureError> {
-        todo!()
+        self.consume_pending();
+        // Two phases: find the next packet block (consuming the others), then lend its
+        // bytes from the buffer. Returning a borrow from inside the loop would keep the
+        // reader borrowed for every iteration.
+        let meta = loop {
+            match self.step() {
+                Step::Skip(n) => {
+                    self.inner.it().consume(n);
+                    self.consumed += n as u64;
+                }
+                Step::Packet(meta) => break meta,
+                Step::Eof => return Ok(None),
+                Step::NeedMore => self.need_more(false)?,
+                Step::Cut => self.need_more(true)?,
+                Step::ReadFailed => return Err(self.read_error()),
+                Step::Bad(what) => return Err(self.corrupt(what)),
+            }
+        };
+        let end = meta.data_at + meta.caplen;
+        let Some(data) = self.inner.data().get(meta.data_at..end) else {
+            return Err(self.corrupt(format!("record #{} data out of bounds", self.records)));
+        };
+        self.pending = meta.block_len;
+        Ok(Some(RawPacket {
+            ts: meta.ts,
+            link: meta.link,
+            data,
+            orig_len: meta.orig_len,
+        }))
     }
 
     /// Input bytes consumed so far (for progress and error messages).
     pub fn offset(&self) -> u64 {
-        todo!()
+        self.consumed + self.pending as u64
+    }
+
+    fn consume_pending(&mut self) {
+        if self.pending > 0 {
+            self.inner.it().consume(self.pending);
+            self.consumed += self.pending as u64;
+            self.pending = 0;
+        }
+    }
+
+    fn step(&mut self) -> Step {
+        let record = self.records + 1;
+        let max = self.max_record;
+        match self.inner.it().next() {
+            Ok((len, block)) => match self.format.block(block, len, max, record) {
+                Ok(Block::Packet(meta)) => {
+                    self.records = record;
+                    Step::Packet(meta)
+                }
+                Ok(Block::Header) => Step::Skip(len),
+                Ok(Block::Other) => {
+                    self.records = record;
+                    Step::Skip(len)
+                }
+                Err(what) => Step::Bad(what),
+            },
+            Err(PcapError::Eof) => Step::Eof,
+            Err(PcapError::Incomplete(_)) | Err(PcapError::BufferTooSmall) => Step::NeedMore,
+            Err(PcapError::UnexpectedEof) => Step::Cut,
+            Err(PcapError::ReadError) => Step::ReadFailed,
+            Err(PcapError::HeaderNotRecognized) => {
+                Step::Bad(format!("record #{record} is not recognised"))
+            }
+            Err(PcapError::NomError(_, kind)) | Err(PcapError::OwnedNomError(_, kind)) => {
+                Step::Bad(format!("record #{record} is malformed ({kind:?})"))
+            }
+        }
+    }
+
+    /// The next block is not all in the buffer: decide from its header whether it is sane,
+    /// then read more or grow the buffer (up to the record limit, never by a claimed length
+    /// alone: the buffer at most doubles per step, so memory follows the bytes that arrive).
+    fn need_more(&mut self, input_ended: bool) -> Result<(), CaptureError> {
+        let record = self.records + 1;
+        let have = self.inner.data().len();
+        let claimed = self.format.claimed_len(self.inner.data());
+        if let Some(claimed) = claimed {
+            if let Some(what) = self.format.check_claim(claimed, self.max_record, record) {
+                return Err(self.corrupt(what));
+            }
+            if have as u64 >= claimed.total {
+                return Err(self.corrupt(format!(
+                    "record #{record} is malformed: its contents overrun its {}-byte length",
+                    claimed.total
+                )));
+            }
+        }
+        if input_ended {
+            let of = claimed.map_or_else(String::new, |c| format!(" of {}", c.total));
+            return Err(self.corrupt(format!(
+                "file ends inside a record (record #{record}: {have}{of} bytes present)"
+            )));
+        }
+        if have >= self.capacity {
+            let limit = self.max_record.saturating_add(format::RECORD_SLACK);
+            let wanted = claimed.map_or(u64::MAX, |c| c.total.saturating_add(1));
+            let grown = self
+                .capacity
+                .saturating_mul(2)
+                .min(usize::try_from(wanted).unwrap_or(usize::MAX))
+                .min(limit);
+            if grown <= self.capacity || !self.inner.it().grow(grown) {
+                return Err(self.corrupt(format!(
+                    "record #{record} is larger than the {}-byte record limit",
+                    self.max_record
+                )));
+            }
+            self.capacity = grown;
+            return Ok(());
+        }
+        if self.inner.it().refill().is_err() {
+            return Err(self.read_error());
+        }
+        Ok(())
+    }
+
+    fn corrupt(&self, what: String) -> CaptureError {
+        CaptureError {
+            offset: self.consumed,
+            kind: CaptureErrorKind::Corrupt(what),
+        }
+    }
+
+    fn read_error(&self) -> CaptureError {
+        let taken = self.io_error.lock().ok().and_then(|mut slot| slot.take());
+        CaptureError {
+            offset: self.consumed + self.inner.data().len() as u64,
+            kind: CaptureErrorKind::Io(
+                taken.unwrap_or_else(|| std::io::Error::other("read failed")),
+            ),
+        }
     }
 }

@@ -1,8 +1,13 @@
 //! RFC 6455 §5 framing: header parsing (complete / need more / error), unmasking, and a
 //! heuristic that finds frame boundaries in a stream picked up mid-way.
-//!
-//! OWNER: helper "websocket". Interface below is what the session uses; everything else is
-//! yours (e.g. `header.rs`, `mask.rs`, `decoder.rs`).
+
+mod header;
+mod mask;
+mod probe;
+
+pub(crate) use header::{FrameHeader, MAX_HEADER_LEN, Parsed, parse as parse_header};
+pub(crate) use mask::unmask;
+pub(crate) use probe::probe as probe_masked;
 
 /// Where a frame boundary was found in bytes of a connection seen without its handshake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +26,5 @@ pub struct Probe {
 /// frame end). `at_segment_starts`: offsets in `data` where a TCP segment began, tried first.
 /// `None` when nothing plausible was found.
 pub fn probe(data: &[u8], at_segment_starts: &[usize]) -> Option<Probe> {
-    let _ = (data, at_segment_starts);
-    todo!()
+    probe::probe(data, at_segment_starts, None)
 }

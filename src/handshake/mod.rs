@@ -2,8 +2,27 @@
 //! connection until one is a WebSocket upgrade answered with 101, or the connection is shown
 //! not to be WebSocket.
 //!
-//! OWNER: helper "handshake". Interface fixed; fill in the bodies, split into private
-//! submodules (`request.rs`, `response.rs`, `accept.rs`, `extensions.rs`, `body.rs` ...).
+//! Client = the side that speaks first, if its first bytes start an HTTP request (HTTP servers
+//! never speak first, so anything else is "not HTTP" after a few bytes); requests queue up
+//! (keep-alive, pipelining) and each final response answers the oldest. Bodies are skipped by counting
+//! (`body`), never parsed. After a WebSocket upgrade request the client's bytes are held until
+//! its answer: 101 with `Upgrade: websocket` (or no `Upgrade` at all) settles the upgrade, any other final status lets
+//! the held bytes be read as the next request.
+//!
+//! Submodules: `sniff` (early "not HTTP"), `head` (httparse heads → framing and handshake
+//! fields), `body` (Content-Length / chunked skipping), `accept`, `extensions`
+//! (permessage-deflate), `phase` (the state machine).
+
+mod accept;
+mod body;
+#[cfg(test)]
+mod capture_tests;
+mod extensions;
+mod head;
+mod phase;
+mod sniff;
+#[cfg(test)]
+mod tests;
 
 use crate::event::{Anomaly, Dir, OpenInfo};
 
@@ -33,6 +52,9 @@ pub struct Upgrade {
     pub rest: [Vec<u8>; 2],
     /// Handshake anomalies (e.g. `bad_accept`) with the direction they concern.
     pub anomalies: Vec<(Dir, Anomaly)>,
+    /// Per side: the capture cut that side's handshake, so bytes between it and `rest` were
+    /// lost and decoding must start by finding a frame boundary.
+    pub resync: [bool; 2],
 }
 
 /// State of the HTTP phase after a feed.
@@ -51,31 +73,33 @@ pub enum HttpStatus {
 }
 
 /// The HTTP phase of one TCP connection. Sans-IO: bytes of each side in, status out.
-pub struct HttpPhase {}
+pub struct HttpPhase {
+    machine: phase::Machine,
+}
 
 impl HttpPhase {
     /// `max_bytes`: `Limits::max_handshake_bytes`, the most bytes buffered per side.
     pub fn new(max_bytes: usize) -> Self {
-        let _ = max_bytes;
-        todo!()
+        HttpPhase {
+            machine: phase::Machine::new(max_bytes),
+        }
     }
 
     /// Bytes of `side` (0 or 1), in stream order. After `Upgraded` or `NotWebSocket` has been
-    /// returned, further calls return the same kind of status and ignore the bytes.
+    /// returned, further calls return the same kind of status and ignore the bytes (a repeated
+    /// `Upgraded` has an empty `rest`: those bytes were handed over the first time). A side
+    /// other than 0 or 1 is ignored.
     pub fn feed(&mut self, side: usize, data: &[u8]) -> HttpStatus {
-        let _ = (side, data);
-        todo!()
+        self.machine.feed(side, data)
     }
 
     /// Bytes of `side` were lost (TCP gap) before the upgrade was decided.
     pub fn gap(&mut self, side: usize) -> HttpStatus {
-        let _ = side;
-        todo!()
+        self.machine.gap(side)
     }
 }
 
 /// RFC 6455 §4.2.2: base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
 pub fn accept_key(key: &str) -> String {
-    let _ = key;
-    todo!()
+    accept::accept_key(key)
 }

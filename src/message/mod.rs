@@ -2,13 +2,24 @@
 //! Fragments joined, control frames reported on their own, text checked as UTF-8 across
 //! fragments, close payloads parsed, permessage-deflate (RFC 7692) inflated with one context
 //! per direction, protocol violations reported as anomalies.
-//!
-//! OWNER: helper "websocket". Interface fixed; fill in the bodies, split into private
-//! submodules (`assembler.rs`, `inflate.rs`, `utf8.rs`, `close.rs` ...).
+
+mod close;
+mod complete;
+mod deflating;
+mod frames;
+mod inflate;
+mod state;
+mod stream;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_deflate;
 
 use crate::event::DirEvent;
+use crate::frame::MAX_HEADER_LEN;
 use crate::handshake::DeflateParams;
 use crate::limits::Limits;
+use state::{Assembly, Deflate, Frame, Resync, State};
 
 /// Which peer sends the bytes this decoder reads (RFC 6455 §5.1: clients mask, servers don't).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,18 +85,73 @@ impl DirConfig {
 
 /// Push decoder for one direction. Memory: one frame header, the message being assembled
 /// (bounded by the limits) and one inflate context.
-pub struct WsDecoder {}
+pub struct WsDecoder {
+    cfg: DirConfig,
+    /// Stream offset of the next byte fed.
+    pos: u64,
+    state: State,
+    /// A header split across feeds.
+    hdr: [u8; MAX_HEADER_LEN],
+    hdr_len: usize,
+    frame: Frame,
+    /// The data message being assembled.
+    msg: Option<Assembly>,
+    /// Payload of the current control frame.
+    ctrl: Vec<u8>,
+    deflate: Deflate,
+    /// Unmasked copy of compressed payload on its way to the inflater.
+    scratch: Vec<u8>,
+    close_seen: bool,
+    /// Framing was (re)gained mid-message: continuations without a start are expected.
+    orphans_expected: bool,
+    resync: Resync,
+    /// The next bytes fed start a new segment (for `probe`'s preference).
+    at_seg_start: bool,
+}
 
 impl WsDecoder {
     pub fn new(config: DirConfig) -> Self {
-        let _ = config;
-        todo!()
+        let takeover = config.deflate.is_none_or(|d| !d.no_context_takeover);
+        let mid_stream = config.mid_stream;
+        WsDecoder {
+            pos: 0,
+            state: if mid_stream {
+                State::Resync
+            } else {
+                State::Header
+            },
+            hdr: [0; MAX_HEADER_LEN],
+            hdr_len: 0,
+            frame: Frame::idle(),
+            msg: None,
+            ctrl: Vec::new(),
+            deflate: Deflate {
+                inf: None,
+                allowed: config.deflate.is_some() || mid_stream,
+                takeover,
+                trial: mid_stream && takeover,
+                lost_reported: false,
+                guessed: mid_stream && config.deflate.is_none(),
+            },
+            scratch: Vec::new(),
+            close_seen: false,
+            orphans_expected: mid_stream,
+            resync: Resync {
+                buf: Vec::new(),
+                seg_starts: Vec::new(),
+                skipped: 0,
+                from: 0,
+                probed_len: 0,
+            },
+            at_seg_start: true,
+            cfg: config,
+        }
     }
 
     /// Bytes of the stream, in order, in chunks of any size (one byte to many frames).
     pub fn feed(&mut self, data: &[u8], out: &mut Vec<DirEvent>) {
-        let _ = (data, out);
-        todo!()
+        self.at_seg_start = true;
+        self.feed_bytes(data, out);
     }
 
     /// `len` bytes of the stream were lost. Inside a frame payload of known length the decoder
@@ -94,19 +160,17 @@ impl WsDecoder {
     /// direction with context takeover reports that later messages cannot be inflated
     /// (`deflate_context_lost`) until the context could be valid again.
     pub fn gap(&mut self, len: u64, out: &mut Vec<DirEvent>) {
-        let _ = (len, out);
-        todo!()
+        self.lose_bytes(len, out);
     }
 
     /// The stream ended (FIN, RST or end of input): a message or frame in progress is
     /// reported as `incomplete_message`.
     pub fn finish(&mut self, out: &mut Vec<DirEvent>) {
-        let _ = out;
-        todo!()
+        self.end_of_stream(out);
     }
 
     /// A close frame was seen in this direction.
     pub fn close_seen(&self) -> bool {
-        todo!()
+        self.close_seen
     }
 }

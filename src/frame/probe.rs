@@ -1,0 +1,191 @@
+//! Finding frame boundaries in bytes that did not start at one (mid-stream pickup, resync
+//! after a TCP gap). A candidate offset must start a chain of headers that RFC 6455 §5.2
+//! allows and that a sane peer would send.
+
+use super::Probe;
+use super::header::{FrameHeader, Parsed, parse};
+use crate::event::Opcode;
+
+/// Declared lengths above this are taken as noise, not as a frame.
+const ABSURD_LEN: u64 = 1 << 32;
+/// Enough consecutive headers to be convinced; stops the walk early.
+const CONVINCING_CHAIN: usize = 8;
+
+/// See [`super::probe`]; `masked`: when known, only chains with that mask bit count.
+pub(crate) fn probe(
+    data: &[u8],
+    at_segment_starts: &[usize],
+    masked: Option<bool>,
+) -> Option<Probe> {
+    let fits = |p: &Probe| masked.is_none_or(|m| m == p.masked);
+    at_segment_starts
+        .iter()
+        .filter_map(|&off| chain_at(data, off, true))
+        .find(fits)
+        .or_else(|| {
+            (0..data.len())
+                .filter_map(|off| chain_at(data, off, off == 0))
+                .find(fits)
+        })
+}
+
+/// A header that could open a chain: §5.2 (defined opcode, no RSV2/RSV3, minimal length), §5.5
+/// (control frames unfragmented, ≤ 125 bytes, no RSV1).
+fn plausible(h: &FrameHeader) -> bool {
+    if matches!(h.opcode, Opcode::Reserved(_)) || h.rsv23() || h.nonminimal {
+        return false;
+    }
+    if h.payload_len > ABSURD_LEN {
+        return false;
+    }
+    if h.opcode.is_control() {
+        return h.fin && !h.rsv1 && h.payload_len <= 125;
+    }
+    // Runs of zero bytes parse as empty unfinished continuations: never take those as frames.
+    !(h.opcode == Opcode::Continuation && (h.rsv1 || (!h.fin && h.payload_len == 0)))
+}
+
+/// Walk frames from `off`: plausible when at least two consecutive headers parse (the last
+/// frame may run past the end of `data`), or when the frames end exactly at the end of `data`
+/// (a lone frame only counts at a segment start: inside a payload that is too easy to fake).
+fn chain_at(data: &[u8], off: usize, at_start: bool) -> Option<Probe> {
+    let mut pos = off;
+    let mut chain = 0usize;
+    let mut masked = None;
+    loop {
+        let rest = data.get(pos..)?;
+        if rest.is_empty() {
+            return (chain >= 2 || (chain == 1 && at_start)).then_some(Probe {
+                offset: off,
+                masked: masked.unwrap_or(false),
+                chain,
+            });
+        }
+        let h = match parse(rest) {
+            Parsed::Complete(h) => h,
+            Parsed::NeedMore => {
+                // A partial header at the end: check what is there before counting on it.
+                let partial_ok = rest.first().is_some_and(|&b0| {
+                    let op = Opcode::from_u8(b0);
+                    b0 & 0x30 == 0 && !matches!(op, Opcode::Reserved(_))
+                }) && rest.get(1).is_none_or(|&b1| Some(b1 & 0x80 != 0) == masked);
+                return (chain >= 2 && partial_ok).then_some(Probe {
+                    offset: off,
+                    masked: masked.unwrap_or(false),
+                    chain,
+                });
+            }
+            Parsed::LengthMsbSet => return None,
+        };
+        if !plausible(&h) || masked.is_some_and(|m| m != h.mask.is_some()) {
+            return None;
+        }
+        masked = Some(h.mask.is_some());
+        chain += 1;
+        let end = (h.header_len as u64)
+            .checked_add(h.payload_len)
+            .and_then(|l| usize::try_from(l).ok())
+            .and_then(|l| pos.checked_add(l));
+        let past_end = end.is_none_or(|e| e > data.len());
+        if chain >= CONVINCING_CHAIN || (past_end && chain >= 2) {
+            return Some(Probe {
+                offset: off,
+                masked: masked.unwrap_or(false),
+                chain,
+            });
+        }
+        match end {
+            Some(e) if !past_end => pos = e,
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe_any(data: &[u8], starts: &[usize]) -> Option<Probe> {
+        probe(data, starts, None)
+    }
+
+    #[test]
+    fn mask_filter() {
+        let data = [0x81, 0x00, 0x81, 0x00];
+        assert_eq!(probe(&data, &[], Some(true)), None);
+        assert_eq!(probe(&data, &[], Some(false)).map(|p| p.chain), Some(2));
+    }
+
+    const HELLO_MASKED: [u8; 11] = [
+        0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ];
+
+    #[test]
+    fn single_frame_ending_exactly() {
+        let p = probe_any(&HELLO_MASKED, &[]).unwrap();
+        assert_eq!(
+            p,
+            Probe {
+                offset: 0,
+                masked: true,
+                chain: 1
+            }
+        );
+    }
+
+    #[test]
+    fn single_frame_cut_short_is_not_enough() {
+        assert_eq!(probe_any(&HELLO_MASKED[..10], &[]), None);
+    }
+
+    #[test]
+    fn finds_boundary_after_payload_garbage() {
+        // Tail of a lost frame's payload, then two unmasked frames.
+        let mut data = vec![0xff, 0xfe, 0x13, 0x77];
+        data.extend_from_slice(&[0x81, 0x05]);
+        data.extend_from_slice(b"Hello");
+        data.extend_from_slice(&[0x89, 0x00, 0x82, 0x7e, 0x01]);
+        let p = probe_any(&data, &[]).unwrap();
+        assert_eq!(
+            p,
+            Probe {
+                offset: 4,
+                masked: false,
+                chain: 2
+            }
+        );
+    }
+
+    #[test]
+    fn segment_starts_are_preferred() {
+        // Offset 0 parses too (empty binary, then the pong), but the segment start wins.
+        let data = [0x82, 0x00, 0x8a, 0x00, 0x81, 0x01, b'x', 0x89, 0x00];
+        assert_eq!(probe_any(&data, &[]).unwrap().offset, 0);
+        let p = probe_any(&data, &[4]).unwrap();
+        assert_eq!(
+            p,
+            Probe {
+                offset: 4,
+                masked: false,
+                chain: 2
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_noise() {
+        assert_eq!(probe_any(&[0u8; 64], &[]), None);
+        // reserved opcode, RSV2, nonminimal length, control too long, mixed masking
+        assert_eq!(probe_any(&[0x83, 0x00, 0x83, 0x00], &[]), None);
+        assert_eq!(probe_any(&[0xa1, 0x00, 0xa1, 0x00], &[]), None);
+        assert_eq!(probe_any(&[0x81, 0x7e, 0x00, 0x01, b'x'], &[]), None);
+        assert_eq!(probe_any(&[0x00, 0x00, 0x00, 0x00], &[0]), None);
+        let mixed = [0x81, 0x00, 0x81, 0x80, 1, 2, 3, 4];
+        assert_eq!(probe_any(&mixed, &[0]), None);
+        assert_eq!(
+            probe_any(&mixed, &[0, 2]).map(|p| (p.offset, p.masked)),
+            Some((2, true))
+        );
+        assert_eq!(probe_any(&[], &[0, 5]), None);
+    }
+}

@@ -1,0 +1,155 @@
+//! A frame's payload is complete: control frames are listed at once (§5.5), data messages at
+//! their FIN (§5.4) after inflating their end, UTF-8 checks (§8.1) and close checks (§7.4).
+
+use super::WsDecoder;
+use super::close::valid_code;
+use super::inflate::{TAIL, WINDOW};
+use super::state::{Fate, Sink, State};
+use super::stream::anomaly;
+use crate::event::{AnomalyKind, DirEvent, Message, Opcode};
+
+impl WsDecoder {
+    /// The current frame's payload is complete.
+    pub(super) fn end_frame(&mut self, out: &mut Vec<DirEvent>) {
+        self.state = State::Header;
+        let f = &self.frame;
+        if f.sink == Sink::Control {
+            self.emit_control(out);
+        } else if f.attached && f.h.fin {
+            self.finish_message(out);
+        }
+    }
+
+    fn emit_control(&mut self, out: &mut Vec<DirEvent>) {
+        let h = self.frame.h;
+        let payload = std::mem::take(&mut self.ctrl);
+        let mut utf8_valid = false;
+        if h.opcode == Opcode::Close {
+            self.close_seen = true;
+            utf8_valid = self.check_close(&payload, out);
+        }
+        out.push(DirEvent::Message(Message {
+            opcode: h.opcode,
+            payload,
+            frames: 1,
+            compressed: false,
+            wire_len: h.payload_len,
+            utf8_valid,
+            frame_detail: Vec::new(),
+        }));
+    }
+
+    /// §5.5.1, §7.4: a close payload is empty or a valid code plus a UTF-8 reason.
+    /// Returns whether the reason is valid UTF-8.
+    fn check_close(&self, payload: &[u8], out: &mut Vec<DirEvent>) -> bool {
+        let at = self.frame.start;
+        match payload {
+            [] => true,
+            [_] => {
+                anomaly(
+                    out,
+                    AnomalyKind::InvalidClosePayload,
+                    format!(
+                        "close frame at stream offset {at} has a 1-byte payload; a status code takes 2 (§5.5.1): listed"
+                    ),
+                );
+                false
+            }
+            [hi, lo, reason @ ..] => {
+                let code = u16::from_be_bytes([*hi, *lo]);
+                if !valid_code(code) {
+                    anomaly(
+                        out,
+                        AnomalyKind::InvalidCloseCode,
+                        format!(
+                            "close frame at stream offset {at} carries status code {code}, not a valid code (§7.4): listed"
+                        ),
+                    );
+                }
+                match simdutf8::compat::from_utf8(reason) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        anomaly(
+                            out,
+                            AnomalyKind::InvalidUtf8,
+                            format!(
+                                "close frame at stream offset {at}: the reason is not valid UTF-8 \
+                                 (first error at reason byte {}) (§5.5.1): listed",
+                                e.valid_up_to()
+                            ),
+                        );
+                        false
+                    }
+                }
+            }
+        }
+    }
+
+    /// The FIN frame of a data message ended: inflate its end, check it, list it.
+    fn finish_message(&mut self, out: &mut Vec<DirEvent>) {
+        let Some(m) = self.msg.as_ref() else {
+            return;
+        };
+        if m.compressed && m.fate != Fate::Skip {
+            // RFC 7692 §7.2.2: the sender removed this tail; put it back to flush the output.
+            self.frame.sink = if m.fate == Fate::Keep {
+                Sink::Inflate
+            } else {
+                Sink::Discard
+            };
+            self.inflate_piece(&TAIL, out);
+        }
+        let Some(mut m) = self.msg.take() else {
+            return;
+        };
+        if m.compressed && m.fate != Fate::Skip {
+            let dz = &mut self.deflate;
+            if let Some(inf) = dz.inf.as_mut() {
+                if !dz.takeover {
+                    inf.reset();
+                } else if inf.ended {
+                    let tail: &[u8] = if m.fate == Fate::Keep {
+                        &m.payload
+                    } else {
+                        &[]
+                    };
+                    inf.restart_after_final(tail);
+                }
+                if dz.trial && inf.since_reset >= WINDOW {
+                    dz.trial = false;
+                    dz.lost_reported = false;
+                }
+            }
+        }
+        if m.fate != Fate::Keep {
+            return;
+        }
+        let mut utf8_valid = false;
+        if m.opcode == Opcode::Text {
+            match simdutf8::compat::from_utf8(&m.payload) {
+                Ok(_) => utf8_valid = true,
+                Err(e) => anomaly(
+                    out,
+                    AnomalyKind::InvalidUtf8,
+                    format!(
+                        "text message from stream offset {} ({} bytes, {} frames) is not valid \
+                         UTF-8 (first error at byte {}) (§8.1): listed",
+                        m.start,
+                        m.payload.len(),
+                        m.frames,
+                        e.valid_up_to()
+                    ),
+                ),
+            }
+        }
+        out.push(DirEvent::Message(Message {
+            opcode: m.opcode,
+            payload: std::mem::take(&mut m.payload),
+            frames: m.frames,
+            compressed: m.compressed,
+            wire_len: m.wire_len,
+            utf8_valid,
+            frame_detail: Vec::new(),
+        }));
+    }
+}

@@ -1,0 +1,134 @@
+//! The decoder's bookkeeping types.
+
+use super::inflate::Inflater;
+use crate::event::Opcode;
+use crate::frame::FrameHeader;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum State {
+    /// At (or inside) a frame header.
+    Header,
+    /// Inside the payload of `WsDecoder::frame`.
+    Payload,
+    /// Framing lost: looking for the next frame boundary.
+    Resync,
+    /// Framing lost for good (64-bit length with its top bit set) or the stream ended.
+    Dead,
+}
+
+/// Where the current frame's payload bytes go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Sink {
+    /// Counted and dropped.
+    Skip,
+    /// Into the control frame buffer.
+    Control,
+    /// Appended (unmasked) to the message being assembled.
+    Data,
+    /// Unmasked and inflated into the message being assembled.
+    Inflate,
+    /// Inflated and thrown away, so the LZ77 window stays valid for later messages.
+    Discard,
+}
+
+pub(super) struct Frame {
+    pub h: FrameHeader,
+    /// Stream offset of the header's first byte.
+    pub start: u64,
+    /// Payload bytes seen so far.
+    pub done: u64,
+    pub sink: Sink,
+    /// The frame belongs to `WsDecoder::msg` (its FIN ends that message).
+    pub attached: bool,
+}
+
+impl Frame {
+    pub fn idle() -> Self {
+        Frame {
+            h: FrameHeader {
+                fin: true,
+                rsv1: false,
+                rsv2: false,
+                rsv3: false,
+                opcode: Opcode::Continuation,
+                mask: None,
+                payload_len: 0,
+                header_len: 0,
+                nonminimal: false,
+            },
+            start: 0,
+            done: 0,
+            sink: Sink::Skip,
+            attached: false,
+        }
+    }
+}
+
+/// What becomes of a data message being assembled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Fate {
+    Keep,
+    /// Not listed; its compressed frames still go through the inflater (context takeover).
+    Discard,
+    /// Not listed; its frames are skipped.
+    Skip,
+}
+
+/// A text or binary message between its first frame and its FIN.
+pub(super) struct Assembly {
+    pub opcode: Opcode,
+    pub compressed: bool,
+    pub frames: u32,
+    pub wire_len: u64,
+    pub payload: Vec<u8>,
+    pub start: u64,
+    pub fate: Fate,
+    /// `data_after_close` was already reported for it.
+    pub after_close: bool,
+}
+
+/// permessage-deflate state of the direction.
+pub(super) struct Deflate {
+    /// Created on the first compressed message.
+    pub inf: Option<Inflater>,
+    /// RSV1 on data frames means "compressed" (negotiated, or guessed mid-stream).
+    pub allowed: bool,
+    /// The sender keeps its LZ77 window across messages.
+    pub takeover: bool,
+    /// The window may be incomplete (picked up mid-stream, or after a loss): an inflate
+    /// failure means "context lost", not "corrupt data".
+    pub trial: bool,
+    /// `deflate_context_lost` was reported since the window was last known good.
+    pub lost_reported: bool,
+    /// The negotiation was not seen: failures are reported as context loss.
+    pub guessed: bool,
+}
+
+impl Deflate {
+    pub fn inflater(&mut self) -> &mut Inflater {
+        self.inf.get_or_insert_with(Inflater::new)
+    }
+
+    /// Part of the compressed stream was not inflated: the window is now unknown.
+    pub fn lose_context(&mut self) {
+        if self.takeover {
+            if let Some(inf) = self.inf.as_mut() {
+                inf.reset();
+            }
+            self.trial = true;
+        }
+    }
+}
+
+/// Bytes collected while looking for a frame boundary.
+pub(super) struct Resync {
+    pub buf: Vec<u8>,
+    /// Offsets in `buf` where a feed (a TCP segment) began.
+    pub seg_starts: Vec<usize>,
+    /// Bytes received but given up on so far.
+    pub skipped: u64,
+    /// Stream offset where framing was lost.
+    pub from: u64,
+    /// `buf.len()` at the last probe, to keep probing cost linear-ish.
+    pub probed_len: usize,
+}

@@ -1,0 +1,390 @@
+//! The byte-level state machine: headers split anywhere, payloads counted down, gaps,
+//! resynchronisation and end of stream.
+
+use super::WsDecoder;
+use super::state::{Fate, Sink, State};
+use crate::event::{Anomaly, AnomalyKind, DirEvent};
+use crate::frame::{MAX_HEADER_LEN, Parsed, parse_header, probe_masked, unmask};
+
+/// Bytes collected while looking for a frame boundary.
+const RESYNC_CAP: usize = 64 << 10;
+/// Segment starts remembered for `probe` (a flood of tiny feeds must not grow this).
+const MAX_SEG_STARTS: usize = 256;
+/// Compressed payload is unmasked into a scratch buffer this big, piece by piece.
+const SCRATCH: usize = 16 << 10;
+
+pub(super) fn anomaly(out: &mut Vec<DirEvent>, kind: AnomalyKind, detail: String) {
+    out.push(DirEvent::Anomaly(Anomaly::new(kind, detail)));
+}
+
+impl WsDecoder {
+    /// Each step advances `pos` over what it consumed before acting on it.
+    pub(super) fn feed_bytes(&mut self, mut data: &[u8], out: &mut Vec<DirEvent>) {
+        while !data.is_empty() {
+            let used = match self.state {
+                State::Dead => {
+                    self.pos = self.pos.saturating_add(data.len() as u64);
+                    data.len()
+                }
+                State::Resync => self.resync_bytes(data, out),
+                State::Header => self.header_bytes(data, out),
+                State::Payload => self.payload_bytes(data, out),
+            };
+            data = data.get(used..).unwrap_or_default();
+        }
+    }
+
+    /// RFC 6455 §5.2: parse the header from the bytes so far (kept across feeds when split).
+    fn header_bytes(&mut self, data: &[u8], out: &mut Vec<DirEvent>) -> usize {
+        let had = self.hdr_len;
+        let start = self.pos.saturating_sub(had as u64);
+        let parsed = if had == 0 {
+            parse_header(data)
+        } else {
+            let take = data.len().min(MAX_HEADER_LEN - had);
+            let mut joined = self.hdr;
+            if let (Some(dst), Some(src)) = (joined.get_mut(had..had + take), data.get(..take)) {
+                dst.copy_from_slice(src);
+            }
+            parse_header(joined.get(..had + take).unwrap_or_default())
+        };
+        match parsed {
+            Parsed::Complete(h) => {
+                self.hdr_len = 0;
+                let used = h.header_len.saturating_sub(had);
+                self.pos = self.pos.saturating_add(used as u64);
+                self.begin_frame(h, start, out);
+                used
+            }
+            Parsed::NeedMore => {
+                let take = data.len().min(MAX_HEADER_LEN - had);
+                if let (Some(dst), Some(src)) =
+                    (self.hdr.get_mut(had..had + take), data.get(..take))
+                {
+                    dst.copy_from_slice(src);
+                }
+                self.hdr_len = had + take;
+                self.pos = self.pos.saturating_add(take as u64);
+                take
+            }
+            Parsed::LengthMsbSet => {
+                self.hdr_len = 0;
+                let dropped = match self.msg.take() {
+                    Some(m) if m.fate == Fate::Keep => format!(
+                        "; the {} message from offset {} was dropped",
+                        m.opcode.as_str(),
+                        m.start
+                    ),
+                    _ => String::new(),
+                };
+                anomaly(
+                    out,
+                    AnomalyKind::LengthMsbSet,
+                    format!(
+                        "frame at stream offset {start} declares a 64-bit payload length with \
+                         the most significant bit set: framing is lost, nothing more is decoded \
+                         in this direction{dropped}"
+                    ),
+                );
+                self.state = State::Dead;
+                self.pos = self.pos.saturating_add(data.len() as u64);
+                data.len()
+            }
+        }
+    }
+
+    fn payload_bytes(&mut self, data: &[u8], out: &mut Vec<DirEvent>) -> usize {
+        let rest = self.frame.h.payload_len.saturating_sub(self.frame.done);
+        let n = usize::try_from(rest).unwrap_or(usize::MAX).min(data.len());
+        let chunk = data.get(..n).unwrap_or_default();
+        let (key, off) = (self.frame.h.mask, self.frame.done);
+        match self.frame.sink {
+            Sink::Skip => {}
+            Sink::Control => append_unmasked(&mut self.ctrl, chunk, key, off),
+            Sink::Data => {
+                if let Some(m) = self.msg.as_mut() {
+                    append_unmasked(&mut m.payload, chunk, key, off);
+                }
+            }
+            Sink::Inflate | Sink::Discard => {
+                let mut scratch = std::mem::take(&mut self.scratch);
+                for (i, piece) in chunk.chunks(SCRATCH).enumerate() {
+                    if !matches!(self.frame.sink, Sink::Inflate | Sink::Discard) {
+                        break;
+                    }
+                    let bytes = match key {
+                        Some(k) => {
+                            scratch.clear();
+                            scratch.extend_from_slice(piece);
+                            unmask(&mut scratch, k, off.saturating_add((i * SCRATCH) as u64));
+                            &scratch[..]
+                        }
+                        None => piece,
+                    };
+                    self.inflate_piece(bytes, out);
+                }
+                self.scratch = scratch;
+            }
+        }
+        self.frame.done = self.frame.done.saturating_add(n as u64);
+        self.pos = self.pos.saturating_add(n as u64);
+        if self.frame.done >= self.frame.h.payload_len {
+            self.end_frame(out);
+        }
+        n
+    }
+
+    /// See [`WsDecoder::gap`].
+    pub(super) fn lose_bytes(&mut self, len: u64, out: &mut Vec<DirEvent>) {
+        if len == 0 {
+            return;
+        }
+        let at = self.pos;
+        self.pos = self.pos.saturating_add(len);
+        match self.state {
+            State::Dead => {}
+            State::Resync => {
+                // Bytes before the hole cannot be followed across it.
+                self.resync.skipped = self
+                    .resync
+                    .skipped
+                    .saturating_add(self.resync.buf.len() as u64);
+                self.resync.buf.clear();
+                self.resync.seg_starts.clear();
+                self.resync.probed_len = 0;
+            }
+            State::Payload if self.frame.h.payload_len.saturating_sub(self.frame.done) >= len => {
+                self.frame.done += len;
+                self.lose_frame_part(len, at, out);
+                if self.frame.done >= self.frame.h.payload_len {
+                    self.end_frame(out);
+                }
+            }
+            State::Header | State::Payload => {
+                if self.state == State::Payload {
+                    self.lose_frame_part(len, at, out);
+                }
+                if let Some(m) = self.msg.take()
+                    && m.fate == Fate::Keep
+                {
+                    anomaly(
+                        out,
+                        AnomalyKind::IncompleteMessage,
+                        format!(
+                            "{} message from stream offset {} ({} frames so far) lost its \
+                                 continuation in a {len}-byte gap at offset {at}: dropped",
+                            m.opcode.as_str(),
+                            m.start,
+                            m.frames
+                        ),
+                    );
+                }
+                self.deflate.lose_context();
+                self.enter_resync(at, self.hdr_len as u64);
+                self.hdr_len = 0;
+            }
+        }
+    }
+
+    /// Payload bytes of the current frame were lost: what it carried is dropped.
+    fn lose_frame_part(&mut self, len: u64, at: u64, out: &mut Vec<DirEvent>) {
+        let h = self.frame.h;
+        let what = format!(
+            "{} frame at stream offset {} ({} payload bytes)",
+            h.opcode.as_str(),
+            self.frame.start,
+            h.payload_len
+        );
+        match self.frame.sink {
+            Sink::Skip => {}
+            Sink::Control => anomaly(
+                out,
+                AnomalyKind::IncompleteMessage,
+                format!("{what}: {len} bytes lost in a gap at offset {at}: not listed"),
+            ),
+            Sink::Data | Sink::Inflate | Sink::Discard => {
+                if let Some(m) = self.msg.as_mut() {
+                    if self.frame.sink != Sink::Discard {
+                        anomaly(
+                            out,
+                            AnomalyKind::IncompleteMessage,
+                            format!(
+                                "{what}: {len} bytes lost in a gap at offset {at}: the {} \
+                                 message from offset {} was dropped",
+                                m.opcode.as_str(),
+                                m.start
+                            ),
+                        );
+                    }
+                    m.fate = Fate::Skip;
+                    m.payload = Vec::new();
+                    if m.compressed {
+                        self.deflate.lose_context();
+                    }
+                }
+            }
+        }
+        self.frame.sink = Sink::Skip;
+    }
+
+    pub(super) fn enter_resync(&mut self, from: u64, skipped: u64) {
+        self.state = State::Resync;
+        self.orphans_expected = true;
+        self.resync.from = from;
+        self.resync.skipped = skipped;
+        self.resync.buf.clear();
+        self.resync.seg_starts.clear();
+        self.resync.probed_len = 0;
+    }
+
+    /// Collect bytes and look for a frame boundary; on success, replay from there.
+    fn resync_bytes(&mut self, data: &[u8], out: &mut Vec<DirEvent>) -> usize {
+        let r = &mut self.resync;
+        if self.at_seg_start && r.seg_starts.len() < MAX_SEG_STARTS {
+            r.seg_starts.push(r.buf.len());
+        }
+        self.at_seg_start = false;
+        let take = data.len().min(RESYNC_CAP - r.buf.len());
+        r.buf
+            .extend_from_slice(data.get(..take).unwrap_or_default());
+        self.pos = self.pos.saturating_add(take as u64);
+        let len = r.buf.len();
+        let due = len <= 4096 || len >= r.probed_len + len / 16 || len == RESYNC_CAP;
+        if due && self.try_resync(out) {
+            return take;
+        }
+        let r = &mut self.resync;
+        if r.buf.len() == RESYNC_CAP {
+            let drop = RESYNC_CAP / 2;
+            r.buf.drain(..drop);
+            r.skipped = r.skipped.saturating_add(drop as u64);
+            r.seg_starts.retain(|&s| s >= drop);
+            r.seg_starts.iter_mut().for_each(|s| *s -= drop);
+            r.probed_len = 0;
+        }
+        take
+    }
+
+    /// Probe the collected bytes; on a boundary, report what was skipped and decode from it.
+    fn try_resync(&mut self, out: &mut Vec<DirEvent>) -> bool {
+        let r = &mut self.resync;
+        r.probed_len = r.buf.len();
+        let masked = self.cfg.sender == super::Sender::Client;
+        let Some(p) = probe_masked(&r.buf, &r.seg_starts, Some(masked)) else {
+            return false;
+        };
+        let skipped = r.skipped.saturating_add(p.offset as u64);
+        // Stream offset of the first collected byte.
+        let buf_start = self.pos.saturating_sub(r.buf.len() as u64);
+        let at = buf_start.saturating_add(p.offset as u64);
+        if skipped > 0 {
+            anomaly(
+                out,
+                AnomalyKind::IncompleteMessage,
+                format!(
+                    "framing lost at stream offset {}: resynchronised at offset {at}, {skipped} \
+                     received bytes could not be framed and were skipped",
+                    r.from
+                ),
+            );
+        }
+        let buf = std::mem::take(&mut r.buf);
+        r.seg_starts.clear();
+        r.skipped = 0;
+        r.probed_len = 0;
+        self.state = State::Header;
+        self.hdr_len = 0;
+        self.pos = at;
+        self.feed_bytes(buf.get(p.offset..).unwrap_or_default(), out);
+        true
+    }
+
+    /// See [`WsDecoder::finish`].
+    pub(super) fn end_of_stream(&mut self, out: &mut Vec<DirEvent>) {
+        let at = self.pos;
+        match self.state {
+            State::Dead => {}
+            State::Resync => {
+                // Whatever was collected may still end in whole frames.
+                if !self.resync.buf.is_empty() && self.try_resync(out) {
+                    return self.end_of_stream(out);
+                }
+                let lost = self
+                    .resync
+                    .skipped
+                    .saturating_add(self.resync.buf.len() as u64);
+                if lost > 0 {
+                    anomaly(
+                        out,
+                        AnomalyKind::IncompleteMessage,
+                        format!(
+                            "stream ended at offset {at} with no frame boundary found since \
+                             offset {}: {lost} received bytes could not be framed",
+                            self.resync.from
+                        ),
+                    );
+                }
+            }
+            State::Header | State::Payload => {
+                let h = self.frame.h;
+                // A single-frame message in progress is described by its frame alone.
+                let only_frame = self.state == State::Payload && self.frame.attached;
+                let open = self
+                    .msg
+                    .as_ref()
+                    .filter(|m| m.fate == Fate::Keep && !(only_frame && m.frames == 1));
+                let frame = if self.state == State::Payload {
+                    let listed = !matches!(self.frame.sink, Sink::Skip | Sink::Discard);
+                    listed.then(|| {
+                        format!(
+                            "{} frame at stream offset {} received {} of {} payload bytes",
+                            h.opcode.as_str(),
+                            self.frame.start,
+                            self.frame.done,
+                            h.payload_len
+                        )
+                    })
+                } else {
+                    (self.hdr_len > 0).then(|| {
+                        format!(
+                            "stream ended inside a frame header ({} bytes at offset {})",
+                            self.hdr_len,
+                            at.saturating_sub(self.hdr_len as u64)
+                        )
+                    })
+                };
+                let message = open.map(|m| {
+                    format!(
+                        "the {} message from offset {} ({} frames, {} bytes) never ended",
+                        m.opcode.as_str(),
+                        m.start,
+                        m.frames,
+                        m.wire_len
+                    )
+                });
+                let detail = match (frame, message) {
+                    (Some(f), Some(m)) => Some(format!("{f}; {m}: not listed")),
+                    (Some(f), None) => Some(format!("{f}: not listed")),
+                    (None, Some(m)) => {
+                        Some(format!("stream ended at offset {at}: {m}: not listed"))
+                    }
+                    (None, None) => None,
+                };
+                if let Some(d) = detail {
+                    anomaly(out, AnomalyKind::IncompleteMessage, d);
+                }
+            }
+        }
+        self.msg = None;
+        self.state = State::Dead;
+    }
+}
+
+/// Append `chunk` to `buf`, unmasking the new bytes in place (§5.3).
+fn append_unmasked(buf: &mut Vec<u8>, chunk: &[u8], key: Option<[u8; 4]>, offset: u64) {
+    let old = buf.len();
+    buf.extend_from_slice(chunk);
+    if let (Some(k), Some(new)) = (key, buf.get_mut(old..)) {
+        unmask(new, k, offset);
+    }
+}

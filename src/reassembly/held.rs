@@ -1,0 +1,210 @@
+//! The out-of-order buffer: disjoint stretches of the stream ahead of the delivery point,
+//! keyed by stream offset. Only this path copies bytes; in-order data never comes here.
+
+use std::collections::BTreeMap;
+
+use super::span::{Span, idx};
+
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Piece {
+    /// Captured bytes, copied from the segment.
+    Data(Vec<u8>),
+    /// Bytes the snap length cut off: their place in the stream is known, their content not.
+    Lost(u64),
+}
+
+impl Piece {
+    pub fn len(&self) -> u64 {
+        match self {
+            Piece::Data(bytes) => bytes.len() as u64,
+            Piece::Lost(len) => *len,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Held {
+    pieces: BTreeMap<u64, Piece>,
+    /// Captured bytes held (lost stretches cost no memory).
+    bytes: usize,
+}
+
+impl Held {
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn pieces(&self) -> usize {
+        self.pieces.len()
+    }
+
+    pub fn first_start(&self) -> Option<u64> {
+        self.pieces.first_key_value().map(|(start, _)| *start)
+    }
+
+    pub fn pop_first(&mut self) -> Option<(u64, Piece)> {
+        let (start, piece) = self.pieces.pop_first()?;
+        if let Piece::Data(bytes) = &piece {
+            self.bytes -= bytes.len();
+        }
+        Some((start, piece))
+    }
+
+    pub fn clear(&mut self) {
+        self.pieces.clear();
+        self.bytes = 0;
+    }
+
+    /// Stores the parts of `span` that no held piece covers yet. Where one does, the first copy
+    /// wins and each run of differing captured bytes is reported as `(offset, len)`.
+    pub fn insert(&mut self, span: Span<'_>, conflict: &mut dyn FnMut(u64, u64)) {
+        let end = span.end();
+        let mut at = span.start;
+        while at < end {
+            if let Some((start, piece)) = self.covering(at) {
+                let stop = end.min(start.saturating_add(piece.len()));
+                report_conflicts(start, piece, span.sub(at, stop), conflict);
+                at = stop;
+            } else {
+                let stop = self
+                    .pieces
+                    .range(at..)
+                    .next()
+                    .map_or(end, |(start, _)| end.min(*start));
+                self.store(span.sub(at, stop));
+                at = stop;
+            }
+        }
+    }
+
+    /// The piece holding stream offset `at`, if any.
+    fn covering(&self, at: u64) -> Option<(u64, &Piece)> {
+        let (start, piece) = self.pieces.range(..=at).next_back()?;
+        (start.saturating_add(piece.len()) > at).then_some((*start, piece))
+    }
+
+    fn store(&mut self, part: Span<'_>) {
+        if !part.data.is_empty() {
+            self.bytes += part.data.len();
+            self.pieces
+                .insert(part.start, Piece::Data(part.data.to_vec()));
+        }
+        if part.lost > 0 {
+            let at = part.start.saturating_add(part.data.len() as u64);
+            self.pieces.insert(at, Piece::Lost(part.lost));
+        }
+    }
+
+    /// Drops everything at or after `end`: nothing of the stream lies past its FIN.
+    pub fn truncate(&mut self, end: u64) {
+        for piece in self.pieces.split_off(&end).values() {
+            if let Piece::Data(bytes) = piece {
+                self.bytes -= bytes.len();
+            }
+        }
+        if let Some((start, piece)) = self.pieces.iter_mut().next_back() {
+            let keep = end.saturating_sub(*start);
+            match piece {
+                Piece::Data(bytes) if bytes.len() as u64 > keep => {
+                    self.bytes -= bytes.len() - idx(keep);
+                    bytes.truncate(idx(keep));
+                }
+                Piece::Lost(len) => *len = (*len).min(keep),
+                Piece::Data(_) => {}
+            }
+        }
+    }
+}
+
+/// A retransmission over held bytes: report where its captured bytes differ from the first
+/// copy (lost stretches, on either side, cannot be compared).
+pub(super) fn report_conflicts(
+    start: u64,
+    piece: &Piece,
+    part: Span<'_>,
+    conflict: &mut dyn FnMut(u64, u64),
+) {
+    let Piece::Data(held) = piece else { return };
+    let old = held
+        .get(idx(part.start.saturating_sub(start))..)
+        .unwrap_or_default();
+    let n = old.len().min(part.data.len());
+    let (Some(old), Some(new)) = (old.get(..n), part.data.get(..n)) else {
+        return;
+    };
+    if old == new {
+        return;
+    }
+    let mut run: Option<usize> = None;
+    for (i, (a, b)) in old.iter().zip(new).enumerate() {
+        match (a != b, run) {
+            (true, None) => run = Some(i),
+            (false, Some(from)) => {
+                conflict(part.start + from as u64, (i - from) as u64);
+                run = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(from) = run {
+        conflict(part.start + from as u64, (n - from) as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(start: u64, data: &[u8], lost: u64) -> Span<'_> {
+        Span { start, data, lost }
+    }
+
+    fn insert(held: &mut Held, s: Span<'_>) -> Vec<(u64, u64)> {
+        let mut found = Vec::new();
+        held.insert(s, &mut |o, l| found.push((o, l)));
+        found
+    }
+
+    fn contents(held: &Held) -> Vec<(u64, &Piece)> {
+        held.pieces.iter().map(|(k, p)| (*k, p)).collect()
+    }
+
+    #[test]
+    fn fills_only_uncovered_parts_and_reports_differing_runs() {
+        let mut held = Held::default();
+        assert_eq!(insert(&mut held, span(10, b"klmn", 0)), []);
+        assert_eq!(insert(&mut held, span(20, b"uv", 2)), []);
+        // Covers 8..24: new bytes before, between and after; differs at 11 and 13..14.
+        let found = insert(&mut held, span(8, b"ijkXmYYpqrstuvwx", 0));
+        assert_eq!(found, [(11, 1), (13, 1)]);
+        assert_eq!(
+            contents(&held),
+            [
+                (8, &Piece::Data(b"ij".to_vec())),
+                (10, &Piece::Data(b"klmn".to_vec())),
+                (14, &Piece::Data(b"Ypqrst".to_vec())),
+                (20, &Piece::Data(b"uv".to_vec())),
+                (22, &Piece::Lost(2)),
+            ]
+        );
+        assert_eq!(held.bytes(), 14);
+        assert_eq!(held.pieces(), 5);
+    }
+
+    #[test]
+    fn truncate_cuts_a_straddling_piece() {
+        let mut held = Held::default();
+        insert(&mut held, span(10, b"abcdef", 4));
+        insert(&mut held, span(30, b"zz", 0));
+        held.truncate(13);
+        assert_eq!(contents(&held), [(10, &Piece::Data(b"abc".to_vec()))]);
+        assert_eq!(held.bytes(), 3);
+        let mut held = Held::default();
+        insert(&mut held, span(10, b"ab", 4));
+        held.truncate(13);
+        assert_eq!(
+            contents(&held),
+            [(10, &Piece::Data(b"ab".to_vec())), (12, &Piece::Lost(1))]
+        );
+    }
+}
