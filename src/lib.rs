@@ -14,6 +14,7 @@ pub mod capture;
 pub mod cli;
 pub mod engine;
 pub mod event;
+pub mod filter;
 pub mod flow;
 pub mod frame;
 pub mod handshake;
@@ -23,6 +24,7 @@ pub mod packet;
 pub mod reassembly;
 pub mod session;
 pub mod sink;
+pub mod tui;
 
 pub use engine::Engine;
 pub use event::{Event, EventKind};

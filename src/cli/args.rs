@@ -23,6 +23,8 @@ pub enum Command {
     Read(ReadArgs),
     /// Capture from a network interface (needs a build with `--features live`).
     Live(LiveArgs),
+    /// Browse a capture in a terminal UI: connections, messages, frames.
+    Tui(TuiArgs),
 }
 
 #[derive(Args, Debug)]
@@ -42,6 +44,24 @@ pub struct ReadArgs {
     /// Never show a progress bar (it is shown only when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// Keep only events matching this filter (the TUI's `/` syntax, e.g. `dir:c2s op:text hello`).
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct TuiArgs {
+    /// Capture file (pcap or pcapng).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Payload bytes the UI keeps in full; past it, each message keeps a prefix [default: 512M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub keep_payload: Option<u64>,
+    /// Start with this filter applied.
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

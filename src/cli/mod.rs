@@ -7,7 +7,7 @@ mod read;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, LimitArgs, parse_size};
+pub use args::{Cli, Command, LimitArgs, TuiArgs, parse_size};
 
 /// Exit codes: 0 ok, 1 input error, 2 usage error.
 pub const EXIT_OK: i32 = 0;
@@ -26,6 +26,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Read(args) => read::run(&args),
+        Command::Tui(args) => crate::tui::main(&args),
         Command::Live(_) => {
             eprintln!(
                 "wsnoop: live capture is not in this build; rebuild with `cargo build --release \

@@ -7,10 +7,11 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::ReadArgs;
-use super::{EXIT_INPUT, EXIT_OK, input};
+use super::{EXIT_INPUT, EXIT_OK, EXIT_USAGE, input};
 use crate::capture::CaptureReader;
 use crate::engine::Engine;
 use crate::event::{AnomalyKind, Event};
+use crate::filter::Filter;
 use crate::limits::Limits;
 use crate::sink::{JsonSink, Sink, Summary, TextSink};
 
@@ -29,6 +30,13 @@ enum Stop {
 
 pub fn run(args: &ReadArgs) -> i32 {
     let limits = args.limits.to_limits();
+    let filter = match args.filter.as_deref().map(Filter::parse).transpose() {
+        Ok(filter) => filter,
+        Err(e) => {
+            eprintln!("wsnoop: --filter: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let out: Box<dyn Write> = match &args.output {
         Some(path) => match File::create(path) {
             Ok(f) => Box::new(f),
@@ -55,6 +63,7 @@ pub fn run(args: &ReadArgs) -> i32 {
             &limits,
             &mut *sink,
             summary.as_mut(),
+            filter.as_ref(),
             &mut conn_base,
             show_progress,
         );
@@ -89,6 +98,7 @@ fn read_file(
     limits: &Limits,
     sink: &mut dyn Sink,
     mut summary: Option<&mut Summary>,
+    filter: Option<&Filter>,
     conn_base: &mut u64,
     show_progress: bool,
 ) -> Result<(), Stop> {
@@ -121,9 +131,9 @@ fn read_file(
         match reader.next_packet() {
             Ok(Some(pkt)) => {
                 engine.packet(&pkt, &mut events);
-                emit(&mut events, sink, summary.as_deref_mut())?;
+                emit(&mut events, sink, summary.as_deref_mut(), filter)?;
                 packets += 1;
-                if packets % PROGRESS_EVERY == 0 {
+                if packets.is_multiple_of(PROGRESS_EVERY) {
                     progress.set_position(reader.offset());
                 }
                 if paused.replace(false) {
@@ -145,7 +155,7 @@ fn read_file(
     }
     progress.finish_and_clear();
     engine.finish(&mut events);
-    emit(&mut events, sink, summary.as_deref_mut())?;
+    emit(&mut events, sink, summary, filter)?;
     *conn_base = engine.stats().websocket_conns;
     outcome
 }
@@ -164,12 +174,15 @@ fn emit(
     events: &mut Vec<Event>,
     sink: &mut dyn Sink,
     mut summary: Option<&mut Summary>,
+    filter: Option<&Filter>,
 ) -> Result<(), Stop> {
     for ev in events.drain(..) {
         if let Some(s) = summary.as_deref_mut() {
             s.record(&ev);
         }
-        sink.event(&ev).map_err(Stop::Output)?;
+        if filter.is_none_or(|f| f.matches_event(&ev)) {
+            sink.event(&ev).map_err(Stop::Output)?;
+        }
     }
     Ok(())
 }

@@ -11,6 +11,25 @@ const ABSURD_LEN: u64 = 1 << 32;
 /// Enough consecutive headers to be convinced; stops the walk early.
 const CONVINCING_CHAIN: usize = 8;
 
+/// How much evidence a candidate boundary needs. Random payload bytes form a plausible header
+/// about once in 24 tries (with the mask bit fixed), so a chain of two "plausible" headers turns
+/// up every few hundred offsets of noise: scanning every offset of 64 KiB of payload needs
+/// longer chains than trying the few offsets where a TCP segment began.
+#[derive(Clone, Copy, Debug)]
+struct Evidence {
+    /// Frames that end exactly where the data ends.
+    exact: usize,
+    /// Frames whose last one runs past the data's end (or stops inside a header).
+    open: usize,
+}
+
+/// A TCP segment start: senders begin segments at frame boundaries far more often than not.
+const AT_SEGMENT: Evidence = Evidence { exact: 1, open: 3 };
+/// Any other offset.
+const ANYWHERE: Evidence = Evidence { exact: 2, open: 4 };
+/// The very first byte seen of a direction picked up mid-stream: one candidate, not a scan.
+const FIRST_BYTE: Evidence = Evidence { exact: 1, open: 2 };
+
 /// See [`super::probe`]; `masked`: when known, only chains with that mask bit count.
 pub(crate) fn probe(
     data: &[u8],
@@ -20,13 +39,18 @@ pub(crate) fn probe(
     let fits = |p: &Probe| masked.is_none_or(|m| m == p.masked);
     at_segment_starts
         .iter()
-        .filter_map(|&off| chain_at(data, off, true))
+        .filter_map(|&off| chain_at(data, off, AT_SEGMENT))
         .find(fits)
         .or_else(|| {
             (0..data.len())
-                .filter_map(|off| chain_at(data, off, off == 0))
+                .filter_map(|off| chain_at(data, off, ANYWHERE))
                 .find(fits)
         })
+}
+
+/// Frames starting at the first byte of `data`, judged as the first bytes seen of a direction.
+pub(crate) fn probe_first(data: &[u8]) -> Option<Probe> {
+    chain_at(data, 0, FIRST_BYTE)
 }
 
 /// A header that could open a chain: §5.2 (defined opcode, no RSV2/RSV3, minimal length), §5.5
@@ -45,21 +69,20 @@ fn plausible(h: &FrameHeader) -> bool {
     !(h.opcode == Opcode::Continuation && (h.rsv1 || (!h.fin && h.payload_len == 0)))
 }
 
-/// Walk frames from `off`: plausible when at least two consecutive headers parse (the last
-/// frame may run past the end of `data`), or when the frames end exactly at the end of `data`
-/// (a lone frame only counts at a segment start: inside a payload that is too easy to fake).
-fn chain_at(data: &[u8], off: usize, at_start: bool) -> Option<Probe> {
+/// Walk frames from `off` and judge the chain found against `need`.
+fn chain_at(data: &[u8], off: usize, need: Evidence) -> Option<Probe> {
     let mut pos = off;
     let mut chain = 0usize;
     let mut masked = None;
+    let found = |chain, masked: Option<bool>| Probe {
+        offset: off,
+        masked: masked.unwrap_or(false),
+        chain,
+    };
     loop {
         let rest = data.get(pos..)?;
         if rest.is_empty() {
-            return (chain >= 2 || (chain == 1 && at_start)).then_some(Probe {
-                offset: off,
-                masked: masked.unwrap_or(false),
-                chain,
-            });
+            return (chain >= need.exact.max(1)).then(|| found(chain, masked));
         }
         let h = match parse(rest) {
             Parsed::Complete(h) => h,
@@ -69,11 +92,7 @@ fn chain_at(data: &[u8], off: usize, at_start: bool) -> Option<Probe> {
                     let op = Opcode::from_u8(b0);
                     b0 & 0x30 == 0 && !matches!(op, Opcode::Reserved(_))
                 }) && rest.get(1).is_none_or(|&b1| Some(b1 & 0x80 != 0) == masked);
-                return (chain >= 2 && partial_ok).then_some(Probe {
-                    offset: off,
-                    masked: masked.unwrap_or(false),
-                    chain,
-                });
+                return (chain >= need.open && partial_ok).then(|| found(chain, masked));
             }
             Parsed::LengthMsbSet => return None,
         };
@@ -87,12 +106,8 @@ fn chain_at(data: &[u8], off: usize, at_start: bool) -> Option<Probe> {
             .and_then(|l| usize::try_from(l).ok())
             .and_then(|l| pos.checked_add(l));
         let past_end = end.is_none_or(|e| e > data.len());
-        if chain >= CONVINCING_CHAIN || (past_end && chain >= 2) {
-            return Some(Probe {
-                offset: off,
-                masked: masked.unwrap_or(false),
-                chain,
-            });
+        if chain >= CONVINCING_CHAIN || (past_end && chain >= need.open) {
+            return Some(found(chain, masked));
         }
         match end {
             Some(e) if !past_end => pos = e,
@@ -122,7 +137,8 @@ mod tests {
 
     #[test]
     fn single_frame_ending_exactly() {
-        let p = probe_any(&HELLO_MASKED, &[]).unwrap();
+        // At a segment start one frame ending exactly with the data is enough...
+        let p = probe_any(&HELLO_MASKED, &[0]).unwrap();
         assert_eq!(
             p,
             Probe {
@@ -131,6 +147,46 @@ mod tests {
                 chain: 1
             }
         );
+        // ...anywhere else it is not.
+        assert_eq!(probe_any(&HELLO_MASKED, &[]), None);
+        assert_eq!(probe_first(&HELLO_MASKED).map(|p| p.chain), Some(1));
+    }
+
+    #[test]
+    fn first_byte_accepts_two_headers_running_past_the_end() {
+        // An unmasked "Hello", then a 200-byte binary frame of which 3 bytes arrived.
+        let mut data = vec![0x81, 0x05];
+        data.extend_from_slice(b"Hello");
+        data.extend_from_slice(&[0x82, 0x7e, 0x00, 0xc8, 1, 2, 3]);
+        assert_eq!(
+            probe_first(&data),
+            Some(Probe {
+                offset: 0,
+                masked: false,
+                chain: 2
+            })
+        );
+        // As a segment start among others that needs a third header.
+        assert_eq!(probe_any(&data, &[0]), None);
+    }
+
+    /// Noise shaped like masked payload: 64 KiB of pseudo-random bytes in 1448-byte segments
+    /// must not yield a boundary (a chain of two plausible headers turns up every few hundred
+    /// offsets of noise, which is why scanning needs more).
+    #[test]
+    fn random_payload_yields_no_boundary() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let data: Vec<u8> = (0..65_536)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect();
+        let starts: Vec<usize> = (0..data.len()).step_by(1448).collect();
+        assert_eq!(probe(&data, &starts, Some(true)), None);
+        assert_eq!(probe(&data, &starts, Some(false)), None);
     }
 
     #[test]
@@ -140,11 +196,11 @@ mod tests {
 
     #[test]
     fn finds_boundary_after_payload_garbage() {
-        // Tail of a lost frame's payload, then two unmasked frames.
+        // Tail of a lost frame's payload, then two unmasked frames ending with the data.
         let mut data = vec![0xff, 0xfe, 0x13, 0x77];
         data.extend_from_slice(&[0x81, 0x05]);
         data.extend_from_slice(b"Hello");
-        data.extend_from_slice(&[0x89, 0x00, 0x82, 0x7e, 0x01]);
+        data.extend_from_slice(&[0x89, 0x00]);
         let p = probe_any(&data, &[]).unwrap();
         assert_eq!(
             p,
@@ -154,6 +210,9 @@ mod tests {
                 chain: 2
             }
         );
+        // Running past the end, two headers are not enough when scanning.
+        data.extend_from_slice(&[0x82, 0x7e, 0x01]);
+        assert_eq!(probe_any(&data, &[]), None);
     }
 
     #[test]

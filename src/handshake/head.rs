@@ -258,6 +258,52 @@ fn decimal(digits: &[u8]) -> Option<u64> {
     })
 }
 
+/// The complete lines of a head that the capture cut short (snap length), closed with an empty
+/// line so httparse reads them: every line in it arrived whole, so its fields can be trusted.
+/// `None` when not even the start line is whole.
+fn close_cut_head(buf: &[u8]) -> Option<Vec<u8>> {
+    let last_lf = memchr::memrchr(b'\n', buf)?;
+    let mut head = buf.get(..=last_lf)?.to_vec();
+    head.extend_from_slice(b"\r\n");
+    Some(head)
+}
+
+/// A request head cut by the capture that still shows a WebSocket upgrade (GET with `Upgrade:
+/// websocket` among its whole lines). The key may be lost with the cut: it is then empty and
+/// the accept check is skipped.
+pub(super) fn parse_cut_request(buf: &[u8]) -> Option<WsRequest> {
+    let head = close_cut_head(buf)?;
+    let mut headers = [EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    req.parse(&head).ok()?;
+    let headers: &[Header<'_>] = req.headers;
+    if req.method != Some("GET") || !has_token(headers, "upgrade", "websocket") {
+        return None;
+    }
+    Some(WsRequest {
+        key: first(headers, "sec-websocket-key")
+            .map(text)
+            .unwrap_or_default(),
+        info: OpenInfo {
+            uri: req.path.map(str::to_owned),
+            host: first_text(headers, "host"),
+            origin: first_text(headers, "origin"),
+            user_agent: first_text(headers, "user-agent"),
+            ..OpenInfo::default()
+        },
+    })
+}
+
+/// A response head cut by the capture whose status line is a whole `101`: the fields among
+/// its whole lines.
+pub(super) fn parse_cut_switch(buf: &[u8]) -> Option<Switch> {
+    let head = close_cut_head(buf)?;
+    match parse_response(&head) {
+        Parsed::Done(resp, _) if resp.code == 101 => resp.switch.map(|s| *s),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,51 +457,5 @@ mod tests {
         assert_eq!(tunnel.framing(Method::Connect), Ok(Framing::UntilClose));
         let bad = response(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n");
         assert!(bad.framing(Method::Other).is_err());
-    }
-}
-
-/// The complete lines of a head that the capture cut short (snap length), closed with an empty
-/// line so httparse reads them: every line in it arrived whole, so its fields can be trusted.
-/// `None` when not even the start line is whole.
-fn close_cut_head(buf: &[u8]) -> Option<Vec<u8>> {
-    let last_lf = memchr::memrchr(b'\n', buf)?;
-    let mut head = buf.get(..=last_lf)?.to_vec();
-    head.extend_from_slice(b"\r\n");
-    Some(head)
-}
-
-/// A request head cut by the capture that still shows a WebSocket upgrade (GET with `Upgrade:
-/// websocket` among its whole lines). The key may be lost with the cut: it is then empty and
-/// the accept check is skipped.
-pub(super) fn parse_cut_request(buf: &[u8]) -> Option<WsRequest> {
-    let head = close_cut_head(buf)?;
-    let mut headers = [EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut headers);
-    req.parse(&head).ok()?;
-    let headers: &[Header<'_>] = req.headers;
-    if req.method != Some("GET") || !has_token(headers, "upgrade", "websocket") {
-        return None;
-    }
-    Some(WsRequest {
-        key: first(headers, "sec-websocket-key")
-            .map(text)
-            .unwrap_or_default(),
-        info: OpenInfo {
-            uri: req.path.map(str::to_owned),
-            host: first_text(headers, "host"),
-            origin: first_text(headers, "origin"),
-            user_agent: first_text(headers, "user-agent"),
-            ..OpenInfo::default()
-        },
-    })
-}
-
-/// A response head cut by the capture whose status line is a whole `101`: the fields among
-/// its whole lines.
-pub(super) fn parse_cut_switch(buf: &[u8]) -> Option<Switch> {
-    let head = close_cut_head(buf)?;
-    match parse_response(&head) {
-        Parsed::Done(resp, _) if resp.code == 101 => resp.switch.map(|s| *s),
-        _ => None,
     }
 }

@@ -6,7 +6,10 @@ use super::close::valid_code;
 use super::inflate::{TAIL, WINDOW};
 use super::state::{Fate, Sink, State};
 use super::stream::anomaly;
-use crate::event::{AnomalyKind, DirEvent, Message, Opcode};
+use crate::event::{AnomalyKind, DirEvent, FrameInfo, Message, Opcode};
+
+/// Frames described per message at most (the rest are counted in `frames` only).
+const MAX_FRAME_DETAIL: usize = 1024;
 
 impl WsDecoder {
     /// The current frame's payload is complete.
@@ -15,13 +18,38 @@ impl WsDecoder {
         let f = &self.frame;
         if f.sink == Sink::Control {
             self.emit_control(out);
-        } else if f.attached && f.h.fin {
-            self.finish_message(out);
+        } else if f.attached {
+            let info = self.frame_info();
+            if let Some(m) = self.msg.as_mut() {
+                // Bounded: a message's frames are bounded by the message size limit, but a
+                // flood of empty fragments is not, so detail stops at a fixed count.
+                if m.frame_detail.len() < MAX_FRAME_DETAIL {
+                    m.frame_detail.push(info);
+                }
+            }
+            if self.frame.h.fin {
+                self.finish_message(out);
+            }
+        }
+    }
+
+    /// The current frame as it was on the wire.
+    fn frame_info(&self) -> FrameInfo {
+        let h = &self.frame.h;
+        FrameInfo {
+            fin: h.fin,
+            rsv: u8::from(h.rsv1) << 2 | u8::from(h.rsv2) << 1 | u8::from(h.rsv3),
+            opcode: h.opcode,
+            mask: h.mask,
+            payload_len: h.payload_len,
+            header_len: u8::try_from(h.header_len).unwrap_or(u8::MAX),
+            ts: self.now,
         }
     }
 
     fn emit_control(&mut self, out: &mut Vec<DirEvent>) {
         let h = self.frame.h;
+        let info = self.frame_info();
         let payload = std::mem::take(&mut self.ctrl);
         let mut utf8_valid = false;
         if h.opcode == Opcode::Close {
@@ -35,7 +63,7 @@ impl WsDecoder {
             compressed: false,
             wire_len: h.payload_len,
             utf8_valid,
-            frame_detail: Vec::new(),
+            frame_detail: vec![info],
         }));
     }
 
@@ -149,7 +177,7 @@ impl WsDecoder {
             compressed: m.compressed,
             wire_len: m.wire_len,
             utf8_valid,
-            frame_detail: Vec::new(),
+            frame_detail: std::mem::take(&mut m.frame_detail),
         }));
     }
 }

@@ -214,6 +214,7 @@ impl WsDecoder {
             start,
             fate,
             after_close: self.close_seen,
+            frame_detail: Vec::new(),
         });
         (self.sink_for(fate, compressed), true)
     }
@@ -251,6 +252,7 @@ impl WsDecoder {
             start,
             fate: Fate::Skip,
             after_close: true,
+            frame_detail: Vec::new(),
         });
         (Sink::Skip, true)
     }

@@ -15,7 +15,7 @@ mod tests;
 #[cfg(test)]
 mod tests_deflate;
 
-use crate::event::DirEvent;
+use crate::event::{DirEvent, Timestamp};
 use crate::frame::MAX_HEADER_LEN;
 use crate::handshake::DeflateParams;
 use crate::limits::Limits;
@@ -107,6 +107,8 @@ pub struct WsDecoder {
     resync: Resync,
     /// The next bytes fed start a new segment (for `probe`'s preference).
     at_seg_start: bool,
+    /// Capture time of the bytes being fed (for frame detail).
+    now: Timestamp,
 }
 
 impl WsDecoder {
@@ -144,6 +146,7 @@ impl WsDecoder {
                 probed_len: 0,
             },
             at_seg_start: true,
+            now: Timestamp::default(),
             cfg: config,
         }
     }
@@ -159,6 +162,20 @@ impl WsDecoder {
     /// otherwise it resynchronises at the next plausible frame header. A compressed
     /// direction with context takeover reports that later messages cannot be inflated
     /// (`deflate_context_lost`) until the context could be valid again.
+    /// Capture time of the bytes fed next (stamped on the frames they complete).
+    pub fn set_time(&mut self, ts: Timestamp) {
+        self.now = ts;
+    }
+
+    /// The caller knows the next byte fed starts a frame (a boundary it found itself): leave
+    /// the search for one that a mid-stream decoder starts with.
+    pub fn resume_at_boundary(&mut self) {
+        if self.state == State::Resync && self.resync.buf.is_empty() {
+            self.state = State::Header;
+            self.hdr_len = 0;
+        }
+    }
+
     pub fn gap(&mut self, len: u64, out: &mut Vec<DirEvent>) {
         self.lose_bytes(len, out);
     }

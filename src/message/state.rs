@@ -1,7 +1,7 @@
 //! The decoder's bookkeeping types.
 
 use super::inflate::Inflater;
-use crate::event::Opcode;
+use crate::event::{FrameInfo, Opcode};
 use crate::frame::FrameHeader;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +85,8 @@ pub(super) struct Assembly {
     pub fate: Fate,
     /// `data_after_close` was already reported for it.
     pub after_close: bool,
+    /// Its frames as they were on the wire.
+    pub frame_detail: Vec<FrameInfo>,
 }
 
 /// permessage-deflate state of the direction.

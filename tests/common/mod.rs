@@ -54,17 +54,18 @@ pub fn payload_of(m: &Value) -> Vec<u8> {
     if let Some(t) = m.get("text").and_then(Value::as_str) {
         return t.as_bytes().to_vec();
     }
-    if m.get("opcode").and_then(Value::as_str) == Some("close") {
-        if let Some(code) = m.get("close_code").and_then(Value::as_u64) {
-            let mut p = u16::try_from(code)
-                .expect("u16 code")
-                .to_be_bytes()
-                .to_vec();
-            if let Some(r) = m.get("close_reason").and_then(Value::as_str) {
-                p.extend_from_slice(r.as_bytes());
-            }
-            return p;
+    if let (Some("close"), Some(code)) = (
+        m.get("opcode").and_then(Value::as_str),
+        m.get("close_code").and_then(Value::as_u64),
+    ) {
+        let mut p = u16::try_from(code)
+            .expect("u16 code")
+            .to_be_bytes()
+            .to_vec();
+        if let Some(r) = m.get("close_reason").and_then(Value::as_str) {
+            p.extend_from_slice(r.as_bytes());
         }
+        return p;
     }
     Vec::new()
 }

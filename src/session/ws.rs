@@ -1,0 +1,191 @@
+//! A connection recognised as WebSocket: its two directions' decoders and totals.
+
+use std::net::SocketAddr;
+
+use super::Ctx;
+use crate::event::{
+    Anomaly, AnomalyKind, ConnRef, Dir, DirEvent, EndHow, Event, EventKind, OpenInfo,
+};
+use crate::message::WsDecoder;
+use crate::reassembly::GapReason;
+
+pub(super) struct WsConn {
+    pub conn: ConnRef,
+    /// Which side (0 or 1) is the client.
+    client_side: usize,
+    /// Indexed by `Dir::index`.
+    decoders: [WsDecoder; 2],
+    /// Per side: FIN, RST or the end of input seen.
+    ended: [bool; 2],
+    /// Per side: `truncated_capture` was reported.
+    truncation_reported: [bool; 2],
+    messages: u64,
+    bytes: u64,
+}
+
+impl WsConn {
+    /// Number the connection and report it open. `decoders`: client's, then server's.
+    pub fn start(
+        endpoints: [SocketAddr; 2],
+        client_side: usize,
+        decoders: [WsDecoder; 2],
+        info: OpenInfo,
+        ctx: &mut Ctx<'_>,
+    ) -> Box<WsConn> {
+        let client_side = client_side.min(1);
+        *ctx.next_conn += 1;
+        let conn = ConnRef {
+            id: *ctx.next_conn,
+            client: endpoints[client_side],
+            server: endpoints[1 - client_side],
+        };
+        ctx.out.push(Event {
+            ts: ctx.ts,
+            conn: Some(conn),
+            kind: EventKind::Open(Box::new(info)),
+        });
+        Box::new(WsConn {
+            conn,
+            client_side,
+            decoders,
+            ended: [false; 2],
+            truncation_reported: [false; 2],
+            messages: 0,
+            bytes: 0,
+        })
+    }
+
+    pub fn dir_of(&self, side: usize) -> Dir {
+        if side == self.client_side {
+            Dir::C2s
+        } else {
+            Dir::S2c
+        }
+    }
+
+    pub fn side_of(&self, dir: Dir) -> usize {
+        match dir {
+            Dir::C2s => self.client_side,
+            Dir::S2c => 1 - self.client_side,
+        }
+    }
+
+    pub fn all_ended(&self) -> bool {
+        self.ended.iter().all(|&e| e)
+    }
+
+    /// One call into `dir`'s decoder; its events are stamped and handed on.
+    pub fn decode(
+        &mut self,
+        dir: Dir,
+        scratch: &mut Vec<DirEvent>,
+        ctx: &mut Ctx<'_>,
+        call: impl FnOnce(&mut WsDecoder, &mut Vec<DirEvent>),
+    ) {
+        if let Some(decoder) = self.decoders.get_mut(dir.index()) {
+            decoder.set_time(ctx.ts);
+            call(decoder, scratch);
+        }
+        self.emit(dir, scratch, ctx);
+    }
+
+    /// Stamp a decoder's events with the connection, direction and time.
+    fn emit(&mut self, dir: Dir, events: &mut Vec<DirEvent>, ctx: &mut Ctx<'_>) {
+        for ev in events.drain(..) {
+            let kind = match ev {
+                DirEvent::Message(msg) => {
+                    self.messages += 1;
+                    self.bytes += msg.payload.len() as u64;
+                    EventKind::Message { dir, msg }
+                }
+                DirEvent::Anomaly(anomaly) => EventKind::Anomaly {
+                    dir: Some(dir),
+                    anomaly,
+                },
+            };
+            ctx.out.push(Event {
+                ts: ctx.ts,
+                conn: Some(self.conn),
+                kind,
+            });
+        }
+    }
+
+    pub fn anomaly(&self, dir: Option<Dir>, anomaly: Anomaly, ctx: &mut Ctx<'_>) {
+        ctx.out.push(Event {
+            ts: ctx.ts,
+            conn: Some(self.conn),
+            kind: EventKind::Anomaly { dir, anomaly },
+        });
+    }
+
+    /// Bytes of `side`'s stream are lost: `tcp_gap`, or `truncated_capture` once per direction
+    /// when the snap length cut them.
+    pub fn report_gap(&mut self, side: usize, len: u64, reason: GapReason, ctx: &mut Ctx<'_>) {
+        let dir = self.dir_of(side);
+        let anomaly = match reason {
+            GapReason::Truncated => {
+                let Some(reported) = self.truncation_reported.get_mut(side) else {
+                    return;
+                };
+                if std::mem::replace(reported, true) {
+                    return;
+                }
+                Anomaly::new(
+                    AnomalyKind::TruncatedCapture,
+                    format!(
+                        "packets cut short by the capture's snap length: {len} bytes lost \
+                         (further cuts in this direction are not reported again)"
+                    ),
+                )
+            }
+            GapReason::NeverFilled | GapReason::BufferLimit => {
+                let why = if reason == GapReason::BufferLimit {
+                    "given up at the out-of-order buffer limit (max_ooo_bytes)"
+                } else {
+                    "never captured"
+                };
+                Anomaly::new(
+                    AnomalyKind::TcpGap,
+                    format!("{len} bytes missing from the TCP stream ({why})"),
+                )
+            }
+        };
+        self.anomaly(Some(dir), anomaly, ctx);
+    }
+
+    /// `side` ended; when both have, the connection's `end` event.
+    pub fn end_side(
+        &mut self,
+        side: usize,
+        how: EndHow,
+        scratch: &mut Vec<DirEvent>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        match self.ended.get_mut(side) {
+            Some(ended) if !*ended => *ended = true,
+            _ => return,
+        }
+        let dir = self.dir_of(side);
+        self.decode(dir, scratch, ctx, |d, out| d.finish(out));
+        if self.all_ended() {
+            ctx.out.push(Event {
+                ts: ctx.ts,
+                conn: Some(self.conn),
+                kind: EventKind::End {
+                    how,
+                    messages: self.messages,
+                    bytes: self.bytes,
+                },
+            });
+        }
+    }
+
+    /// End both directions (client's first), e.g. at the end of input.
+    pub fn end_all(&mut self, how: EndHow, scratch: &mut Vec<DirEvent>, ctx: &mut Ctx<'_>) {
+        for dir in Dir::BOTH {
+            let side = self.side_of(dir);
+            self.end_side(side, how, scratch, ctx);
+        }
+    }
+}

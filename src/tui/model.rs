@@ -1,0 +1,301 @@
+//! What the UI keeps of the engine's events: connections with their totals, and every
+//! message and anomaly as a row. Events in, nothing out; no protocol logic.
+//!
+//! Memory policy: payloads are kept whole until `keep_payload` bytes are held in total; after
+//! that each message keeps a [`PREFIX`]-byte prefix (enough for the preview and the filter's
+//! text), and at most [`PREFIX_FRAMES`] frame records. Rows themselves (~100 bytes) are all kept.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::event::{
+    Anomaly, ConnId, ConnRef, Dir, EndHow, Event, EventKind, FrameInfo, Message, Opcode, OpenInfo,
+    Timestamp,
+};
+
+/// Payload bytes kept per message once the budget is spent.
+pub const PREFIX: usize = 256;
+/// Frame records kept per message once the budget is spent.
+pub const PREFIX_FRAMES: usize = 8;
+/// Default payload budget.
+pub const DEFAULT_KEEP_PAYLOAD: u64 = 512 << 20;
+
+/// One WebSocket connection as the connections pane shows it.
+#[derive(Clone, Debug)]
+pub struct Conn {
+    pub id: ConnId,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub info: Box<OpenInfo>,
+    pub start: Timestamp,
+    pub end: Option<EndHow>,
+    pub end_ts: Timestamp,
+    pub msgs: [u64; 2],
+    pub bytes: [u64; 2],
+    pub anomalies: u64,
+    /// Indices into [`Model::rows`], in arrival order.
+    pub rows: Vec<u32>,
+}
+
+/// A message as kept: the payload may be a prefix (see `len`).
+#[derive(Clone, Debug)]
+pub struct StoredMsg {
+    pub opcode: Opcode,
+    /// Whole payload length.
+    pub len: u64,
+    pub payload: Box<[u8]>,
+    pub frames: u32,
+    pub compressed: bool,
+    pub wire_len: u64,
+    pub utf8_valid: bool,
+    pub frame_detail: Box<[FrameInfo]>,
+}
+
+impl StoredMsg {
+    /// The payload was cut to a prefix by the memory budget.
+    pub fn truncated(&self) -> bool {
+        (self.payload.len() as u64) < self.len
+    }
+
+    /// RFC 6455 §5.5.1: status code of a close frame.
+    pub fn close_code(&self) -> Option<u16> {
+        match (self.opcode, &*self.payload) {
+            (Opcode::Close, [hi, lo, ..]) => Some(u16::from_be_bytes([*hi, *lo])),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum RowKind {
+    Message(StoredMsg),
+    Anomaly(Anomaly),
+}
+
+/// One line of the messages pane.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub ts: Timestamp,
+    pub conn: Option<ConnId>,
+    pub dir: Option<Dir>,
+    pub kind: RowKind,
+}
+
+/// Counters the loader reports alongside events.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Input bytes read so far.
+    pub offset: u64,
+    /// Input size when known.
+    pub size: Option<u64>,
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub conns: Vec<Conn>,
+    index: HashMap<ConnId, usize>,
+    pub rows: Vec<Row>,
+    pub messages: u64,
+    pub anomalies: u64,
+    pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
+    pub progress: Progress,
+    /// Loading finished (`Some(None)`) or stopped on an error (`Some(Some(msg))`).
+    pub done: Option<Option<String>>,
+    keep_left: u64,
+    /// Messages whose payload was cut to a prefix.
+    pub truncated: u64,
+}
+
+impl Model {
+    pub fn new(keep_payload: u64) -> Model {
+        Model {
+            conns: Vec::new(),
+            index: HashMap::new(),
+            rows: Vec::new(),
+            messages: 0,
+            anomalies: 0,
+            first_ts: None,
+            last_ts: None,
+            progress: Progress::default(),
+            done: None,
+            keep_left: keep_payload,
+            truncated: 0,
+        }
+    }
+
+    pub fn conn(&self, id: ConnId) -> Option<&Conn> {
+        self.index.get(&id).and_then(|&i| self.conns.get(i))
+    }
+
+    pub fn loading(&self) -> bool {
+        self.done.is_none()
+    }
+
+    /// Takes one event (moving its payload, never copying it when it is kept whole).
+    pub fn push(&mut self, ev: Event) {
+        self.first_ts = Some(self.first_ts.map_or(ev.ts, |t| t.min(ev.ts)));
+        self.last_ts = Some(self.last_ts.map_or(ev.ts, |t| t.max(ev.ts)));
+        let conn_ix = ev.conn.map(|c| self.conn_index(c, ev.ts));
+        let row = match ev.kind {
+            EventKind::Open(info) => {
+                if let Some(c) = conn_ix.and_then(|i| self.conns.get_mut(i)) {
+                    c.info = info;
+                    c.start = ev.ts;
+                }
+                return;
+            }
+            EventKind::End { how, .. } => {
+                if let Some(c) = conn_ix.and_then(|i| self.conns.get_mut(i)) {
+                    c.end = Some(how);
+                    c.end_ts = ev.ts;
+                }
+                return;
+            }
+            EventKind::Message { dir, msg } => {
+                self.messages += 1;
+                if let Some(c) = conn_ix.and_then(|i| self.conns.get_mut(i)) {
+                    c.msgs[dir.index()] += 1;
+                    c.bytes[dir.index()] += msg.payload.len() as u64;
+                }
+                let stored = self.store(msg);
+                Row {
+                    ts: ev.ts,
+                    conn: ev.conn.map(|c| c.id),
+                    dir: Some(dir),
+                    kind: RowKind::Message(stored),
+                }
+            }
+            EventKind::Anomaly { dir, anomaly } => {
+                self.anomalies += 1;
+                if let Some(c) = conn_ix.and_then(|i| self.conns.get_mut(i)) {
+                    c.anomalies += 1;
+                }
+                Row {
+                    ts: ev.ts,
+                    conn: ev.conn.map(|c| c.id),
+                    dir,
+                    kind: RowKind::Anomaly(anomaly),
+                }
+            }
+        };
+        let Ok(ix) = u32::try_from(self.rows.len()) else {
+            return;
+        };
+        if let Some(c) = conn_ix.and_then(|i| self.conns.get_mut(i)) {
+            c.rows.push(ix);
+        }
+        self.rows.push(row);
+    }
+
+    fn conn_index(&mut self, c: ConnRef, ts: Timestamp) -> usize {
+        if let Some(&i) = self.index.get(&c.id) {
+            return i;
+        }
+        let i = self.conns.len();
+        self.conns.push(Conn {
+            id: c.id,
+            client: c.client,
+            server: c.server,
+            info: Box::default(),
+            start: ts,
+            end: None,
+            end_ts: ts,
+            msgs: [0; 2],
+            bytes: [0; 2],
+            anomalies: 0,
+            rows: Vec::new(),
+        });
+        self.index.insert(c.id, i);
+        i
+    }
+
+    fn store(&mut self, msg: Message) -> StoredMsg {
+        let len = msg.payload.len() as u64;
+        let mut payload = msg.payload;
+        let mut frames = msg.frame_detail;
+        if len <= self.keep_left {
+            self.keep_left -= len;
+        } else {
+            self.keep_left = 0;
+            if payload.len() > PREFIX {
+                payload.truncate(PREFIX);
+                self.truncated += 1;
+            }
+            frames.truncate(PREFIX_FRAMES);
+        }
+        StoredMsg {
+            opcode: msg.opcode,
+            len,
+            payload: payload.into_boxed_slice(),
+            frames: msg.frames,
+            compressed: msg.compressed,
+            wire_len: msg.wire_len,
+            utf8_valid: msg.utf8_valid,
+            frame_detail: frames.into_boxed_slice(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::AnomalyKind;
+    use crate::tui::testdata::{anomaly, end, message, open};
+
+    #[test]
+    fn counts_per_connection_and_direction() {
+        let mut m = Model::new(1 << 20);
+        m.push(open(1, 10));
+        m.push(message(1, 11, Dir::C2s, Opcode::Text, b"hello"));
+        m.push(message(1, 12, Dir::S2c, Opcode::Binary, &[1, 2, 3]));
+        m.push(message(1, 13, Dir::S2c, Opcode::Text, b"x"));
+        m.push(anomaly(Some(1), 14, AnomalyKind::TcpGap, "lost 3 bytes"));
+        m.push(anomaly(None, 15, AnomalyKind::CorruptCapture, "bad record"));
+        m.push(end(1, 16, EndHow::Fin));
+        assert_eq!(m.conns.len(), 1);
+        let c = &m.conns[0];
+        assert_eq!(c.msgs, [1, 2]);
+        assert_eq!(c.bytes, [5, 4]);
+        assert_eq!(c.anomalies, 1);
+        assert_eq!(c.end, Some(EndHow::Fin));
+        assert_eq!(c.start, Timestamp::new(1_700_000_010, 0));
+        assert_eq!(c.info.uri.as_deref(), Some("/chat"));
+        assert_eq!(c.rows, vec![0, 1, 2, 3]);
+        assert_eq!(m.rows.len(), 5);
+        assert_eq!(m.rows[4].conn, None);
+        assert_eq!((m.messages, m.anomalies), (3, 2));
+        assert_eq!(m.first_ts, Some(Timestamp::new(1_700_000_010, 0)));
+        assert_eq!(m.last_ts, Some(Timestamp::new(1_700_000_016, 0)));
+    }
+
+    #[test]
+    fn payload_budget_then_prefixes() {
+        let mut m = Model::new(1000);
+        let big = vec![b'a'; 900];
+        m.push(message(1, 1, Dir::C2s, Opcode::Text, &big));
+        m.push(message(1, 2, Dir::C2s, Opcode::Text, &big));
+        m.push(message(1, 3, Dir::C2s, Opcode::Text, b"short"));
+        let kept: Vec<(usize, u64)> = m
+            .rows
+            .iter()
+            .map(|r| match &r.kind {
+                RowKind::Message(s) => (s.payload.len(), s.len),
+                RowKind::Anomaly(_) => (0, 0),
+            })
+            .collect();
+        assert_eq!(kept, vec![(900, 900), (PREFIX, 900), (5, 5)]);
+        assert_eq!(m.truncated, 1);
+    }
+
+    #[test]
+    fn message_without_open_creates_the_connection() {
+        let mut m = Model::new(0);
+        m.push(message(7, 5, Dir::S2c, Opcode::Ping, b""));
+        assert_eq!(m.conns.len(), 1);
+        assert_eq!(m.conn(7).map(|c| c.msgs), Some([0, 1]));
+        assert!(m.conn(8).is_none());
+    }
+}

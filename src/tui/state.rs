@@ -1,0 +1,507 @@
+//! The UI state and its updates: events in, keys in → state. Pure (no terminal, no files):
+//! what needs the outside world comes back as an [`Effect`] for the run loop.
+
+use std::path::PathBuf;
+
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+
+use super::keys::{self, Action};
+use super::model::{Model, Progress, Row, RowKind};
+use crate::event::{ConnId, Event};
+use crate::filter::{Filter, Item, Subject};
+
+/// Rows examined at a time when (re)building the filtered list; a tick goes on for at most
+/// [`SCAN_TIME`], so a new filter over millions of messages never freezes the screen.
+const SCAN_BUDGET: usize = 16_384;
+const SCAN_TIME: std::time::Duration = std::time::Duration::from_millis(30);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Conns,
+    Msgs,
+    Detail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Prompt {
+    /// Editing the filter; `prev` is restored on Esc.
+    Filter {
+        prev: String,
+    },
+    Export {
+        conn: ConnId,
+    },
+    Save {
+        row: u32,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    pub prompt: Prompt,
+    pub text: String,
+}
+
+/// Work for the run loop (file writes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Export { conn: ConnId, path: PathBuf },
+    Save { row: u32, path: PathBuf },
+}
+
+/// Where the panes were drawn last (inner areas of the lists), for the mouse and page sizes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Areas {
+    pub conns: Rect,
+    pub msgs: Rect,
+    pub detail: Rect,
+}
+
+/// Loader output.
+#[derive(Debug)]
+pub enum Feed {
+    Batch(Vec<Event>, Progress),
+    Done(Progress, Option<String>),
+}
+
+pub struct App {
+    pub model: Model,
+    /// File name for the status bar.
+    pub source: String,
+    pub focus: Pane,
+    /// 0 is "all connections", `i` is `model.conns[i - 1]`.
+    pub conn_sel: usize,
+    pub conn_offset: usize,
+    /// Rows (indices into `model.rows`) the messages pane lists.
+    pub view: Vec<u32>,
+    /// Entries of the current source examined so far.
+    scanned: usize,
+    /// Row to select again once a rebuild reaches it.
+    target: Option<u32>,
+    pub msg_sel: usize,
+    pub msg_offset: usize,
+    /// Keep the last message selected as new ones arrive.
+    pub follow: bool,
+    pub detail_scroll: usize,
+    /// Lines of the detail pane at its last drawing (bounds scrolling).
+    pub detail_len: usize,
+    pub filter: Filter,
+    pub filter_error: Option<String>,
+    /// The filter marks matches instead of hiding the rest.
+    pub mark_only: bool,
+    pub input: Option<Input>,
+    pub time_abs: bool,
+    pub chart_bytes: bool,
+    pub help: bool,
+    /// A one-line message for the status line, and whether it is an error.
+    pub notice: Option<(String, bool)>,
+    pub areas: Areas,
+    pub quit: bool,
+    /// Detail lines of (row, width), so a large message is laid out once.
+    pub detail_cache: Option<(u32, u16, Vec<Line<'static>>)>,
+    pub chart_cache: Option<super::view::chart::Cache>,
+}
+
+impl App {
+    pub fn new(model: Model, source: impl Into<String>) -> App {
+        App {
+            model,
+            source: source.into(),
+            focus: Pane::Msgs,
+            conn_sel: 0,
+            conn_offset: 0,
+            view: Vec::new(),
+            scanned: 0,
+            target: None,
+            msg_sel: 0,
+            msg_offset: 0,
+            follow: false,
+            detail_scroll: 0,
+            detail_len: 0,
+            filter: Filter::default(),
+            filter_error: None,
+            mark_only: false,
+            input: None,
+            time_abs: false,
+            chart_bytes: false,
+            help: false,
+            notice: None,
+            areas: Areas::default(),
+            quit: false,
+            detail_cache: None,
+            chart_cache: None,
+        }
+    }
+
+    pub fn set_filter(&mut self, filter: Filter) {
+        self.filter = filter;
+        self.filter_error = None;
+        self.rebuild();
+    }
+
+    pub fn push_events(&mut self, events: impl IntoIterator<Item = Event>) {
+        for ev in events {
+            self.model.push(ev);
+        }
+    }
+
+    pub fn feed(&mut self, feed: Feed) {
+        match feed {
+            Feed::Batch(events, progress) => {
+                self.push_events(events);
+                self.model.progress = progress;
+            }
+            Feed::Done(progress, error) => {
+                // A loader that failed does not know its counters: keep the last ones.
+                if progress != Progress::default() {
+                    self.model.progress = progress;
+                }
+                self.model.done = Some(error);
+            }
+        }
+    }
+
+    /// Brings the filtered list up to date, a bounded amount of work at a time.
+    pub fn tick(&mut self) {
+        // Without a filter to evaluate, listing is only copying indices: no need to spread it.
+        if self.mark_only || self.filter.is_empty() {
+            self.scan(usize::MAX);
+            return;
+        }
+        let start = std::time::Instant::now();
+        self.scan(SCAN_BUDGET);
+        while self.scanned < self.source_len() && start.elapsed() < SCAN_TIME {
+            self.scan(SCAN_BUDGET);
+        }
+    }
+
+    /// Brings the filtered list fully up to date (tests, benchmarks).
+    pub fn settle(&mut self) {
+        self.scan(usize::MAX);
+    }
+
+    /// The list is still being rebuilt (fraction done, for the status bar).
+    pub fn scanning(&self) -> Option<f64> {
+        let len = self.source_len();
+        (self.scanned < len && len > SCAN_BUDGET).then(|| self.scanned as f64 / len as f64)
+    }
+
+    pub fn selected_row(&self) -> Option<u32> {
+        self.view.get(self.msg_sel).copied()
+    }
+
+    pub fn row(&self, ix: u32) -> Option<&Row> {
+        self.model.rows.get(ix as usize)
+    }
+
+    /// The connection whose messages are listed, or `None` for all.
+    pub fn selected_conn(&self) -> Option<ConnId> {
+        self.conn_sel
+            .checked_sub(1)
+            .and_then(|i| self.model.conns.get(i))
+            .map(|c| c.id)
+    }
+
+    pub fn row_matches(&self, row: &Row) -> bool {
+        self.filter.matches(&subject(row))
+    }
+
+    fn source_len(&self) -> usize {
+        match self.conn_sel.checked_sub(1) {
+            None => self.model.rows.len(),
+            Some(i) => self.model.conns.get(i).map_or(0, |c| c.rows.len()),
+        }
+    }
+
+    fn scan(&mut self, budget: usize) {
+        let conn = self
+            .conn_sel
+            .checked_sub(1)
+            .and_then(|i| self.model.conns.get(i));
+        let len = conn.map_or(self.model.rows.len(), |c| c.rows.len());
+        let end = len.min(self.scanned.saturating_add(budget));
+        for i in self.scanned..end {
+            let ix = match conn {
+                None => i as u32,
+                Some(c) => match c.rows.get(i) {
+                    Some(&ix) => ix,
+                    None => break,
+                },
+            };
+            let keep = self.mark_only
+                || self.filter.is_empty()
+                || self
+                    .model
+                    .rows
+                    .get(ix as usize)
+                    .is_some_and(|r| self.filter.matches(&subject(r)));
+            if keep {
+                self.view.push(ix);
+                if self.target == Some(ix) {
+                    self.msg_sel = self.view.len() - 1;
+                    self.target = None;
+                }
+            }
+        }
+        self.scanned = end;
+        if self.follow {
+            self.msg_sel = self.view.len().saturating_sub(1);
+        }
+    }
+
+    /// Starts the list over (new filter, mode or connection), keeping the selected message
+    /// selected when it is still listed.
+    fn rebuild(&mut self) {
+        self.target = if self.follow {
+            None
+        } else {
+            self.selected_row()
+        };
+        self.view.clear();
+        self.scanned = 0;
+        self.msg_sel = 0;
+        self.msg_offset = 0;
+        self.detail_scroll = 0;
+    }
+
+    pub fn key(&mut self, key: KeyEvent) -> Option<Effect> {
+        self.notice = None;
+        if keys::is_interrupt(key) {
+            self.quit = true;
+            return None;
+        }
+        if self.help {
+            self.help = false;
+            return None;
+        }
+        if self.input.is_some() {
+            return self.input_key(key);
+        }
+        keys::action(key).and_then(|a| self.act(a))
+    }
+
+    pub fn act(&mut self, a: Action) -> Option<Effect> {
+        match a {
+            Action::Quit => self.quit = true,
+            Action::Help => self.help = true,
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-self.page()),
+            Action::PageDown => self.move_by(self.page()),
+            Action::Top => self.move_by(isize::MIN),
+            Action::Bottom => self.move_by(isize::MAX),
+            Action::NextPane | Action::PrevPane => {
+                let order = [Pane::Conns, Pane::Msgs, Pane::Detail];
+                let at = order.iter().position(|p| *p == self.focus).unwrap_or(1);
+                let step = if a == Action::NextPane { 1 } else { 2 };
+                self.focus = order.get((at + step) % 3).copied().unwrap_or(Pane::Msgs);
+            }
+            Action::Enter => {
+                self.focus = match self.focus {
+                    Pane::Conns => Pane::Msgs,
+                    Pane::Msgs | Pane::Detail => Pane::Detail,
+                }
+            }
+            Action::Back => {
+                self.focus = match self.focus {
+                    Pane::Detail => Pane::Msgs,
+                    Pane::Msgs | Pane::Conns => Pane::Conns,
+                }
+            }
+            Action::Filter => {
+                let text = self.filter.source().to_string();
+                self.input = Some(Input {
+                    prompt: Prompt::Filter { prev: text.clone() },
+                    text,
+                });
+            }
+            Action::NextMatch => self.find(true),
+            Action::PrevMatch => self.find(false),
+            Action::ToggleMark => {
+                self.mark_only = !self.mark_only;
+                self.rebuild();
+            }
+            Action::ToggleTime => self.time_abs = !self.time_abs,
+            Action::ToggleChart => self.chart_bytes = !self.chart_bytes,
+            Action::Export => self.start_export(),
+            Action::Save => self.start_save(),
+        }
+        None
+    }
+
+    fn page(&self) -> isize {
+        let rect = match self.focus {
+            Pane::Conns => self.areas.conns,
+            Pane::Msgs => self.areas.msgs,
+            Pane::Detail => self.areas.detail,
+        };
+        isize::try_from(rect.height.max(2)).unwrap_or(2) - 1
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        match self.focus {
+            Pane::Conns => {
+                let new = step(self.conn_sel, delta, self.model.conns.len() + 1);
+                if new != self.conn_sel {
+                    self.conn_sel = new;
+                    self.follow = false;
+                    self.target = None;
+                    self.rebuild();
+                    self.target = None;
+                }
+            }
+            Pane::Msgs => {
+                let len = self.view.len();
+                let new = step(self.msg_sel, delta, len);
+                if new != self.msg_sel {
+                    self.detail_scroll = 0;
+                }
+                self.msg_sel = new;
+                // At the bottom, follow what arrives; anywhere else, stay put.
+                self.follow = delta > 0 && new + 1 >= len;
+            }
+            Pane::Detail => {
+                let max = self.detail_len.saturating_sub(1);
+                self.detail_scroll = step(self.detail_scroll, delta, max + 1);
+            }
+        }
+    }
+
+    /// Selects a connection or a message by position (mouse clicks).
+    pub fn select(&mut self, pane: Pane, index: usize) {
+        self.focus = pane;
+        match pane {
+            Pane::Conns => {
+                let delta = index as isize - self.conn_sel as isize;
+                self.move_by(delta);
+            }
+            Pane::Msgs => {
+                if index < self.view.len() {
+                    let delta = index as isize - self.msg_sel as isize;
+                    self.move_by(delta);
+                    self.follow = false;
+                }
+            }
+            Pane::Detail => {}
+        }
+    }
+
+    /// `n`/`N`: the next message matching the filter, wrapping around.
+    fn find(&mut self, forward: bool) {
+        if self.filter.is_empty() {
+            self.notice = Some(("no filter: press / to set one".into(), true));
+            return;
+        }
+        if self.focus == Pane::Conns {
+            self.focus = Pane::Msgs;
+        }
+        let len = self.view.len();
+        if len == 0 {
+            self.notice = Some(("no matching message".into(), true));
+            return;
+        }
+        for k in 1..=len {
+            let i = if forward {
+                (self.msg_sel + k) % len
+            } else {
+                (self.msg_sel + len - k % len) % len
+            };
+            let hit = self
+                .view
+                .get(i)
+                .and_then(|&ix| self.row(ix))
+                .is_some_and(|r| self.row_matches(r));
+            if hit {
+                if (forward && i <= self.msg_sel) || (!forward && i >= self.msg_sel) {
+                    self.notice = Some(("search wrapped".into(), false));
+                }
+                self.msg_sel = i;
+                self.follow = false;
+                self.detail_scroll = 0;
+                return;
+            }
+        }
+        self.notice = Some(("no matching message".into(), true));
+    }
+
+    fn start_export(&mut self) {
+        let conn = self.selected_conn().or_else(|| {
+            self.selected_row()
+                .and_then(|ix| self.row(ix))
+                .and_then(|r| r.conn)
+        });
+        match conn {
+            Some(conn) => {
+                self.input = Some(Input {
+                    prompt: Prompt::Export { conn },
+                    text: format!("wsnoop-conn-{conn}.jsonl"),
+                })
+            }
+            None => self.notice = Some(("select a connection to export".into(), true)),
+        }
+    }
+
+    fn start_save(&mut self) {
+        let Some(ix) = self.selected_row() else {
+            self.notice = Some(("select a message to save".into(), true));
+            return;
+        };
+        let name = match self.row(ix) {
+            Some(Row {
+                kind: RowKind::Message(m),
+                conn,
+                ..
+            }) => {
+                let ext = match m.opcode {
+                    crate::event::Opcode::Text if super::json::pretty_ok(&m.payload) => "json",
+                    crate::event::Opcode::Text => "txt",
+                    _ => "bin",
+                };
+                format!("wsnoop-conn-{}-msg-{}.{ext}", conn.unwrap_or(0), ix + 1)
+            }
+            _ => {
+                self.notice = Some(("an anomaly has no payload to save".into(), true));
+                return;
+            }
+        };
+        self.input = Some(Input {
+            prompt: Prompt::Save { row: ix },
+            text: name,
+        });
+    }
+}
+
+/// `cur + delta` within `0..len` (saturating at both ends).
+fn step(cur: usize, delta: isize, len: usize) -> usize {
+    let max = len.saturating_sub(1);
+    if delta < 0 {
+        cur.saturating_sub(delta.unsigned_abs()).min(max)
+    } else {
+        cur.saturating_add(delta.unsigned_abs()).min(max)
+    }
+}
+
+/// A row as the filter sees it.
+pub fn subject(row: &Row) -> Subject<'_> {
+    let item = match &row.kind {
+        RowKind::Message(m) => Item::Message {
+            opcode: m.opcode,
+            len: m.len,
+            payload: &m.payload,
+        },
+        RowKind::Anomaly(a) => Item::Anomaly {
+            kind: a.kind,
+            detail: &a.detail,
+        },
+    };
+    Subject {
+        conn: row.conn,
+        dir: row.dir,
+        item,
+    }
+}
+
+#[cfg(test)]
+mod tests;

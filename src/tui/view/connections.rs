@@ -1,0 +1,216 @@
+//! The connections pane: one row per WebSocket connection, plus "all" on top.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Table, TableState};
+
+use super::super::fmt;
+use super::super::model::Conn;
+use super::super::state::{App, Pane};
+use super::{fit, pane_block, selected_style, warn_style, window};
+
+/// Below this inner width the per-direction columns are merged.
+const FULL_COLUMNS: u16 = 96;
+
+/// Draws the pane; returns the area of its rows (below the header).
+pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
+    let focused = app.focus == Pane::Conns;
+    let block = pane_block(
+        format!(" Connections ({}) ", app.model.conns.len()),
+        focused,
+    );
+    let inner = block.inner(area);
+    let rows_area = Rect {
+        y: inner.y.saturating_add(1),
+        height: inner.height.saturating_sub(1),
+        ..inner
+    };
+    let len = app.model.conns.len() + 1;
+    let height = usize::from(rows_area.height);
+    app.conn_offset = window(app.conn_sel, app.conn_offset, height, len);
+    let full = inner.width >= FULL_COLUMNS;
+    let mut rows = Vec::with_capacity(height);
+    for i in app.conn_offset..(app.conn_offset + height).min(len) {
+        rows.push(match i.checked_sub(1) {
+            None => all_row(app, full),
+            Some(c) => match app.model.conns.get(c) {
+                Some(c) => conn_row(c, full),
+                None => break,
+            },
+        });
+    }
+    let (header, widths): (Vec<&str>, Vec<Constraint>) = if full {
+        (
+            vec![
+                "#",
+                "client → server",
+                "uri",
+                "proto",
+                "ext",
+                "→msgs",
+                "→bytes",
+                "←msgs",
+                "←bytes",
+                "state",
+                "anom",
+            ],
+            vec![
+                Constraint::Length(4),
+                Constraint::Fill(2),
+                Constraint::Fill(1),
+                Constraint::Length(8),
+                Constraint::Length(8),
+                Constraint::Length(8),
+                Constraint::Length(7),
+                Constraint::Length(8),
+                Constraint::Length(7),
+                Constraint::Length(9),
+                Constraint::Length(4),
+            ],
+        )
+    } else {
+        (
+            vec![
+                "#",
+                "client → server",
+                "uri",
+                "→ c2s",
+                "← s2c",
+                "state",
+                "anom",
+            ],
+            vec![
+                Constraint::Length(3),
+                Constraint::Fill(3),
+                Constraint::Fill(1),
+                Constraint::Length(11),
+                Constraint::Length(11),
+                Constraint::Length(8),
+                Constraint::Length(4),
+            ],
+        )
+    };
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(Style::new().add_modifier(Modifier::BOLD)))
+        .column_spacing(1)
+        .block(block)
+        .row_highlight_style(selected_style(focused));
+    let mut state = TableState::new().with_selected(Some(app.conn_sel - app.conn_offset));
+    frame.render_stateful_widget(table, area, &mut state);
+    rows_area
+}
+
+fn all_row(app: &App, full: bool) -> Row<'static> {
+    let (mut msgs, mut bytes) = ([0u64; 2], [0u64; 2]);
+    for c in &app.model.conns {
+        for d in 0..2 {
+            msgs[d] += c.msgs[d];
+            bytes[d] += c.bytes[d];
+        }
+    }
+    let mut cells = vec![
+        Cell::from("*"),
+        Cell::from("all connections"),
+        Cell::from(""),
+    ];
+    if full {
+        cells.extend([Cell::from(""), Cell::from("")]);
+        cells.extend(per_dir_full(msgs, bytes));
+    } else {
+        cells.extend(per_dir_short(msgs, bytes));
+    }
+    cells.push(Cell::from(""));
+    cells.push(anom_cell(app.model.anomalies));
+    Row::new(cells)
+}
+
+fn conn_row(c: &Conn, full: bool) -> Row<'static> {
+    let endpoints = format!("{} → {}", c.client, c.server);
+    let uri = c.info.uri.clone().unwrap_or_default();
+    let state = match c.end {
+        None => "open".to_string(),
+        Some(how) => how.as_str().to_string(),
+    };
+    let state = if c.info.mid_stream {
+        format!("{state} ~mid")
+    } else {
+        state
+    };
+    let mut cells = vec![
+        Cell::from(c.id.to_string()),
+        Cell::from(endpoints),
+        Cell::from(uri),
+    ];
+    if full {
+        cells.push(Cell::from(c.info.subprotocol.clone().unwrap_or_default()));
+        cells.push(Cell::from(ext_short(c.info.extensions.as_deref())));
+        cells.extend(per_dir_full(c.msgs, c.bytes));
+    } else {
+        cells.extend(per_dir_short(c.msgs, c.bytes));
+    }
+    let state_style = if c.info.mid_stream {
+        warn_style()
+    } else {
+        Style::new()
+    };
+    cells.push(Cell::from(Span::styled(state, state_style)));
+    cells.push(anom_cell(c.anomalies));
+    Row::new(cells)
+}
+
+fn per_dir_full(msgs: [u64; 2], bytes: [u64; 2]) -> [Cell<'static>; 4] {
+    [
+        Cell::from(Line::from(msgs[0].to_string()).right_aligned()),
+        Cell::from(Line::from(fmt::bytes(bytes[0])).right_aligned()),
+        Cell::from(Line::from(msgs[1].to_string()).right_aligned()),
+        Cell::from(Line::from(fmt::bytes(bytes[1])).right_aligned()),
+    ]
+}
+
+fn per_dir_short(msgs: [u64; 2], bytes: [u64; 2]) -> [Cell<'static>; 2] {
+    [0, 1].map(|d| {
+        let text = format!("{} {}", fmt::short_count(msgs[d]), fmt::bytes(bytes[d]));
+        Cell::from(fit(&text, 11))
+    })
+}
+
+fn anom_cell(n: u64) -> Cell<'static> {
+    if n == 0 {
+        Cell::from("")
+    } else {
+        Cell::from(Span::styled(format!("⚠{n}"), warn_style()))
+    }
+}
+
+/// `permessage-deflate; client_max_window_bits` → `deflate`.
+fn ext_short(ext: Option<&str>) -> String {
+    let Some(ext) = ext else {
+        return String::new();
+    };
+    ext.split(',')
+        .filter_map(|e| e.split(';').next())
+        .map(|name| {
+            let name = name.trim();
+            name.strip_prefix("permessage-").unwrap_or(name).to_string()
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn extension_names() {
+        assert_eq!(
+            super::ext_short(Some("permessage-deflate; server_no_context_takeover")),
+            "deflate"
+        );
+        assert_eq!(
+            super::ext_short(Some("x-foo, permessage-deflate")),
+            "x-foo,deflate"
+        );
+        assert_eq!(super::ext_short(None), "");
+    }
+}

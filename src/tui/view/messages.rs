@@ -1,0 +1,134 @@
+//! The messages pane: time, direction, opcode, length and a one-line preview per message;
+//! anomalies inline in the warning colour.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{List, ListState};
+
+use super::super::fmt;
+use super::super::model::{Row, RowKind, StoredMsg};
+use super::super::state::{App, Pane};
+use super::{dim, dir_arrow, dir_color, pane_block, selected_style, warn_style, window};
+use crate::event::Opcode;
+
+/// Draws the pane; returns its inner area.
+pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
+    let focused = app.focus == Pane::Msgs;
+    let scope = match app.selected_conn() {
+        Some(id) => format!("connection {id}"),
+        None => "all".to_string(),
+    };
+    let mut title = format!(
+        " Messages · {scope} · {} ",
+        fmt::count(app.view.len() as u64)
+    );
+    if !app.filter.is_empty() && !app.mark_only {
+        title.push_str("matching ");
+    }
+    if app.follow {
+        title.push_str("· following ");
+    }
+    let block = pane_block(title, focused);
+    let inner = block.inner(area);
+    let height = usize::from(inner.height);
+    let len = app.view.len();
+    app.msg_offset = window(app.msg_sel, app.msg_offset, height, len);
+    let show_conn = app.selected_conn().is_none();
+    let end = (app.msg_offset + height).min(len);
+    let items: Vec<Line<'static>> = app
+        .view
+        .get(app.msg_offset..end)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|&ix| app.row(ix))
+        .map(|row| line(app, row, show_conn, usize::from(inner.width)))
+        .collect();
+    let list = List::new(items)
+        .block(block)
+        .highlight_style(selected_style(focused));
+    let mut state =
+        ListState::default().with_selected((len > 0).then(|| app.msg_sel - app.msg_offset));
+    frame.render_stateful_widget(list, area, &mut state);
+    inner
+}
+
+fn line(app: &App, row: &Row, show_conn: bool, width: usize) -> Line<'static> {
+    let base = row
+        .conn
+        .and_then(|id| app.model.conn(id))
+        .map(|c| c.start)
+        .or(app.model.first_ts)
+        .unwrap_or_default();
+    let time = if app.time_abs {
+        fmt::absolute(row.ts)
+    } else {
+        format!("{:>10}", fmt::relative(row.ts, base))
+    };
+    let mut spans = Vec::with_capacity(8);
+    if app.mark_only && !app.filter.is_empty() {
+        spans.push(if app.row_matches(row) {
+            Span::styled("●", Style::new().fg(Color::Yellow))
+        } else {
+            Span::raw(" ")
+        });
+    }
+    spans.push(Span::styled(time, dim()));
+    if show_conn {
+        let id = row.conn.map_or("-".into(), |c| c.to_string());
+        spans.push(Span::raw(format!(" #{id:<3}")));
+    }
+    let arrow = Style::new()
+        .fg(dir_color(row.dir))
+        .add_modifier(Modifier::BOLD);
+    spans.push(Span::styled(format!(" {} ", dir_arrow(row.dir)), arrow));
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let rest = width.saturating_sub(used);
+    match &row.kind {
+        RowKind::Message(m) => message_spans(m, rest, &mut spans),
+        RowKind::Anomaly(a) => {
+            let text = format!("⚠ {}: {}", a.kind.as_str(), a.detail);
+            spans.push(Span::styled(super::fit(&text, rest), warn_style()));
+        }
+    }
+    Line::from(spans)
+}
+
+fn message_spans(m: &StoredMsg, width: usize, spans: &mut Vec<Span<'static>>) {
+    let op_style = match m.opcode {
+        Opcode::Text => Style::new(),
+        Opcode::Binary => Style::new().fg(Color::LightMagenta),
+        Opcode::Close => Style::new().fg(Color::LightRed),
+        _ => Style::new().fg(Color::DarkGray),
+    };
+    spans.push(Span::styled(format!("{:<6} ", m.opcode.as_str()), op_style));
+    let len = if m.compressed {
+        format!("{:>7} z{:<7}", fmt::bytes(m.len), fmt::bytes(m.wire_len))
+    } else {
+        format!("{:>7} {:<8}", fmt::bytes(m.len), "")
+    };
+    let rest = width.saturating_sub(7 + len.chars().count());
+    spans.push(Span::styled(len, dim()));
+    spans.push(Span::raw(preview(m, rest)));
+}
+
+/// One line standing for the payload.
+pub fn preview(m: &StoredMsg, width: usize) -> String {
+    match m.opcode {
+        Opcode::Close => match m.close_code() {
+            Some(code) => {
+                let reason = fmt::preview_text(m.payload.get(2..).unwrap_or(&[]), width);
+                super::fit(&format!("{code} {} {reason}", fmt::close_name(code)), width)
+            }
+            None => String::new(),
+        },
+        Opcode::Text if m.utf8_valid => fmt::preview_text(&m.payload, width),
+        Opcode::Text | Opcode::Ping | Opcode::Pong
+            if m.payload.iter().all(|b| b.is_ascii_graphic() || *b == b' ') =>
+        {
+            fmt::preview_text(&m.payload, width)
+        }
+        _ => super::fit(&fmt::preview_hex(&m.payload, width), width),
+    }
+}

@@ -1,0 +1,167 @@
+//! End to end: the real binary in tmux on bundled captures. Filter for a message, open its
+//! detail (JSON pretty-printed; binary as hex), export the connection, quit.
+//! Skipped, with the reason printed, when tmux is not installed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str, cmd: &str) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            eprintln!("SKIPPED: tmux is not installed (apt-get install -y tmux)");
+            return None;
+        }
+        let t = Tmux {
+            socket: format!("wsnoop-e2e-{name}-{}", std::process::id()),
+        };
+        let out = t.run(&["new-session", "-d", "-x", "120", "-y", "40", cmd]);
+        assert!(out.status.success(), "tmux new-session failed: {out:?}");
+        Some(t)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .env("TERM", "xterm-256color")
+            .output()
+            .expect("run tmux")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", "0", k]);
+            sleep(Duration::from_millis(80));
+        }
+    }
+
+    fn literal(&self, text: &str) {
+        self.run(&["send-keys", "-t", "0", "-l", text]);
+        sleep(Duration::from_millis(150));
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "0"]).stdout).into_owned()
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(needle) {
+                return s;
+            }
+            // wsnoop refused to start (its one-line error is on the screen): no point waiting.
+            assert!(!s.contains("wsnoop: "), "wsnoop failed; screen:\n{s}");
+            assert!(
+                start.elapsed() < WAIT,
+                "timed out waiting for {needle:?}; screen:\n{s}"
+            );
+            sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn alive(&self) -> bool {
+        self.run(&["has-session", "-t", "0"]).status.success()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn capture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
+}
+
+fn start(name: &str, file: &str) -> Option<Tmux> {
+    let cmd = format!(
+        "{} tui {}; sleep 30",
+        env!("CARGO_BIN_EXE_wsnoop"),
+        capture(file).display()
+    );
+    let t = Tmux::start(name, &cmd)?;
+    // Loaded: the status bar no longer says "loading" and the connection is listed.
+    t.wait_for("Connections (");
+    let start = Instant::now();
+    while t.screen().contains("loading") && start.elapsed() < WAIT {
+        sleep(Duration::from_millis(100));
+    }
+    Some(t)
+}
+
+#[test]
+fn filter_json_detail_export_and_quit() {
+    let Some(t) = start("json", "py_subprotocol.pcap") else {
+        return;
+    };
+    t.keys(&["/"]);
+    t.literal("lobby dir:c2s");
+    t.wait_for("filter: lobby dir:c2s");
+    t.keys(&["Enter", "Enter"]);
+    let s = t.wait_for("\"room\": \"lobby\"");
+    assert!(s.contains("JSON"), "{s}");
+    assert!(s.contains("\"op\": \"join\","), "{s}");
+    assert!(s.contains("Frames (1)"), "{s}");
+
+    let out = std::env::temp_dir().join(format!("wsnoop-e2e-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    t.keys(&["e", "C-u"]);
+    t.literal(&out.display().to_string());
+    t.keys(&["Enter"]);
+    t.wait_for("exported connection");
+    let lines = std::fs::read_to_string(&out).expect("export written");
+    let _ = std::fs::remove_file(&out);
+    assert!(lines.lines().count() >= 3, "{lines}");
+    assert!(
+        lines
+            .lines()
+            .next()
+            .unwrap_or("")
+            .contains("\"event\":\"open\""),
+        "{lines}"
+    );
+    assert!(lines.contains("lobby"), "{lines}");
+
+    t.keys(&["q"]);
+    // The `sleep 30` after wsnoop keeps the pane: the TUI is gone and the shell screen is back.
+    let start = Instant::now();
+    while t.screen().contains("Connections (") && start.elapsed() < WAIT {
+        sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !t.screen().contains("Connections ("),
+        "still running:\n{}",
+        t.screen()
+    );
+    assert!(t.alive());
+}
+
+#[test]
+fn binary_message_as_hex() {
+    let Some(t) = start("hex", "py_basic_echo.pcap") else {
+        return;
+    };
+    t.keys(&["/"]);
+    t.literal("op:binary len=10 dir:s2c");
+    t.keys(&["Enter", "Enter"]);
+    // 120 columns: the detail pane dumps 8 bytes a line.
+    let s = t.wait_for("00000000  00 01 02 03  ff fe 81 7e  |.......~|");
+    assert!(s.contains("00000008  7f 88"), "{s}");
+    t.keys(&["?"]);
+    t.wait_for("Keys · any key closes");
+    t.keys(&["Escape", "q"]);
+}
