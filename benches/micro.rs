@@ -45,6 +45,29 @@ fn feed(dec: &mut WsDecoder, stream: &[u8], out: &mut Vec<DirEvent>) -> usize {
     n
 }
 
+/// Decodes `stream` once and checks that exactly `msgs` messages carrying `bytes` payload
+/// bytes came out, all valid (so the bench measures real decoding, not an error path).
+fn check(sender: Sender, deflate: bool, stream: &[u8], msgs: usize, bytes: usize) {
+    let mut dec = decoder(sender, deflate);
+    let mut out = Vec::new();
+    dec.feed(stream, &mut out);
+    let (mut n, mut b) = (0, 0);
+    for ev in &out {
+        match ev {
+            DirEvent::Message(m) => {
+                assert!(
+                    m.opcode != Opcode::Text || m.utf8_valid,
+                    "text is valid UTF-8"
+                );
+                n += 1;
+                b += m.payload.len();
+            }
+            DirEvent::Anomaly(a) => panic!("bench input raised {a:?}"),
+        }
+    }
+    assert_eq!((n, b), (msgs, bytes));
+}
+
 fn frames(msgs: &[Vec<u8>], opcode: u8, masked: bool) -> Vec<u8> {
     let mut rng = Rng::new(9);
     let mut s = Vec::new();
@@ -69,6 +92,7 @@ fn unmask(c: &mut Criterion) {
         };
         g.throughput(Throughput::Bytes(big.len() as u64));
         g.bench_function(name, |b| {
+            check(sender, false, &stream, 1, big.len());
             let (mut dec, mut out) = (decoder(sender, false), Vec::new());
             b.iter(|| black_box(feed(&mut dec, &stream, &mut out)))
         });
@@ -96,6 +120,13 @@ fn frame_parse(c: &mut Criterion) {
         };
         g.throughput(Throughput::Elements(msgs.len() as u64));
         g.bench_function(name, |b| {
+            check(
+                sender,
+                false,
+                &stream,
+                msgs.len(),
+                msgs.iter().map(Vec::len).sum(),
+            );
             let (mut dec, mut out) = (decoder(sender, false), Vec::new());
             b.iter(|| black_box(feed(&mut dec, &stream, &mut out)))
         });
@@ -124,6 +155,7 @@ fn utf8(c: &mut Criterion) {
         let stream = frames(std::slice::from_ref(&text), 1, false);
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.bench_function(name, |b| {
+            check(Sender::Server, false, &stream, 1, text.len());
             let (mut dec, mut out) = (decoder(Sender::Server, false), Vec::new());
             b.iter(|| black_box(feed(&mut dec, &stream, &mut out)))
         });
@@ -163,6 +195,7 @@ fn inflate(c: &mut Criterion) {
         let total: usize = msgs.iter().map(Vec::len).sum();
         g.throughput(Throughput::Bytes(total as u64));
         g.bench_function(name, |b| {
+            check(Sender::Server, true, &stream, msgs.len(), total);
             b.iter_batched_ref(
                 || (decoder(Sender::Server, true), Vec::new()),
                 |(dec, out)| {

@@ -21,9 +21,9 @@ pub fn short(group: &mut BenchmarkGroup<'_, WallTime>) {
     group.sample_size(20);
 }
 
-/// A whole generated capture, in memory.
+/// A whole generated capture, in memory, and the number of messages in it.
 #[allow(dead_code)] // used by the engine bench only
-pub fn capture(size_mb: f64, conns: u32, deflate: bool, mix: &str) -> Vec<u8> {
+pub fn capture(size_mb: f64, conns: u32, deflate: bool, mix: &str) -> (Vec<u8>, u64) {
     let cfg = wsgen::Config {
         size_mb,
         conns,
@@ -33,7 +33,7 @@ pub fn capture(size_mb: f64, conns: u32, deflate: bool, mix: &str) -> Vec<u8> {
         ..wsgen::Config::default()
     };
     match wsgen::Generator::new(cfg, Vec::new(), None).and_then(|g| g.run()) {
-        Ok((bytes, _summary)) => bytes,
+        Ok((bytes, summary)) => (bytes, summary.int("messages_total")),
         Err(e) => panic!("generating the bench capture: {e}"),
     }
 }

@@ -137,12 +137,17 @@ impl J {
         }
     }
 
-    /// "N bytes, N packets, N messages (text N, ...)" for the console.
-    pub fn one_line(&self) -> String {
-        let int = |k: &str| match self.get(k) {
+    /// A top-level integer member (0 when absent).
+    pub fn int(&self, key: &str) -> u64 {
+        match self.get(key) {
             Some(J::Int(v)) => *v,
             _ => 0,
-        };
+        }
+    }
+
+    /// "N bytes, N packets, N messages (text N, ...)" for the console.
+    pub fn one_line(&self) -> String {
+        let int = |k: &str| self.int(k);
         let per_op = match self.get("messages") {
             Some(J::Obj(items)) => items
                 .iter()
