@@ -125,10 +125,16 @@ for entry in "${CAPTURES[@]}"; do
     if [ -n "$ONLY" ] && [[ ",$ONLY," != *",$name,"* ]]; then continue; fi
     pcap=$DATA/$file
     summary=$pcap.summary.json
-    if [ "$REGEN" = 1 ] || [ ! -f "$pcap" ] || [ ! -f "$summary" ] || [ "$GEN" -nt "$pcap" ]; then
+    # Regenerate when the generator's source or arguments changed (not on every relink).
+    stamp=$( { cat "$ROOT"/examples/gen_pcap/*.rs "$ROOT"/examples/gen_pcap/wsgen/*.rs; echo "$gen_args"; } \
+        | cksum | cut -d' ' -f1)
+    if [ "$REGEN" = 1 ] || [ ! -f "$pcap" ] || [ ! -f "$summary" ] \
+        || [ "$(cat "$pcap.stamp" 2>/dev/null)" != "$stamp" ]; then
         log "generating $file ($gen_args)"
+        rm -f "$pcap.stamp"
         # shellcheck disable=SC2086
         "$GEN" $gen_args --out "$pcap"
+        echo "$stamp" >"$pcap.stamp"
     fi
     bytes=$(stat -c %s "$pcap")
     msgs=$(json_field "$summary" messages_total)
