@@ -23,7 +23,7 @@ use pcap::{ACK, FIN, PSH, PcapWriter, SYN, emit, syn_options};
 use rng::Rng;
 use summary::{Counts, per_opcode};
 
-pub use summary::J;
+pub use summary::{J, StreamHash, combine};
 
 /// The generator's options (the Python script's command line).
 #[derive(Clone, Debug)]

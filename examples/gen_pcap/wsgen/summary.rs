@@ -145,6 +145,14 @@ impl J {
         }
     }
 
+    /// A top-level string member ("" when absent).
+    pub fn str(&self, key: &str) -> &str {
+        match self.get(key) {
+            Some(J::Str(v)) => v,
+            _ => "",
+        }
+    }
+
     /// "N bytes, N packets, N messages (text N, ...)" for the console.
     pub fn one_line(&self) -> String {
         let int = |k: &str| self.int(k);
