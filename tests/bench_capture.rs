@@ -8,7 +8,8 @@ use std::collections::HashMap;
 #[path = "../examples/gen_pcap/wsgen/mod.rs"]
 mod wsgen;
 
-use wsgen::{Config, Generator, StreamHash, combine};
+use wsgen::summary::{StreamHash, combine};
+use wsgen::{Config, Generator};
 use wsnoop::capture::CaptureReader;
 use wsnoop::{Engine, EventKind, Limits};
 

@@ -12,7 +12,7 @@ pub mod payload;
 mod pcap;
 mod queue;
 pub mod rng;
-mod summary;
+pub mod summary;
 
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -23,7 +23,7 @@ use pcap::{ACK, FIN, PSH, PcapWriter, SYN, emit, syn_options};
 use rng::Rng;
 use summary::{Counts, per_opcode};
 
-pub use summary::{J, StreamHash, combine};
+pub use summary::J;
 
 /// The generator's options (the Python script's command line).
 #[derive(Clone, Debug)]

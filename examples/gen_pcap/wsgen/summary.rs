@@ -146,6 +146,7 @@ impl J {
     }
 
     /// A top-level string member ("" when absent).
+    #[allow(dead_code)] // for tests/bench_capture.rs
     pub fn str(&self, key: &str) -> &str {
         match self.get(key) {
             Some(J::Str(v)) => v,
