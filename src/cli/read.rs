@@ -45,7 +45,7 @@ pub fn run(args: &ReadArgs) -> i32 {
                 return EXIT_INPUT;
             }
         },
-        None => Box::new(io::stdout().lock()),
+        None => stdout_unbuffered(),
     };
     let out = BufWriter::with_capacity(OUT_BUFFER, out);
     let mut sink: Box<dyn Sink> = if args.json {
@@ -80,6 +80,16 @@ pub fn run(args: &ReadArgs) -> i32 {
     match finished {
         Ok(()) => status,
         Err(e) => output_failed(&e),
+    }
+}
+
+/// Standard output without std's line buffering (which searches every write for newlines):
+/// the sink buffers whole blocks itself.
+fn stdout_unbuffered() -> Box<dyn Write> {
+    use std::os::fd::AsFd;
+    match io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(File::from(fd)),
+        Err(_) => Box::new(io::stdout().lock()),
     }
 }
 

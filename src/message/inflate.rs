@@ -60,6 +60,10 @@ impl Inflater {
     /// Inflate all of `input`. Output is appended to `keep` while it stays within `cap` bytes;
     /// past that `keep` is emptied and set to `None`, and inflating stops there when
     /// `stop_when_over`, else the rest is inflated and discarded.
+    ///
+    /// Kept output is inflated straight into `keep` (no copy through a bounce buffer, and zlib
+    /// only refreshes its window once per call); `keep` grows geometrically but never past
+    /// one byte over `cap`, which is how going over is noticed.
     pub fn push(
         &mut self,
         mut input: &[u8],
@@ -70,34 +74,57 @@ impl Inflater {
         let mut result = Pushed::Fine;
         while !self.ended {
             let (in0, out0) = (self.d.total_in(), self.d.total_out());
-            let status = self
-                .d
-                .decompress(input, &mut self.out, FlushDecompress::None)
-                .map_err(|e| e.message().unwrap_or("corrupt DEFLATE data").to_owned())?;
+            let (status, room) = match keep.as_deref_mut() {
+                Some(buf) => {
+                    let limit = cap.saturating_add(1);
+                    let want = buf
+                        .len()
+                        .max(OUT_CHUNK)
+                        .min(limit.saturating_sub(buf.len()));
+                    if buf.capacity() - buf.len() < want {
+                        buf.reserve_exact(want);
+                    }
+                    let room = buf.capacity() - buf.len();
+                    let status = self
+                        .d
+                        .decompress_vec(input, buf, FlushDecompress::None)
+                        .map_err(corrupt)?;
+                    (status, room)
+                }
+                None => {
+                    let status = self
+                        .d
+                        .decompress(input, &mut self.out, FlushDecompress::None)
+                        .map_err(corrupt)?;
+                    (status, self.out.len())
+                }
+            };
             let consumed = usize::try_from(self.d.total_in().wrapping_sub(in0)).unwrap_or(0);
             let produced = usize::try_from(self.d.total_out().wrapping_sub(out0)).unwrap_or(0);
             input = input.get(consumed..).unwrap_or_default();
             self.since_reset = self.since_reset.saturating_add(produced as u64);
-            if let Some(buf) = keep.as_deref_mut() {
-                if buf.len().saturating_add(produced) > cap {
+            if keep.as_deref().is_some_and(|buf| buf.len() > cap) {
+                if let Some(buf) = keep.as_deref_mut() {
                     *buf = Vec::new();
-                    *keep = None;
-                    result = Pushed::OverLimit;
-                    if stop_when_over {
-                        return Ok(result);
-                    }
-                } else {
-                    buf.extend_from_slice(self.out.get(..produced).unwrap_or_default());
+                }
+                *keep = None;
+                result = Pushed::OverLimit;
+                if stop_when_over {
+                    return Ok(result);
                 }
             }
             if status == Status::StreamEnd {
                 self.ended = true;
             }
-            let more_output_pending = produced == self.out.len();
+            let more_output_pending = produced == room;
             if (input.is_empty() && !more_output_pending) || (consumed == 0 && produced == 0) {
                 break;
             }
         }
         Ok(result)
     }
+}
+
+fn corrupt(e: flate2::DecompressError) -> String {
+    e.message().unwrap_or("corrupt DEFLATE data").to_owned()
 }

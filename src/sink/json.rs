@@ -2,23 +2,25 @@
 
 use std::io::{self, Write};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-
+use super::fastfmt::{ConnCache, TimeCache, write_json_str, write_u64};
 use super::{Sink, Summary, write_rfc3339_micros};
 use crate::event::{Event, EventKind, Message, Opcode};
 
 pub struct JsonSink<W: Write> {
     out: W,
     /// Reused base64 buffer.
-    b64: String,
+    b64: Vec<u8>,
+    time: TimeCache,
+    conns: ConnCache,
 }
 
 impl<W: Write> JsonSink<W> {
     pub fn new(out: W) -> Self {
         JsonSink {
             out,
-            b64: String::new(),
+            b64: Vec::new(),
+            time: TimeCache::default(),
+            conns: ConnCache::default(),
         }
     }
 
@@ -29,7 +31,7 @@ impl<W: Write> JsonSink<W> {
 
 /// A JSON string value, escaped.
 fn string(w: &mut impl Write, s: &str) -> io::Result<()> {
-    serde_json::to_writer(w, s).map_err(io::Error::from)
+    write_json_str(w, s)
 }
 
 fn opt_string(w: &mut impl Write, s: Option<&str>) -> io::Result<()> {
@@ -42,17 +44,21 @@ fn opt_string(w: &mut impl Write, s: Option<&str>) -> io::Result<()> {
 impl<W: Write> JsonSink<W> {
     fn message(&mut self, msg: &Message) -> io::Result<()> {
         let w = &mut self.out;
-        write!(
-            w,
-            ",\"opcode\":\"{}\",\"len\":{},\"wire_len\":{},\"frames\":{},\"compressed\":{}",
-            msg.opcode.as_str(),
-            msg.payload.len(),
-            msg.wire_len,
-            msg.frames,
-            msg.compressed
-        )?;
+        w.write_all(b",\"opcode\":\"")?;
+        w.write_all(msg.opcode.as_str().as_bytes())?;
+        w.write_all(b"\",\"len\":")?;
+        write_u64(w, msg.payload.len() as u64)?;
+        w.write_all(b",\"wire_len\":")?;
+        write_u64(w, msg.wire_len)?;
+        w.write_all(b",\"frames\":")?;
+        write_u64(w, u64::from(msg.frames))?;
+        w.write_all(if msg.compressed {
+            b",\"compressed\":true"
+        } else {
+            b",\"compressed\":false"
+        })?;
         let as_text = match msg.opcode {
-            Opcode::Text => std::str::from_utf8(&msg.payload).ok(),
+            Opcode::Text => simdutf8::basic::from_utf8(&msg.payload).ok(),
             _ => None,
         };
         if let Some(text) = as_text.filter(|_| msg.utf8_valid) {
@@ -79,10 +85,11 @@ impl<W: Write> JsonSink<W> {
     }
 
     fn data_b64(&mut self, payload: &[u8]) -> io::Result<()> {
+        // SIMD base64: on bulk binary traffic this is most of the output work.
         self.b64.clear();
-        STANDARD.encode_string(payload, &mut self.b64);
+        base64_simd::STANDARD.encode_append(payload, &mut self.b64);
         self.out.write_all(b",\"data_b64\":\"")?;
-        self.out.write_all(self.b64.as_bytes())?;
+        self.out.write_all(&self.b64)?;
         self.out.write_all(b"\"")
     }
 }
@@ -95,14 +102,15 @@ impl<W: Write> Sink for JsonSink<W> {
             EventKind::Anomaly { .. } => "anomaly",
             EventKind::End { .. } => "end",
         };
-        write!(self.out, "{{\"event\":\"{name}\",\"ts\":\"")?;
-        write_rfc3339_micros(&mut self.out, event.ts)?;
+        self.out.write_all(b"{\"event\":\"")?;
+        self.out.write_all(name.as_bytes())?;
+        self.out.write_all(b"\",\"ts\":\"")?;
+        self.time.write(&mut self.out, event.ts)?;
         match &event.conn {
-            Some(c) => write!(
-                self.out,
-                "\",\"conn\":{},\"client\":\"{}\",\"server\":\"{}\"",
-                c.id, c.client, c.server
-            )?,
+            Some(c) => {
+                self.out.write_all(b"\",")?;
+                self.out.write_all(self.conns.get(c))?;
+            }
             None => self
                 .out
                 .write_all(b"\",\"conn\":null,\"client\":null,\"server\":null")?,
@@ -125,7 +133,9 @@ impl<W: Write> Sink for JsonSink<W> {
                 write!(w, ",\"mid_stream\":{}", info.mid_stream)?;
             }
             EventKind::Message { dir, msg } => {
-                write!(self.out, ",\"dir\":\"{}\"", dir.as_str())?;
+                self.out.write_all(b",\"dir\":\"")?;
+                self.out.write_all(dir.as_str().as_bytes())?;
+                self.out.write_all(b"\"")?;
                 self.message(msg)?;
             }
             EventKind::Anomaly { dir, anomaly } => {
@@ -141,11 +151,16 @@ impl<W: Write> Sink for JsonSink<W> {
                 how,
                 messages,
                 bytes,
-            } => write!(
-                self.out,
-                ",\"how\":\"{}\",\"messages\":{messages},\"bytes\":{bytes}",
-                how.as_str()
-            )?,
+            } => {
+                write!(
+                    self.out,
+                    ",\"how\":\"{}\",\"messages\":{messages},\"bytes\":{bytes}",
+                    how.as_str()
+                )?;
+                if let Some(c) = &event.conn {
+                    self.conns.forget(c.id);
+                }
+            }
         }
         self.out.write_all(b"}\n")
     }

@@ -2,6 +2,7 @@
 //! per-connection totals for `--summary`. Sinks only consume events; they hold no protocol
 //! logic.
 
+mod fastfmt;
 mod json;
 mod summary;
 mod text;
