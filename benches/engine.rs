@@ -1,0 +1,67 @@
+//! The whole engine (capture reader → packets → reassembly → WebSocket → JSON lines to a
+//! null writer) on benchmark captures generated in memory with `examples/gen_pcap`'s model.
+//!
+//!     cargo bench --bench engine
+
+mod common;
+
+use std::io;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+use common::short;
+use wsnoop::capture::CaptureReader;
+use wsnoop::sink::{JsonSink, Sink};
+use wsnoop::{Engine, Event, EventKind, Limits};
+
+/// Decodes a whole capture to JSON lines; returns the number of messages.
+fn decode(capture: &[u8], sink: &mut JsonSink<io::Sink>) -> u64 {
+    let limits = Limits::default();
+    let mut reader = match CaptureReader::new(capture, &limits) {
+        Ok(r) => r,
+        Err(e) => panic!("bench capture unreadable: {e}"),
+    };
+    let mut engine = Engine::new(limits.clone());
+    let mut events: Vec<Event> = Vec::new();
+    let mut n = 0u64;
+    while let Ok(Some(pkt)) = reader.next_packet() {
+        engine.packet(&pkt, &mut events);
+        for ev in events.drain(..) {
+            sink.event(&ev).ok();
+            n += u64::from(matches!(ev.kind, EventKind::Message { .. }));
+        }
+    }
+    engine.finish(&mut events);
+    for ev in events.drain(..) {
+        sink.event(&ev).ok();
+        n += u64::from(matches!(ev.kind, EventKind::Message { .. }));
+    }
+    sink.flush().ok();
+    n
+}
+
+fn engine(c: &mut Criterion) {
+    let mut g = c.benchmark_group("engine");
+    short(&mut g);
+    g.sample_size(10);
+    let inputs = [
+        ("mixed_32MiB", common::capture(32.0, 16, false, "60,30,10")),
+        ("deflate_16MiB", common::capture(16.0, 16, true, "60,30,10")),
+        ("tiny_16MiB", common::capture(16.0, 16, false, "100,0,0")),
+    ];
+    for (name, (cap, messages)) in &inputs {
+        g.throughput(Throughput::Bytes(cap.len() as u64));
+        let mut sink = JsonSink::new(io::sink());
+        // Measure a decoder that decodes: every generated message comes out.
+        assert_eq!(
+            decode(cap, &mut sink),
+            *messages,
+            "{name}: messages decoded"
+        );
+        g.bench_function(*name, |b| b.iter(|| decode(cap, &mut sink)));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, engine);
+criterion_main!(benches);
