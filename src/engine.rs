@@ -103,6 +103,13 @@ impl Engine {
                 if seg.payload.is_empty() && seg.missing == 0 && !seg.flags.syn {
                     return;
                 }
+                // Late copies of an ended connection's segments are not a new connection.
+                if self.flows.is_retired(&key) {
+                    if !seg.flags.syn {
+                        return;
+                    }
+                    self.flows.unretire(&key);
+                }
                 if let Some((_, mut old)) = self.flows.insert(key, Session::new(&seg, ctx.limits)) {
                     old.finish(EndHow::Evicted, &mut ctx);
                 }
@@ -114,7 +121,7 @@ impl Engine {
         };
         session.segment(&seg, &mut ctx);
         if session.is_done() {
-            self.flows.remove(&key);
+            self.flows.retire(&key);
         }
     }
 

@@ -1,7 +1,7 @@
 //! Connections: the direction-independent flow key and the table of tracked connections with
 //! least-recently-active eviction.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 
 /// The two endpoints of a TCP connection, in a canonical order so that both directions map to
@@ -38,6 +38,10 @@ pub struct FlowTable<T> {
     by_age: BTreeMap<u64, FlowKey>,
     clock: u64,
     capacity: usize,
+    /// Flows that ended (FIN both ways or RST), oldest first: late retransmissions and
+    /// duplicates of their segments must not start a ghost connection. Bounded by `capacity`.
+    retired: HashSet<FlowKey, Hasher>,
+    retired_order: VecDeque<FlowKey>,
 }
 
 impl<T> FlowTable<T> {
@@ -47,6 +51,8 @@ impl<T> FlowTable<T> {
             by_age: BTreeMap::new(),
             clock: 0,
             capacity: capacity.max(1),
+            retired: HashSet::default(),
+            retired_order: VecDeque::new(),
         }
     }
 
@@ -98,6 +104,32 @@ impl<T> FlowTable<T> {
         let slot = self.flows.remove(key)?;
         self.by_age.remove(&slot.stamp);
         Some(slot.value)
+    }
+
+    /// Remove a flow that ended, remembering its key (see [`FlowTable::is_retired`]).
+    pub fn retire(&mut self, key: &FlowKey) -> Option<T> {
+        let value = self.remove(key)?;
+        if self.retired.insert(*key) {
+            self.retired_order.push_back(*key);
+        }
+        while self.retired_order.len() > self.capacity {
+            if let Some(old) = self.retired_order.pop_front() {
+                self.retired.remove(&old);
+            }
+        }
+        Some(value)
+    }
+
+    /// The flow ended recently: only a new SYN may start it again.
+    pub fn is_retired(&self, key: &FlowKey) -> bool {
+        self.retired.contains(key)
+    }
+
+    /// A new connection reuses the key (its SYN was seen).
+    pub fn unretire(&mut self, key: &FlowKey) {
+        if self.retired.remove(key) {
+            self.retired_order.retain(|k| k != key);
+        }
     }
 
     fn pop_oldest(&mut self) -> Option<(FlowKey, T)> {
@@ -152,5 +184,22 @@ mod tests {
         assert_eq!(t.len(), 8);
         let order: Vec<u16> = t.drain().into_iter().map(|(_, v)| v).collect();
         assert_eq!(order, vec![2, 3, 4, 5, 6, 7, 0, 100]);
+    }
+
+    #[test]
+    fn retired_flows_are_remembered_boundedly() {
+        let mut t = FlowTable::new(2);
+        let key = |p| FlowKey::new(addr(p), addr(80));
+        for p in 0..3u16 {
+            t.insert(key(p), p);
+            assert_eq!(t.retire(&key(p)), Some(p));
+            assert!(t.is_retired(&key(p)));
+        }
+        // Capacity 2: the oldest retired key is forgotten.
+        assert!(!t.is_retired(&key(0)));
+        assert!(t.is_retired(&key(1)) && t.is_retired(&key(2)));
+        t.unretire(&key(2));
+        assert!(!t.is_retired(&key(2)));
+        assert!(t.is_empty());
     }
 }
