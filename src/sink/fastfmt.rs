@@ -11,39 +11,68 @@ pub fn write_u64(w: &mut impl Write, n: u64) -> io::Result<()> {
     w.write_all(itoa::Buffer::new().format(n).as_bytes())
 }
 
-/// Whether `s` can go into a JSON string as it is (RFC 8259 §7: no quote, backslash or control
-/// character), checked eight bytes at a time.
-pub fn needs_no_escape(s: &[u8]) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
-    let mut chunks = s.chunks_exact(8);
-    for c in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(c);
-        let v = u64::from_le_bytes(word);
-        // A byte below 0x20 (its top bit clear and it stays below after adding 0x60), or
-        // equal to '"' or '\\'.
-        let below_space = v.wrapping_sub(LO * 0x20) & !v & HI;
-        if below_space | has_zero(v ^ (LO * b'"' as u64)) | has_zero(v ^ (LO * b'\\' as u64)) != 0 {
-            return false;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Eight bytes at once: a high bit set in the lowest flagged byte marks the first byte that
+/// cannot stand in a JSON string as it is (RFC 8259 §7: quote, backslash, control character).
+/// Bytes above the first flagged one may be flagged falsely (borrows); the lowest is exact.
+fn escape_mask(v: u64) -> u64 {
+    let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    let below_space = v.wrapping_sub(LO * 0x20) & !v & HI;
+    below_space | has_zero(v ^ (LO * u64::from(b'"'))) | has_zero(v ^ (LO * u64::from(b'\\')))
+}
+
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
 }
 
 /// A JSON string value, escaped.
 pub fn write_json_str(w: &mut impl Write, s: &str) -> io::Result<()> {
-    if needs_no_escape(s.as_bytes()) {
-        w.write_all(b"\"")?;
-        w.write_all(s.as_bytes())?;
-        w.write_all(b"\"")
-    } else {
-        serde_json::to_writer(w, s).map_err(io::Error::from)
+    write_json_utf8(w, s.as_bytes())
+}
+
+/// A JSON string value from bytes known to be valid UTF-8, escaped as serde_json does
+/// (`\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, `\u00XX`), clean runs copied whole.
+pub fn write_json_utf8(w: &mut impl Write, s: &[u8]) -> io::Result<()> {
+    w.write_all(b"\"")?;
+    let mut run = 0;
+    let mut i = 0;
+    while i < s.len() {
+        if let Some(chunk) = s.get(i..i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let m = escape_mask(u64::from_le_bytes(word));
+            if m == 0 {
+                i += 8;
+                continue;
+            }
+            i += (m.trailing_zeros() / 8) as usize;
+        }
+        let Some(&b) = s.get(i) else { break };
+        if needs_escape(b) {
+            w.write_all(s.get(run..i).unwrap_or_default())?;
+            match b {
+                b'"' => w.write_all(b"\\\"")?,
+                b'\\' => w.write_all(b"\\\\")?,
+                b'\n' => w.write_all(b"\\n")?,
+                b'\r' => w.write_all(b"\\r")?,
+                b'\t' => w.write_all(b"\\t")?,
+                0x08 => w.write_all(b"\\b")?,
+                0x0c => w.write_all(b"\\f")?,
+                _ => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+                    let lo = HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0');
+                    w.write_all(&[b'\\', b'u', b'0', b'0', hi, lo])?;
+                }
+            }
+            run = i + 1;
+        }
+        i += 1;
     }
+    w.write_all(s.get(run..).unwrap_or_default())?;
+    w.write_all(b"\"")
 }
 
 /// RFC 3339 timestamps with the date and time of day rendered once per second.
@@ -106,19 +135,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escape_check_matches_the_definition() {
-        let plain = "hello world, ünïcödé 🚀 {json: [1,2]}".repeat(3);
-        assert!(needs_no_escape(plain.as_bytes()));
-        for bad in [b'"', b'\\', 0x00, 0x1f, b'\n', b'\t'] {
-            for at in [0usize, 3, 7, 8, 15, 20] {
-                let mut s = plain.clone().into_bytes();
-                s[at] = bad;
-                assert!(!needs_no_escape(&s), "byte {bad:#x} at {at}");
+    fn escaping_matches_serde_json() {
+        let mut cases: Vec<String> = vec![
+            String::new(),
+            "plain".into(),
+            "{\"a\": [1, \"b\\\\c\"]}".into(),
+            "tab\tnl\ncr\r bs\u{8} ff\u{c} nul\u{0} us\u{1f} del\u{7f} é 🚀".into(),
+        ];
+        // Every position of every escaped byte, around the 8-byte blocks.
+        for at in 0..20 {
+            for c in ['"', '\\', '\n', '\u{1}', '\u{1f}'] {
+                let mut s: String = "abcdefghijklmnopqrstuvwxyz".chars().take(at).collect();
+                s.push(c);
+                s.push_str("0123456789ü");
+                cases.push(s);
             }
         }
-        assert!(needs_no_escape(&[
-            0x20, 0x7f, 0x80, 0xff, 0x21, 0x5b, 0x5d, 0x23, 0x5a
-        ]));
+        for s in cases {
+            let mut ours = Vec::new();
+            write_json_str(&mut ours, &s).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(&s).unwrap()
+            );
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::fastfmt::{ConnCache, TimeCache, write_json_str, write_u64};
+use super::fastfmt::{ConnCache, TimeCache, write_json_str, write_json_utf8, write_u64};
 use super::{Sink, Summary, write_rfc3339_micros};
 use crate::event::{Event, EventKind, Message, Opcode};
 
@@ -57,13 +57,10 @@ impl<W: Write> JsonSink<W> {
         } else {
             b",\"compressed\":false"
         })?;
-        let as_text = match msg.opcode {
-            Opcode::Text => simdutf8::basic::from_utf8(&msg.payload).ok(),
-            _ => None,
-        };
-        if let Some(text) = as_text.filter(|_| msg.utf8_valid) {
+        // The decoder validated text messages (`utf8_valid`): no second pass here.
+        if msg.opcode == Opcode::Text && msg.utf8_valid {
             w.write_all(b",\"text\":")?;
-            string(w, text)?;
+            write_json_utf8(w, &msg.payload)?;
         } else if msg.opcode == Opcode::Close {
             if let Some(code) = msg.close_code() {
                 write!(w, ",\"close_code\":{code}")?;
