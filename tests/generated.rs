@@ -35,7 +35,11 @@ fn regenerate() {
 fn fixtures_are_current() {
     for s in common::scenarios::all() {
         let pcap = std::fs::read(dir().join(format!("{}.pcap", s.name))).expect(s.name);
-        assert!(pcap == s.cap.pcap(), "{}.pcap differs from its generator", s.name);
+        assert!(
+            pcap == s.cap.pcap(),
+            "{}.pcap differs from its generator",
+            s.name
+        );
         let exp = std::fs::read_to_string(dir().join(format!("{}.expected.jsonl", s.name)))
             .expect(s.name);
         assert_eq!(exp, s.expect.jsonl(), "{}.expected.jsonl", s.name);

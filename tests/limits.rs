@@ -89,7 +89,10 @@ fn hole_then_frames(flag: &[&str], n: usize, mss: usize, name: &str) -> Vec<Valu
     let lines = run(name, &cap, &e, flag);
     let gap = pos(&lines, |l| l["kind"] == "tcp_gap");
     let server = pos(&lines, |l| l["text"] == "server after");
-    assert!(gap < server, "tcp_gap reported at the limit, not at the end");
+    assert!(
+        gap < server,
+        "tcp_gap reported at the limit, not at the end"
+    );
     assert!(
         lines[gap]["detail"]
             .as_str()
@@ -155,7 +158,12 @@ fn inflate_limit(takeover: bool) {
     open(&mut cap, &mut t, Some(ext));
     let mut d = Deflater::default();
     let first = "small and first".repeat(4);
-    send(&mut cap, &mut t, 1, &frame(1, 0xc1, &d.message(first.as_bytes())));
+    send(
+        &mut cap,
+        &mut t,
+        1,
+        &frame(1, 0xc1, &d.message(first.as_bytes())),
+    );
     e.text(&t, 1, &first);
     if !takeover {
         d = Deflater::default();
@@ -167,10 +175,19 @@ fn inflate_limit(takeover: bool) {
         d = Deflater::default();
     }
     let next = "the next message decodes";
-    send(&mut cap, &mut t, 1, &frame(1, 0xc1, &d.message(next.as_bytes())));
+    send(
+        &mut cap,
+        &mut t,
+        1,
+        &frame(1, 0xc1, &d.message(next.as_bytes())),
+    );
     e.text(&t, 1, next);
     let lines = run(
-        if takeover { "inflate_takeover" } else { "inflate_fresh" },
+        if takeover {
+            "inflate_takeover"
+        } else {
+            "inflate_fresh"
+        },
         &cap,
         &e,
         &["--max-inflated-bytes", "64K"],
@@ -213,7 +230,12 @@ fn max_connections_evicts_the_least_recently_active() {
     let ends: Vec<(String, String)> = lines
         .iter()
         .filter(|l| l["event"] == "end")
-        .map(|l| (l["client"].as_str().unwrap_or("").to_string(), l["how"].to_string()))
+        .map(|l| {
+            (
+                l["client"].as_str().unwrap_or("").to_string(),
+                l["how"].to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         ends,
@@ -228,7 +250,10 @@ fn max_connections_evicts_the_least_recently_active() {
     let c_open = pos(&lines, |l| {
         l["event"] == "open" && l["client"] == c.client.to_string()
     });
-    assert!(evicted < c_open, "evicted when the third connection arrived");
+    assert!(
+        evicted < c_open,
+        "evicted when the third connection arrived"
+    );
 }
 
 #[test]
@@ -267,9 +292,10 @@ fn max_handshake_bytes_gives_up_an_oversized_request() {
     let mut e = Expect::default();
     let mut big = conn(30);
     let (req, resp) = upgrade(None);
-    let padded = String::from_utf8(req)
-        .expect("ascii")
-        .replace("\r\n\r\n", &format!("\r\nX-Pad: {}\r\n\r\n", "p".repeat(3000)));
+    let padded = String::from_utf8(req).expect("ascii").replace(
+        "\r\n\r\n",
+        &format!("\r\nX-Pad: {}\r\n\r\n", "p".repeat(3000)),
+    );
     let mut s = big.syn();
     // In several segments: the request has to be buffered until its blank line.
     s.extend(big.segs(0, padded.as_bytes(), 500));
@@ -289,7 +315,11 @@ fn max_handshake_bytes_gives_up_an_oversized_request() {
     assert!(detail.contains(&big.client.to_string()), "{detail}");
     // With room for it the same capture decodes both.
     e.text(&big, 0, "not decoded");
-    let (lines, _) = run_bytes("handshake_roomy", &cap.pcap(), &["--max-handshake-bytes", "8K"]);
+    let (lines, _) = run_bytes(
+        "handshake_roomy",
+        &cap.pcap(),
+        &["--max-handshake-bytes", "8K"],
+    );
     assert!(kinds(&lines, "handshake_too_large").is_empty());
     assert_eq!(
         lines.iter().filter(|l| l["event"] == "message").count(),
@@ -351,7 +381,10 @@ fn max_probe_bytes_bounds_mid_stream_recognition() {
     assert_eq!(lines[0]["mid_stream"], true, "{}", lines[0]);
     let (lines, _) = run_bytes("probe_small", &cap.pcap(), &["--max-probe-bytes", "1K"]);
     let messages = lines.iter().filter(|l| l["event"] == "message").count();
-    assert!(messages < 8, "1K of probe cannot reach the boundary: {lines:#?}");
+    assert!(
+        messages < 8,
+        "1K of probe cannot reach the boundary: {lines:#?}"
+    );
 }
 
 #[test]

@@ -55,10 +55,10 @@ fn interleave(n_flood: usize, mut flood: impl FnMut(usize, &mut Vec<u8>)) -> (Ve
     let every = (n_flood / normal.len()).max(1);
     let mut next = normal.iter();
     for i in 0..n_flood {
-        if i % every == 0 {
-            if let Some(p) = next.next() {
-                pcap_record(&mut out, i as u64, p);
-            }
+        if i.is_multiple_of(every)
+            && let Some(p) = next.next()
+        {
+            pcap_record(&mut out, i as u64, p);
         }
         flood(i, &mut out);
     }
@@ -143,7 +143,11 @@ fn bomb(copies: usize) -> (Vec<u8>, Expect) {
     let mut e = Expect::default();
     e.error(Some(&t), Some(1), "decompression_limit");
     let next = "after the bomb";
-    segs.push(t.seg(1, "PA", &frame(1, 0xc1, &Deflater::default().message(next.as_bytes()))));
+    segs.push(t.seg(
+        1,
+        "PA",
+        &frame(1, 0xc1, &Deflater::default().message(next.as_bytes())),
+    ));
     e.text(&t, 1, next);
     let flood: Vec<Vec<u8>> = segs
         .iter()

@@ -76,7 +76,13 @@ struct Long {
 
 fn addr(n: u64) -> (String, String) {
     (
-        format!("10.{}.{}.{}:{}", 100 + n % 100, (n / 100) % 250, (n / 25_000) % 250, 1024 + n % 60_000),
+        format!(
+            "10.{}.{}.{}:{}",
+            100 + n % 100,
+            (n / 100) % 250,
+            (n / 25_000) % 250,
+            1024 + n % 60_000
+        ),
         format!("10.0.0.{}:443", 1 + n % 7),
     )
 }
@@ -147,8 +153,14 @@ fn soak() {
         }
         // Every long connection says something each way, now and then a big message.
         for (i, l) in longs.iter_mut().enumerate() {
-            let size = if (round + i as u64) % 50 == 0 { 100_000 } else { 200 };
-            let body: String = (0..size).map(|j| (b'a' + ((j + i) % 26) as u8) as char).collect();
+            let size = if (round + i as u64).is_multiple_of(50) {
+                100_000
+            } else {
+                200
+            };
+            let body: String = (0..size)
+                .map(|j| (b'a' + ((j + i) % 26) as u8) as char)
+                .collect();
             for side in 0..2 {
                 let f = match &mut l.deflate {
                     Some(d) => frame(side, 0xc1, &d[side].message(body.as_bytes())),

@@ -39,6 +39,7 @@ pub const ACK: u8 = 0x10;
 pub const PSH_ACK: u8 = 0x18;
 pub const FIN_ACK: u8 = 0x11;
 
+#[allow(clippy::too_many_arguments)]
 /// An IPv4 fragment (protocol TCP) carrying `body` at byte offset `offset` (a multiple of 8).
 pub fn fragment_record(
     out: &mut Vec<u8>,

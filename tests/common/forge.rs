@@ -210,9 +210,8 @@ impl Tcp {
     /// The next segment from `side`; advances that side's sequence number.
     pub fn seg(&mut self, side: usize, flags: &'static str, payload: &[u8]) -> Seg {
         let seq = self.next[side];
-        let used = payload.len() as u32
-            + u32::from(flags.contains('S'))
-            + u32::from(flags.contains('F'));
+        let used =
+            payload.len() as u32 + u32::from(flags.contains('S')) + u32::from(flags.contains('F'));
         self.next[side] = seq.wrapping_add(used);
         Seg {
             side,
@@ -230,11 +229,19 @@ impl Tcp {
     }
 
     pub fn syn(&mut self) -> Vec<Seg> {
-        vec![self.seg(0, "S", &[]), self.seg(1, "SA", &[]), self.seg(0, "A", &[])]
+        vec![
+            self.seg(0, "S", &[]),
+            self.seg(1, "SA", &[]),
+            self.seg(0, "A", &[]),
+        ]
     }
 
     pub fn fin(&mut self) -> Vec<Seg> {
-        vec![self.seg(0, "FA", &[]), self.seg(1, "FA", &[]), self.seg(0, "A", &[])]
+        vec![
+            self.seg(0, "FA", &[]),
+            self.seg(1, "FA", &[]),
+            self.seg(0, "A", &[]),
+        ]
     }
 
     /// The IP packet (IPv4 or IPv6 by the addresses) carrying `s`.

@@ -488,7 +488,9 @@ fn deflate_gap_takeover() -> Scenario {
     e.text(&t, 1, &m0);
     // The second compressed message loses a segment: it and every later message of this
     // direction (context takeover: their window is gone) are flagged, never output.
-    let m1: String = (0..400).map(|j| format!("entry{} ", j * 13 % 1009)).collect();
+    let m1: String = (0..400)
+        .map(|j| format!("entry{} ", j * 13 % 1009))
+        .collect();
     let f = frame(1, 0xc1, &d[1].message(m1.as_bytes()));
     let segs = t.segs(1, &f, f.len().div_ceil(3));
     cap.put(&t, &[segs[0].clone(), segs[2].clone()]);
