@@ -345,10 +345,10 @@ fn frag_flood(n: usize) -> (Vec<u8>, Expect) {
 
 #[test]
 fn tiny_fragment_flood_small() {
-    let (b, e) = frag_flood(50_000);
-    let small = run("frag_50k", &b, &e, &[], "ip_fragment_limit");
-    let (b, e) = frag_flood(200_000);
-    let big = run("frag_200k", &b, &e, &[], "ip_fragment_limit");
+    let (b, e) = frag_flood(20_000);
+    let small = run("frag_20k", &b, &e, &[], "ip_fragment_limit");
+    let (b, e) = frag_flood(80_000);
+    let big = run("frag_80k", &b, &e, &[], "ip_fragment_limit");
     linear(&small, &big);
 }
 
