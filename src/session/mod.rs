@@ -222,7 +222,25 @@ impl ConnState {
     fn on_http_status(&mut self, status: HttpStatus, ctx: &mut Ctx<'_>) {
         match status {
             HttpStatus::Pending => {}
-            HttpStatus::NotWebSocket { .. } => self.phase = Phase::Ignored,
+            HttpStatus::NotWebSocket { reason, .. } => {
+                // Given up for the limit, not for what the bytes said: account for it (the
+                // connection has no number yet, so the anomaly names its endpoints).
+                if reason.ends_with("(max_handshake_bytes)") {
+                    let [a, b] = self.endpoints;
+                    ctx.out.push(Event {
+                        ts: ctx.ts,
+                        conn: None,
+                        kind: crate::event::EventKind::Anomaly {
+                            dir: None,
+                            anomaly: Anomaly::new(
+                                AnomalyKind::HandshakeTooLarge,
+                                format!("connection {a} <-> {b}: {reason}: not followed"),
+                            ),
+                        },
+                    });
+                }
+                self.phase = Phase::Ignored;
+            }
             HttpStatus::Upgraded(upgrade) => self.open(*upgrade, ctx),
         }
     }

@@ -2,6 +2,9 @@
 //! ground truth, with the semantics of the corpus's `check.py`.
 #![allow(dead_code)]
 
+pub mod flood;
+pub mod forge;
+pub mod scenarios;
 pub mod synth;
 
 use std::collections::BTreeMap;
