@@ -69,6 +69,8 @@ pub enum HttpStatus {
     NotWebSocket {
         reason: String,
         looked_like_http: bool,
+        /// Given up at `max_handshake_bytes`, not for what the bytes said.
+        over_limit: bool,
     },
 }
 

@@ -80,6 +80,8 @@ enum Pending {
 enum Stop {
     Upgraded(Box<Upgrade>),
     Not(String),
+    /// The handshake outgrew `max_bytes`.
+    OverLimit(String),
 }
 
 enum Decided {
@@ -88,6 +90,7 @@ enum Decided {
     Not {
         reason: String,
         looked_like_http: bool,
+        over_limit: bool,
     },
 }
 
@@ -98,9 +101,11 @@ impl Decided {
             Decided::Not {
                 reason,
                 looked_like_http,
+                over_limit,
             } => HttpStatus::NotWebSocket {
                 reason: reason.clone(),
                 looked_like_http: *looked_like_http,
+                over_limit: *over_limit,
             },
         }
     }
@@ -202,19 +207,21 @@ impl Machine {
     }
 
     fn decide(&mut self, stop: Stop) -> HttpStatus {
+        let over_limit = matches!(stop, Stop::OverLimit(_));
         let (status, decided) = match stop {
             Stop::Upgraded(up) => {
                 let mut kept = up.clone();
                 kept.rest = Default::default();
                 (HttpStatus::Upgraded(up), Decided::Upgraded(kept))
             }
-            Stop::Not(mut reason) => {
+            Stop::Not(mut reason) | Stop::OverLimit(mut reason) => {
                 if let Some(code) = self.refused {
                     reason = format!("upgrade refused with {code}, then {reason}");
                 }
                 let d = Decided::Not {
                     reason,
                     looked_like_http: self.http_seen,
+                    over_limit,
                 };
                 (d.status(), d)
             }
@@ -258,7 +265,7 @@ impl Machine {
 
     fn check_limit(&self) -> Result<(), Stop> {
         match self.sides.iter().position(|s| s.buf.len() > self.max_bytes) {
-            Some(side) => Err(Stop::Not(format!(
+            Some(side) => Err(Stop::OverLimit(format!(
                 "handshake over {} bytes on side {side} (max_handshake_bytes)",
                 self.max_bytes
             ))),

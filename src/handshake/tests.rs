@@ -69,6 +69,7 @@ fn not_ws(status: HttpStatus) -> (String, bool) {
         HttpStatus::NotWebSocket {
             reason,
             looked_like_http,
+            ..
         } => (reason, looked_like_http),
         other => panic!("expected NotWebSocket, got {other:?}"),
     }
@@ -466,6 +467,15 @@ fn malformed_heads_and_bodies() {
 
 #[test]
 fn handshake_limit() {
+    let mut p = HttpPhase::new(100);
+    pending(p.feed(0, &REQUEST[..100]));
+    assert!(matches!(
+        p.feed(0, &REQUEST[100..101]),
+        HttpStatus::NotWebSocket {
+            over_limit: true,
+            ..
+        }
+    ));
     let mut p = HttpPhase::new(100);
     pending(p.feed(0, &REQUEST[..100]));
     let (why, http) = not_ws(p.feed(0, &REQUEST[100..101]));

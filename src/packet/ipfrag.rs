@@ -63,6 +63,8 @@ pub(super) enum Insert {
 
 pub(super) struct FragPool {
     datagrams: HashMap<FragKey, Datagram>,
+    /// Datagrams by `born`: the oldest is found without scanning the pool.
+    by_age: std::collections::BTreeMap<u64, FragKey>,
     held: usize,
     max_bytes: usize,
     max_datagrams: usize,
@@ -75,6 +77,7 @@ impl FragPool {
     pub fn new(max_bytes: usize, max_datagrams: usize) -> Self {
         FragPool {
             datagrams: HashMap::new(),
+            by_age: std::collections::BTreeMap::new(),
             held: 0,
             max_bytes,
             max_datagrams,
@@ -145,7 +148,7 @@ impl FragPool {
             self.datagrams.len() >= self.max_datagrams && !self.datagrams.contains_key(&key);
         if self.held + added_cost > self.max_bytes || no_slot {
             // Nothing else left to drop: this datagram itself cannot be kept.
-            let what = match self.datagrams.remove(&key) {
+            let what = match self.remove(&key) {
                 Some(d) => {
                     self.held -= d.cost();
                     describe(&key, d.data.len() + bytes.len())
@@ -158,6 +161,9 @@ impl FragPool {
 
         self.born += 1;
         let born = self.born;
+        if is_new {
+            self.by_age.insert(born, key);
+        }
         let d = self.datagrams.entry(key).or_insert_with(|| Datagram {
             data: Vec::new(),
             pieces: Vec::new(),
@@ -198,7 +204,7 @@ impl FragPool {
         gaps: &[(u32, u32)],
         total: u32,
     ) {
-        let held = self.datagrams.remove(&key);
+        let held = self.remove(&key);
         let mut runs: Vec<(u32, &[u8])> = Vec::new();
         if let Some(d) = &held {
             for p in &d.pieces {
@@ -223,15 +229,16 @@ impl FragPool {
         }
     }
 
+    fn remove(&mut self, key: &FragKey) -> Option<Datagram> {
+        let d = self.datagrams.remove(key)?;
+        self.by_age.remove(&d.born);
+        Some(d)
+    }
+
     /// Drops the oldest datagram other than `keep`; `None` when there is none.
     fn evict_oldest(&mut self, keep: &FragKey) -> Option<String> {
-        let oldest = self
-            .datagrams
-            .iter()
-            .filter(|(k, _)| *k != keep)
-            .min_by_key(|(_, d)| d.born)
-            .map(|(k, _)| *k)?;
-        let d = self.datagrams.remove(&oldest)?;
+        let oldest = self.by_age.values().find(|k| *k != keep).copied()?;
+        let d = self.remove(&oldest)?;
         self.held -= d.cost();
         Some(describe(&oldest, d.data.len()))
     }

@@ -222,10 +222,12 @@ impl ConnState {
     fn on_http_status(&mut self, status: HttpStatus, ctx: &mut Ctx<'_>) {
         match status {
             HttpStatus::Pending => {}
-            HttpStatus::NotWebSocket { reason, .. } => {
+            HttpStatus::NotWebSocket {
+                reason, over_limit, ..
+            } => {
                 // Given up for the limit, not for what the bytes said: account for it (the
                 // connection has no number yet, so the anomaly names its endpoints).
-                if reason.ends_with("(max_handshake_bytes)") {
+                if over_limit {
                     let [a, b] = self.endpoints;
                     ctx.out.push(Event {
                         ts: ctx.ts,
