@@ -23,7 +23,9 @@ impl FlowKey {
 }
 
 struct Slot<T> {
-    value: T,
+    /// Boxed: a table of tens of thousands of flows then moves small slots when it grows, and
+    /// an idle slot costs a pointer rather than a whole session.
+    value: Box<T>,
     stamp: u64,
 }
 
@@ -90,7 +92,7 @@ impl<T> FlowTable<T> {
         if let Some(old) = self.flows.insert(
             key,
             Slot {
-                value,
+                value: Box::new(value),
                 stamp: self.clock,
             },
         ) {
@@ -103,7 +105,7 @@ impl<T> FlowTable<T> {
     pub fn remove(&mut self, key: &FlowKey) -> Option<T> {
         let slot = self.flows.remove(key)?;
         self.by_age.remove(&slot.stamp);
-        Some(slot.value)
+        Some(*slot.value)
     }
 
     /// Remove a flow that ended, remembering its key (see [`FlowTable::is_retired`]).
@@ -135,7 +137,7 @@ impl<T> FlowTable<T> {
     fn pop_oldest(&mut self) -> Option<(FlowKey, T)> {
         let (_, key) = self.by_age.pop_first()?;
         let slot = self.flows.remove(&key)?;
-        Some((key, slot.value))
+        Some((key, *slot.value))
     }
 
     /// Remove every flow, oldest first.

@@ -282,3 +282,4 @@ impl ConnState {
         self.phase = Phase::WebSocket(ws);
     }
 }
+
