@@ -1,7 +1,10 @@
-//! IPv4 (RFC 791) and IPv6 (RFC 8200) headers: addresses, upper protocol, the captured
-//! payload and how much of the announced payload the capture cut off.
+//! IPv4 (RFC 791) and IPv6 (RFC 8200) headers, read with etherparse's header slices:
+//! addresses, upper protocol, the captured payload and how much of the announced payload the
+//! capture cut off. The IPv6 extension-header walk is our own: it must stop at a Fragment
+//! header (what follows is fragment data, which etherparse's walker would parse on) and tell a
+//! header cut by the snap length from one cut by the IP length.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use super::link::be16_at;
 
@@ -12,7 +15,6 @@ const IPV6_FRAGMENT: u8 = 44;
 const IPV6_AUTH: u8 = 51;
 const IPV6_DEST_OPTS: u8 = 60;
 
-const IPV4_MIN_HEADER: usize = 20;
 const IPV6_HEADER: usize = 40;
 const IPV6_FRAG_HEADER: usize = 8;
 
@@ -47,42 +49,34 @@ pub(super) struct Frag {
 /// RFC 791 §3.1. A total length of 0 is what TCP segmentation offload leaves in captures
 /// taken on the sending host: the frame length is then the only length there is.
 pub(super) fn parse_v4(data: &[u8]) -> Result<Ip<'_>, &'static str> {
-    let Some(&first) = data.first() else {
-        return Err("IPv4 header cut by snap length");
+    use etherparse::err::ipv4::{HeaderError, HeaderSliceError};
+    let header = match etherparse::Ipv4HeaderSlice::from_slice(data) {
+        Ok(h) => h,
+        Err(HeaderSliceError::Len(_)) => return Err("IPv4 header cut by snap length"),
+        Err(HeaderSliceError::Content(HeaderError::UnexpectedVersion { .. })) => {
+            return Err("IPv4 packet with another IP version");
+        }
+        Err(HeaderSliceError::Content(_)) => return Err("IPv4 header length below 20 bytes"),
     };
-    if first >> 4 != 4 {
-        return Err("IPv4 packet with another IP version");
-    }
-    let header_len = usize::from(first & 0x0f) * 4;
-    if header_len < IPV4_MIN_HEADER {
-        return Err("IPv4 header length below 20 bytes");
-    }
-    let Some(header) = data.get(..header_len) else {
-        return Err("IPv4 header cut by snap length");
-    };
-    let (Some(total), Some(flags_frag), Some(id)) =
-        (be16_at(header, 2), be16_at(header, 6), be16_at(header, 4))
-    else {
-        return Err("IPv4 header cut by snap length");
-    };
-    let total = if total == 0 {
-        data.len()
-    } else {
-        usize::from(total)
+    let header_len = header.slice().len();
+    let total = match header.total_len() {
+        0 => data.len(),
+        n => usize::from(n),
     };
     if total < header_len {
         return Err("IPv4 total length shorter than its header");
     }
-    let (Some(&proto), Some(src), Some(dst)) =
-        (header.get(9), addr4(header, 12), addr4(header, 16))
-    else {
-        return Err("IPv4 header cut by snap length");
-    };
+    let (src, dst, proto) = (
+        header.source_addr(),
+        header.destination_addr(),
+        header.protocol().0,
+    );
+    let more = header.more_fragments();
+    let offset = u32::from(header.fragments_offset().value()) * 8;
+    let id = header.identification();
     let captured_end = total.min(data.len());
     let payload = data.get(header_len..captured_end).unwrap_or_default();
     let missing = u32::try_from(total - captured_end).unwrap_or(u32::MAX);
-    let more = flags_frag & 0x2000 != 0;
-    let offset = u32::from(flags_frag & 0x1fff) * 8;
     let frag = (more || offset != 0).then(|| Frag {
         id: u32::from(id),
         offset,
@@ -102,20 +96,21 @@ pub(super) fn parse_v4(data: &[u8]) -> Result<Ip<'_>, &'static str> {
 /// RFC 8200 §3-§4. A payload length of 0 (jumbogram, or offload on the capturing host)
 /// means the frame length is the only length there is.
 pub(super) fn parse_v6(data: &[u8]) -> Result<Ip<'_>, &'static str> {
-    let (Some(header), Some(body)) = (data.get(..IPV6_HEADER), data.get(IPV6_HEADER..)) else {
-        return Err("IPv6 header cut by snap length");
+    use etherparse::err::ipv6::{HeaderError, HeaderSliceError};
+    let header = match etherparse::Ipv6HeaderSlice::from_slice(data) {
+        Ok(h) => h,
+        Err(HeaderSliceError::Len(_)) => return Err("IPv6 header cut by snap length"),
+        Err(HeaderSliceError::Content(HeaderError::UnexpectedVersion { .. })) => {
+            return Err("IPv6 packet with another IP version");
+        }
     };
-    if header.first().map(|b| b >> 4) != Some(6) {
-        return Err("IPv6 packet with another IP version");
-    }
-    let (Some(payload_len), Some(&next), Some(src), Some(dst)) = (
-        be16_at(header, 4),
-        header.get(6),
-        addr6(header, 8),
-        addr6(header, 24),
-    ) else {
-        return Err("IPv6 header cut by snap length");
-    };
+    let body = data.get(IPV6_HEADER..).unwrap_or_default();
+    let (payload_len, next, src, dst) = (
+        header.payload_length(),
+        header.next_header().0,
+        header.source_addr(),
+        header.destination_addr(),
+    );
     let announced = if payload_len == 0 {
         body.len()
     } else {
@@ -198,14 +193,4 @@ pub(super) fn is_ipv6_extension(next: u8) -> bool {
         next,
         IPV6_HOP_BY_HOP | IPV6_ROUTING | IPV6_FRAGMENT | IPV6_AUTH | IPV6_DEST_OPTS
     )
-}
-
-fn addr4(header: &[u8], at: usize) -> Option<Ipv4Addr> {
-    let bytes: [u8; 4] = header.get(at..at + 4)?.try_into().ok()?;
-    Some(Ipv4Addr::from(bytes))
-}
-
-fn addr6(header: &[u8], at: usize) -> Option<Ipv6Addr> {
-    let bytes: [u8; 16] = header.get(at..at + 16)?.try_into().ok()?;
-    Some(Ipv6Addr::from(bytes))
 }

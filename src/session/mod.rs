@@ -282,4 +282,3 @@ impl ConnState {
         self.phase = Phase::WebSocket(ws);
     }
 }
-
