@@ -10,18 +10,30 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod capture;
 pub mod cli;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod engine;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod event;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod filter;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod flow;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod frame;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod handshake;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod limits;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod message;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod packet;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod reassembly;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod session;
 pub mod sink;
 pub mod tui;

@@ -3,7 +3,10 @@
 
 mod args;
 mod input;
+mod output;
 mod read;
+
+use std::io::Write;
 
 use clap::Parser;
 
@@ -16,6 +19,13 @@ pub const EXIT_USAGE: i32 = 2;
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
+    // A bug must still end in one line on stderr, not a backtrace (the TUI chains its own
+    // terminal restore in front of this).
+    std::panic::set_hook(Box::new(|info| {
+        let what = info.to_string().replace('\n', " ");
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "wsnoop: internal error ({what}); please report it");
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

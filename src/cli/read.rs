@@ -1,12 +1,12 @@
 //! `wsnoop read`: capture files through the engine into a sink.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::ReadArgs;
+use super::output::LineOutput;
 use super::{EXIT_INPUT, EXIT_OK, EXIT_USAGE, input};
 use crate::capture::CaptureReader;
 use crate::engine::Engine;
@@ -15,8 +15,6 @@ use crate::filter::Filter;
 use crate::limits::Limits;
 use crate::sink::{JsonSink, Sink, Summary, TextSink};
 
-/// Output buffer size: large enough that writes are rare system calls.
-const OUT_BUFFER: usize = 256 << 10;
 /// Packets between progress-bar updates.
 const PROGRESS_EVERY: u64 = 4096;
 
@@ -33,21 +31,21 @@ pub fn run(args: &ReadArgs) -> i32 {
     let filter = match args.filter.as_deref().map(Filter::parse).transpose() {
         Ok(filter) => filter,
         Err(e) => {
-            eprintln!("wsnoop: --filter: {e}");
+            say(&format!("wsnoop: --filter: {e}"));
             return EXIT_USAGE;
         }
     };
-    let out: Box<dyn Write> = match &args.output {
-        Some(path) => match File::create(path) {
-            Ok(f) => Box::new(f),
-            Err(e) => {
-                eprintln!("wsnoop: cannot write {}: {e}", path.display());
+    let out = match &args.output {
+        Some(path) => match LineOutput::create(path) {
+            Ok(out) => out,
+            Err(msg) => {
+                say(&format!("wsnoop: {msg}"));
                 return EXIT_INPUT;
             }
         },
-        None => stdout_unbuffered(),
+        None => LineOutput::stdout(),
     };
-    let out = BufWriter::with_capacity(OUT_BUFFER, out);
+    let out_name = out.name().to_owned();
     let mut sink: Box<dyn Sink> = if args.json {
         Box::new(JsonSink::new(out))
     } else {
@@ -70,7 +68,7 @@ pub fn run(args: &ReadArgs) -> i32 {
         match result {
             Ok(()) => {}
             Err(Stop::Input) => status = EXIT_INPUT,
-            Err(Stop::Output(e)) => return output_failed(&e),
+            Err(Stop::Output(e)) => return output_failed(&out_name, &e),
         }
     }
     let finished = summary
@@ -79,28 +77,24 @@ pub fn run(args: &ReadArgs) -> i32 {
         .and_then(|()| sink.flush());
     match finished {
         Ok(()) => status,
-        Err(e) => output_failed(&e),
+        Err(e) => output_failed(&out_name, &e),
     }
 }
 
-/// Standard output without std's line buffering (which searches every write for newlines):
-/// the sink buffers whole blocks itself.
-fn stdout_unbuffered() -> Box<dyn Write> {
-    use std::os::fd::AsFd;
-    match io::stdout().as_fd().try_clone_to_owned() {
-        Ok(fd) => Box::new(File::from(fd)),
-        Err(_) => Box::new(io::stdout().lock()),
-    }
-}
-
-fn output_failed(e: &io::Error) -> i32 {
+fn output_failed(name: &str, e: &io::Error) -> i32 {
     if e.kind() == io::ErrorKind::BrokenPipe {
         // `wsnoop read big.pcap | head`: the reader has all it wanted.
         EXIT_OK
     } else {
-        eprintln!("wsnoop: cannot write output: {e}");
+        say(&format!("wsnoop: cannot write {name}: {e}"));
         EXIT_INPUT
     }
+}
+
+/// One line on stderr. Unlike `eprintln!`, never panics (stderr may be closed too).
+fn say(line: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{line}");
 }
 
 fn read_file(
@@ -112,11 +106,15 @@ fn read_file(
     conn_base: &mut u64,
     show_progress: bool,
 ) -> Result<(), Stop> {
-    let name = path.display();
+    let name = if path == Path::new("-") {
+        "standard input".into()
+    } else {
+        path.display().to_string()
+    };
     let input = match input::open(path) {
         Ok(input) => input,
         Err(msg) => {
-            eprintln!("wsnoop: {name}: {msg}");
+            say(&format!("wsnoop: {name}: {msg}"));
             return Err(Stop::Input);
         }
     };
@@ -124,7 +122,7 @@ fn read_file(
     let mut reader = match CaptureReader::new(input.reader, limits) {
         Ok(reader) => reader,
         Err(e) => {
-            eprintln!("wsnoop: {name}: {e}");
+            say(&format!("wsnoop: {name}: {e}"));
             return Err(Stop::Input);
         }
     };
@@ -152,7 +150,7 @@ fn read_file(
             }
             Ok(None) => break,
             Err(e) => {
-                eprintln!("wsnoop: {name}: {e}");
+                say(&format!("wsnoop: {name}: {e}"));
                 engine.input_error(
                     AnomalyKind::CorruptCapture,
                     format!("{name}: {e}"),

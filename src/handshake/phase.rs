@@ -487,13 +487,15 @@ impl Machine {
         })
     }
 
-    /// `side` is always 0 or 1 here (checked in `feed`); `& 1` keeps indexing total.
+    /// `side` is always 0 or 1 here (checked in `feed`); the match keeps access total.
     fn side(&self, side: usize) -> &Side {
-        &self.sides[side & 1]
+        let [first, second] = &self.sides;
+        if side == 0 { first } else { second }
     }
 
     fn side_mut(&mut self, side: usize) -> &mut Side {
-        &mut self.sides[side & 1]
+        let [first, second] = &mut self.sides;
+        if side == 0 { first } else { second }
     }
 }
 

@@ -98,7 +98,7 @@ impl ConnState {
             }
             return;
         }
-        let found = [bufs[0].probe(), bufs[1].probe()];
+        let found = bufs.each_ref().map(|b| b.probe());
         // Clients mask their frames (RFC 6455 §5.1): a masked chain names the client, an
         // unmasked one the server.
         let client_side = match found {

@@ -36,8 +36,16 @@ impl WsConn {
         *ctx.next_conn += 1;
         let conn = ConnRef {
             id: *ctx.next_conn,
-            client: endpoints[client_side],
-            server: endpoints[1 - client_side],
+            client: if client_side == 0 {
+                endpoints[0]
+            } else {
+                endpoints[1]
+            },
+            server: if client_side == 0 {
+                endpoints[1]
+            } else {
+                endpoints[0]
+            },
         };
         ctx.out.push(Event {
             ts: ctx.ts,

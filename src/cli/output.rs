@@ -1,0 +1,172 @@
+//! The output of `wsnoop read`: buffered, and handed on only in whole lines, so that whoever
+//! reads it never sees half an event. When writing to a file fails part-way (a full disk, a
+//! file size limit), the file is cut back to the last whole line it held.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Bytes buffered before whole lines are written out (large enough that writes are rare
+/// system calls; a single longer line grows the buffer to hold it, bounded by the message
+/// limits).
+const BUFFER: usize = 256 << 10;
+
+pub struct LineOutput {
+    inner: Box<dyn Write>,
+    /// The output file, when we created it: cut back to `committed` after a failed write.
+    file: Option<File>,
+    buf: Vec<u8>,
+    /// Bytes of whole lines written to `inner` so far.
+    committed: u64,
+    /// What the output is, for error messages.
+    name: String,
+}
+
+impl LineOutput {
+    /// Standard output, without std's line buffering on top (that would search every block
+    /// for newlines again): this type already hands on whole lines.
+    pub fn stdout() -> LineOutput {
+        use std::os::fd::AsFd;
+        let inner: Box<dyn Write> = match io::stdout().as_fd().try_clone_to_owned() {
+            Ok(fd) => Box::new(File::from(fd)),
+            Err(_) => Box::new(io::stdout().lock()),
+        };
+        LineOutput::new(inner, None, "standard output".into())
+    }
+
+    /// Creates (or truncates) `path`. The error is one line naming the path.
+    pub fn create(path: &Path) -> Result<LineOutput, String> {
+        let name = path.display().to_string();
+        let file = File::create(path).map_err(|e| format!("cannot write {name}: {e}"))?;
+        let shadow = file.try_clone().ok();
+        Ok(LineOutput::new(Box::new(file), shadow, name))
+    }
+
+    fn new(inner: Box<dyn Write>, file: Option<File>, name: String) -> LineOutput {
+        LineOutput {
+            inner,
+            file,
+            buf: Vec::with_capacity(BUFFER),
+            committed: 0,
+            name,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Writes every whole line buffered; a partial last line stays buffered.
+    fn push_lines(&mut self) -> io::Result<()> {
+        let Some(end) = memchr::memrchr(b'\n', &self.buf).map(|i| i + 1) else {
+            return Ok(());
+        };
+        let lines = self.buf.get(..end).unwrap_or_default();
+        if let Err(e) = self.inner.write_all(lines) {
+            // Some of the lines may have been written: cut back to the last whole one.
+            if let Some(file) = &self.file {
+                let _ = file.set_len(self.committed);
+            }
+            self.buf.clear();
+            return Err(e);
+        }
+        self.committed = self.committed.saturating_add(end as u64);
+        self.buf.drain(..end);
+        Ok(())
+    }
+}
+
+impl Write for LineOutput {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= BUFFER {
+            self.push_lines()?;
+        }
+        Ok(data.len())
+    }
+
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.write(data).map(|_| ())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.push_lines()?;
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// Accepts `room` bytes, then fails (a disk filling up mid-line).
+    struct Filling {
+        got: Rc<RefCell<Vec<u8>>>,
+        room: usize,
+    }
+
+    impl Write for Filling {
+        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+            let mut got = self.got.borrow_mut();
+            let n = data.len().min(self.room.saturating_sub(got.len()));
+            if n == 0 {
+                return Err(io::Error::from(io::ErrorKind::StorageFull));
+            }
+            got.extend_from_slice(&data[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_are_handed_on_whole() {
+        let got = Rc::new(RefCell::new(Vec::new()));
+        let sink = Filling {
+            got: Rc::clone(&got),
+            room: usize::MAX,
+        };
+        let mut out = LineOutput::new(Box::new(sink), None, "t".into());
+        out.write_all(b"{\"a\":").unwrap();
+        out.flush().unwrap();
+        assert_eq!(*got.borrow(), b"");
+        out.write_all(b"1}\n{\"b\"").unwrap();
+        out.flush().unwrap();
+        assert_eq!(*got.borrow(), b"{\"a\":1}\n");
+    }
+
+    #[test]
+    fn full_disk_mid_line_cuts_the_file_back_to_whole_lines() {
+        let dir = std::env::temp_dir().join(format!("wsnoop-lineout-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.jsonl");
+        let file = File::create(&path).unwrap();
+        let shadow = file.try_clone().unwrap();
+        // The "disk" takes 10 bytes into the file, then is full.
+        struct Capped(File, usize);
+        impl Write for Capped {
+            fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+                let n = data.len().min(self.1);
+                if n == 0 {
+                    return Err(io::Error::from(io::ErrorKind::StorageFull));
+                }
+                self.1 -= n;
+                self.0.write(&data[..n])
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                self.0.flush()
+            }
+        }
+        let mut out = LineOutput::new(Box::new(Capped(file, 10)), Some(shadow), "f".into());
+        out.write_all(b"one\n").unwrap();
+        out.flush().unwrap();
+        out.write_all(b"second line\n").unwrap();
+        let err = out.flush().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::StorageFull);
+        assert_eq!(std::fs::read(&path).unwrap(), b"one\n");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
