@@ -54,8 +54,20 @@ pub struct ReadArgs {
 #[derive(Args, Debug)]
 pub struct TuiArgs {
     /// Capture file (pcap or pcapng).
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    #[arg(value_name = "FILE", required_unless_present = "interface")]
+    pub file: Option<PathBuf>,
+    /// Capture live from this interface instead (needs a build with `--features live`).
+    #[arg(short = 'i', long, conflicts_with = "file")]
+    pub interface: Option<String>,
+    /// With `-i`: capture filter (BPF, tcpdump syntax).
+    #[arg(
+        short = 'f',
+        long = "bpf",
+        value_name = "BPF",
+        default_value = "tcp",
+        requires = "interface"
+    )]
+    pub bpf: String,
     /// Payload bytes the UI keeps in full; past it, each message keeps a prefix [default: 512M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub keep_payload: Option<u64>,
@@ -68,9 +80,56 @@ pub struct TuiArgs {
 
 #[derive(Args, Debug)]
 pub struct LiveArgs {
-    /// Interface to capture on.
-    #[arg(short = 'i', long)]
+    /// Interface to capture on (`any`: all of them, on Linux).
+    #[arg(short = 'i', long, required_unless_present = "list_interfaces")]
     pub interface: Option<String>,
+    /// List the interfaces that can be captured on, and exit.
+    #[arg(short = 'D', long)]
+    pub list_interfaces: bool,
+    /// Capture filter (BPF, tcpdump syntax), e.g. 'tcp port 8765'.
+    #[arg(short = 'f', long = "bpf", value_name = "BPF", default_value = "tcp")]
+    pub bpf: String,
+    /// Bytes kept of each packet (longer ones are cut; the cut bytes are reported lost).
+    #[arg(short = 's', long, value_name = "SIZE", value_parser = parse_size, default_value = "256K")]
+    pub snaplen: u64,
+    /// Do not put the interface in promiscuous mode.
+    #[arg(short = 'p', long)]
+    pub no_promisc: bool,
+    /// Let the kernel batch packets (less CPU under load, but messages show up later).
+    #[arg(long)]
+    pub no_immediate: bool,
+    /// Kernel capture buffer size [default: libpcap's, 2M on Linux].
+    #[arg(short = 'B', long, value_name = "SIZE", value_parser = parse_size)]
+    pub buffer_size: Option<u64>,
+    /// Write JSON lines (one object per event) instead of readable lines.
+    #[arg(long)]
+    pub json: bool,
+    /// Write to this file instead of standard output (reopened on SIGHUP).
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Rotate the output file when it reaches this size: PATH becomes PATH.1, PATH.1 PATH.2, ...
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "output")]
+    pub rotate_size: Option<u64>,
+    /// Rotated files kept (PATH.1 .. PATH.N).
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "rotate_size")]
+    pub rotate_keep: u32,
+    /// Also save the raw packets of WebSocket connections to this pcap file.
+    #[arg(short = 'w', long = "write", value_name = "PATH")]
+    pub write: Option<PathBuf>,
+    /// Print a stats line on stderr every SECS seconds (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub stats: u64,
+    /// Write the stats as `{"event":"stats",...}` lines into the JSON output instead of stderr.
+    #[arg(long, requires = "json")]
+    pub stats_event: bool,
+    /// End connections with no packet for this long (`end` with "how":"idle"); 0 never.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "10m")]
+    pub idle_timeout: std::time::Duration,
+    /// Keep only events matching this filter (the TUI's `/` syntax, e.g. `dir:c2s op:text hello`).
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Every engine limit, settable on the command line; sizes accept K, M and G suffixes

@@ -30,17 +30,29 @@ pub fn main(args: &TuiArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let name = args.file.display().to_string();
-    let (rx, _loader) = match loader::spawn(&args.file, args.limits.to_limits()) {
+    let source = match (&args.file, &args.interface) {
+        (Some(file), _) => loader::spawn(file, args.limits.to_limits()).map(|x| {
+            let name = file.display().to_string();
+            let short = Path::new(file)
+                .file_name()
+                .map_or(name, |n| n.to_string_lossy().into_owned());
+            (x, short)
+        }),
+        (None, Some(iface)) => super::live::spawn(iface, &args.bpf, args.limits.to_limits())
+            .map(|x| (x, iface.clone())),
+        (None, None) => Err("give a capture file or -i INTERFACE".into()),
+    };
+    let ((rx, _loader), short) = match source {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("wsnoop: {name}: {e}");
+            let what = args.file.as_ref().map_or_else(
+                || args.interface.clone().unwrap_or_default(),
+                |f| f.display().to_string(),
+            );
+            eprintln!("wsnoop: {what}: {e}");
             return EXIT_INPUT;
         }
     };
-    let short = Path::new(&args.file)
-        .file_name()
-        .map_or(name.clone(), |n| n.to_string_lossy().into_owned());
     let mut app = App::new(
         Model::new(args.keep_payload.unwrap_or(DEFAULT_KEEP_PAYLOAD)),
         short,
