@@ -1,12 +1,15 @@
 //! Live capture from a network interface through libpcap (feature `live`). The packets come
 //! out as the same [`RawPacket`]s the file reader gives, so the engine cannot tell them apart.
 
+mod feed;
+
 use std::fmt;
 
 use pcap::{Active, Capture, Device};
 
 use crate::event::Timestamp;
 use crate::packet::{LinkType, RawPacket};
+pub use feed::{Next, OwnedPacket, PacketFeed};
 
 /// How to open the interface.
 #[derive(Clone, Debug)]
@@ -22,8 +25,8 @@ pub struct LiveOptions {
     pub immediate: bool,
     /// Kernel buffer size in bytes; `None` keeps libpcap's default.
     pub buffer_size: Option<i32>,
-    /// Longest wait in `next_packet` before it returns `Ok(None)`, so the caller can flush,
-    /// print stats and look at signals.
+    /// libpcap's read timeout (ms): how long the kernel may batch packets when not in
+    /// immediate mode. Not relied on to wake a reader when no packets come.
     pub timeout_ms: i32,
 }
 

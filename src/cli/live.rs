@@ -11,7 +11,9 @@ use super::daemon::{OutHandle, Output, Rotation, StatsRecord, wall_clock};
 use super::savefile::{PcapWriter, WsPackets};
 use super::signals::Signals;
 use super::{EXIT_INPUT, EXIT_OK, EXIT_USAGE};
-use crate::capture::live::{LiveCapture, LiveOptions, list_interfaces};
+use crate::capture::live::{
+    LiveCapture, LiveOptions, Next, OwnedPacket, PacketFeed, list_interfaces,
+};
 use crate::engine::Engine;
 use crate::event::{Event, EventKind, Timestamp};
 use crate::filter::Filter;
@@ -19,6 +21,8 @@ use crate::sink::{JsonSink, Sink, TextSink};
 
 /// Longest time a decoded event waits in the output buffer.
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// On SIGINT/SIGTERM, packets already captured are still decoded for up to this long.
+const DRAIN_FOR: Duration = Duration::from_secs(1);
 /// How often idle connections are looked for.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
@@ -59,13 +63,14 @@ pub fn run(args: &LiveArgs) -> i32 {
             return EXIT_INPUT;
         }
     };
-    let mut cap = match LiveCapture::open(&opts) {
+    let cap = match LiveCapture::open(&opts) {
         Ok(cap) => cap,
         Err(e) => {
             eprintln!("wsnoop: {e}");
             return EXIT_INPUT;
         }
     };
+    let linktype = cap.linktype();
     let output = match &args.output {
         Some(path) => {
             let rotation = args.rotate_size.map(|max_bytes| Rotation {
@@ -87,7 +92,7 @@ pub fn run(args: &LiveArgs) -> i32 {
         Some(path) => {
             let made = File::create(path).and_then(|f| {
                 let snap = u32::try_from(snaplen).unwrap_or(u32::MAX);
-                PcapWriter::new(BufWriter::with_capacity(256 << 10, f), cap.linktype(), snap)
+                PcapWriter::new(BufWriter::with_capacity(256 << 10, f), linktype, snap)
             });
             match made {
                 Ok(w) => Some(WsPackets::new(w)),
@@ -104,6 +109,13 @@ pub fn run(args: &LiveArgs) -> i32 {
     } else {
         Box::new(TextSink::new(output.clone()))
     };
+    let feed = match PacketFeed::start(cap, "wsnoop-capture") {
+        Ok(feed) => feed,
+        Err(e) => {
+            eprintln!("wsnoop: cannot start the capture thread: {e}");
+            return EXIT_INPUT;
+        }
+    };
     eprintln!(
         "wsnoop: listening on {} (filter: {})",
         opts.interface, opts.bpf
@@ -119,8 +131,8 @@ pub fn run(args: &LiveArgs) -> i32 {
         dirty: false,
         last_ts: Timestamp::default(),
     };
-    let result = run.capture(&mut cap, &signals, args);
-    let finished = result.and_then(|()| run.finish(&mut cap, args));
+    let result = run.capture(&feed, &signals, args);
+    let finished = result.and_then(|()| run.finish(&feed, args));
     match finished {
         Ok(status) => status,
         Err(Stop::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
@@ -190,7 +202,7 @@ struct Run {
 impl Run {
     fn capture(
         &mut self,
-        cap: &mut LiveCapture,
+        feed: &PacketFeed,
         signals: &Signals,
         args: &LiveArgs,
     ) -> Result<(), Stop> {
@@ -202,18 +214,10 @@ impl Run {
             if signals.take_hup() {
                 self.reopen();
             }
-            match cap.next_packet() {
-                Ok(Some(pkt)) => {
-                    let fate = self.engine.packet(&pkt, &mut self.events);
-                    self.last_ts = self.last_ts.max(pkt.ts);
-                    if let Some(save) = &mut self.save {
-                        save.packet(fate, &pkt).map_err(Stop::Output)?;
-                        self.dirty = true;
-                    }
-                    self.emit()?;
-                }
-                Ok(None) => {}
-                Err(e) => {
+            match feed.next(FLUSH_EVERY) {
+                Next::Packet(p) => self.packet(feed, p)?,
+                Next::Idle => {}
+                Next::Ended(e) => {
                     eprintln!("wsnoop: {e}");
                     return Ok(());
                 }
@@ -229,19 +233,39 @@ impl Run {
             if let Some(every) = stats_every
                 && last_stats.elapsed() >= every
             {
-                self.stats(cap, args.stats_event)?;
+                self.stats(feed, args.stats_event)?;
                 last_stats = Instant::now();
+            }
+        }
+        // Stopping: decode what was captured before the signal.
+        let start = Instant::now();
+        while start.elapsed() < DRAIN_FOR {
+            match feed.next(Duration::from_millis(50)) {
+                Next::Packet(p) => self.packet(feed, p)?,
+                Next::Idle | Next::Ended(_) => break,
             }
         }
         Ok(())
     }
 
+    fn packet(&mut self, feed: &PacketFeed, p: OwnedPacket) -> Result<(), Stop> {
+        let pkt = p.raw(feed.link());
+        let fate = self.engine.packet(&pkt, &mut self.events);
+        self.last_ts = self.last_ts.max(pkt.ts);
+        if let Some(save) = &mut self.save {
+            save.packet(fate, &pkt).map_err(Stop::Output)?;
+            self.dirty = true;
+        }
+        feed.recycle(p);
+        self.emit()
+    }
+
     /// Stopping: end every open connection, write and flush everything.
-    fn finish(&mut self, cap: &mut LiveCapture, args: &LiveArgs) -> Result<i32, Stop> {
+    fn finish(&mut self, feed: &PacketFeed, args: &LiveArgs) -> Result<i32, Stop> {
         self.engine.finish(&mut self.events);
         self.emit()?;
         if args.stats > 0 {
-            self.stats(cap, args.stats_event)?;
+            self.stats(feed, args.stats_event)?;
         }
         self.flush()?;
         Ok(EXIT_OK)
@@ -302,12 +326,12 @@ impl Run {
         self.emit()
     }
 
-    fn stats(&mut self, cap: &mut LiveCapture, as_event: bool) -> Result<(), Stop> {
+    fn stats(&mut self, feed: &PacketFeed, as_event: bool) -> Result<(), Stop> {
         let s = self.engine.stats();
         let record = StatsRecord {
             packets: s.packets,
             bytes: s.bytes,
-            kernel_drops: cap.stats().map(|k| k.dropped),
+            kernel_drops: feed.kernel_stats().map(|k| k.dropped),
             conns_open: self.engine.tracked_connections(),
             websocket_conns: s.websocket_conns,
             messages: self.counts.messages,

@@ -30,7 +30,7 @@ mod imp {
     use super::super::loader::LOADER_THREAD;
     use super::super::model::Progress;
     use super::super::state::Feed;
-    use crate::capture::live::{LiveCapture, LiveOptions};
+    use crate::capture::live::{LiveCapture, LiveOptions, Next, PacketFeed};
     use crate::cli::daemon::wall_clock;
     use crate::engine::Engine;
     use crate::limits::Limits;
@@ -73,31 +73,43 @@ mod imp {
         }
     }
 
-    fn capture(mut cap: LiveCapture, limits: Limits, tx: &Sender<Feed>) {
+    fn capture(cap: LiveCapture, limits: Limits, tx: &Sender<Feed>) {
+        let feed = match PacketFeed::start(cap, "wsnoop-capture") {
+            Ok(feed) => feed,
+            Err(e) => {
+                let _ = tx.send(Feed::Done(Progress::default(), Some(e.to_string())));
+                return;
+            }
+        };
         let mut engine = Engine::new(limits);
         let mut events = Vec::new();
         let mut last_send = Instant::now();
         let mut last_sweep = Instant::now();
+        let progress = |engine: &Engine| {
+            let s = engine.stats();
+            Progress {
+                offset: s.bytes,
+                size: None,
+                packets: s.packets,
+                bytes: s.bytes,
+            }
+        };
         let error = loop {
-            match cap.next_packet() {
-                Ok(Some(pkt)) => {
-                    engine.packet(&pkt, &mut events);
+            match feed.next(BATCH_TIME) {
+                Next::Packet(p) => {
+                    engine.packet(&p.raw(feed.link()), &mut events);
+                    feed.recycle(p);
                 }
-                Ok(None) => {}
-                Err(e) => break e.to_string(),
+                Next::Idle => {}
+                Next::Ended(e) => break e,
             }
             if last_sweep.elapsed() >= Duration::from_secs(1) {
                 engine.expire_idle(wall_clock(), IDLE_TIMEOUT, &mut events);
                 last_sweep = Instant::now();
             }
             if !events.is_empty() && last_send.elapsed() >= BATCH_TIME {
-                let s = engine.stats();
-                let p = Progress {
-                    offset: s.bytes,
-                    size: None,
-                    packets: s.packets,
-                    bytes: s.bytes,
-                };
+                let p = progress(&engine);
+                // The UI has gone: nothing left to do.
                 if tx
                     .send(Feed::Batch(std::mem::take(&mut events), p))
                     .is_err()
@@ -108,13 +120,7 @@ mod imp {
             }
         };
         engine.finish(&mut events);
-        let s = engine.stats();
-        let p = Progress {
-            offset: s.bytes,
-            size: None,
-            packets: s.packets,
-            bytes: s.bytes,
-        };
+        let p = progress(&engine);
         let _ = tx.send(Feed::Batch(events, p));
         let _ = tx.send(Feed::Done(p, Some(error)));
     }
