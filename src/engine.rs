@@ -312,21 +312,26 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
     }
 
     #[test]
-    fn http_that_is_not_an_upgrade_is_ignored() {
+    fn a_connection_that_is_not_http_is_ignored() {
         let mut e = Engine::new(Limits::default());
         let mut out = Vec::new();
         feed(&mut e, 1, &tcp(true, 999, 0x02, b""), &mut out);
-        let get = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
-        feed(&mut e, 1, &tcp(true, 1000, 0x18, get), &mut out);
-        let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
-        let fate = feed(&mut e, 1, &tcp(false, 5000, 0x18, ok), &mut out);
-        assert!(matches!(
-            fate,
-            PacketFate::Conn {
-                kind: ConnKind::Ignored,
-                ..
-            }
-        ));
+        // A TLS ClientHello start: not an HTTP request.
+        let hello = [
+            0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+        ];
+        let fate = feed(&mut e, 1, &tcp(true, 1000, 0x18, &hello), &mut out);
+        assert!(
+            matches!(
+                fate,
+                PacketFate::Conn {
+                    kind: ConnKind::Ignored,
+                    ended: false,
+                    ..
+                }
+            ),
+            "{fate:?}"
+        );
         assert!(out.is_empty());
     }
 
