@@ -224,30 +224,39 @@ pub fn is_event(v: &Value, event: &str) -> bool {
     v["event"].as_str() == Some(event)
 }
 
-/// A tungstenite echo server on `port`, for `conns` connections; returns when they are done.
+/// A tungstenite echo server on `port`, one thread per connection, for `conns` connections;
+/// the handle returns when they are all done.
 pub fn echo_server(port: u16, conns: usize) -> thread::JoinHandle<()> {
     let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
     thread::spawn(move || {
+        let mut handlers = Vec::new();
         for _ in 0..conns {
             let Ok((stream, _)) = listener.accept() else {
-                return;
+                break;
             };
-            let Ok(mut ws) = tungstenite::accept(stream) else {
-                continue;
-            };
-            loop {
-                match ws.read() {
-                    Ok(m) if m.is_text() || m.is_binary() => {
-                        if ws.send(m).is_err() {
-                            break;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(_) => break,
-                }
-            }
+            handlers.push(thread::spawn(move || echo(stream)));
+        }
+        for h in handlers {
+            let _ = h.join();
         }
     })
+}
+
+fn echo(stream: TcpStream) {
+    let Ok(mut ws) = tungstenite::accept(stream) else {
+        return;
+    };
+    loop {
+        match ws.read() {
+            Ok(m) if m.is_text() || m.is_binary() => {
+                if ws.send(m).is_err() {
+                    break;
+                }
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
 }
 
 /// RFC 6455 §1.3's example key and its accept value.
