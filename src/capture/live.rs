@@ -136,6 +136,8 @@ impl LiveCapture {
         let link = self.link;
         match self.cap.next_packet() {
             Ok(p) => {
+                // time_t and suseconds_t are narrower than i64 on some targets.
+                #[allow(clippy::useless_conversion)]
                 let ts = timeval_to_ts(p.header.ts.tv_sec.into(), p.header.ts.tv_usec.into());
                 Ok(Some(RawPacket {
                     ts,

@@ -100,6 +100,7 @@ pub fn start(args: &[&str]) -> Option<Wsnoop> {
             Ok(line) if line.contains("no permission") || line.contains("no such interface") => {
                 eprintln!("SKIPPED: {line}");
                 let _ = child.kill();
+                let _ = child.wait();
                 return None;
             }
             Ok(_) => {}
@@ -107,7 +108,11 @@ pub fn start(args: &[&str]) -> Option<Wsnoop> {
                 if let Ok(Some(status)) = child.try_wait() {
                     panic!("wsnoop live exited early: {status}");
                 }
-                assert!(Instant::now() < deadline, "wsnoop live did not start");
+                if Instant::now() >= deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("wsnoop live did not start");
+                }
             }
         }
     }
