@@ -239,6 +239,8 @@ pub fn echo_server(port: u16, conns: usize) -> thread::JoinHandle<()> {
             let Ok((stream, _)) = listener.accept() else {
                 break;
             };
+            // Finished handlers are detached, so a long run does not pile up thread stacks.
+            handlers.retain(|h: &thread::JoinHandle<()>| !h.is_finished());
             handlers.push(thread::spawn(move || echo(stream)));
         }
         for h in handlers {
