@@ -250,3 +250,64 @@ fn rotation_by_size_keeps_whole_lines() {
     let want: Vec<String> = (first..20).map(|i| format!("message {i:02}")).collect();
     assert_eq!(texts, want);
 }
+
+#[test]
+fn without_permission_the_message_names_root_and_setcap() {
+    require_capture!();
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: no setpriv to drop privileges");
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_wsnoop"))
+        .args(["live", "-i", "lo"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("Permission denied") && !err.contains("wsnoop:") {
+        eprintln!("SKIPPED: user nobody cannot run the test binary here: {err}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("wsnoop: no permission to capture"), "{err}");
+    assert!(err.contains("run as root"), "{err}");
+    assert!(
+        err.contains("setcap cap_net_raw,cap_net_admin=eip"),
+        "{err}"
+    );
+}
+
+#[test]
+fn lists_interfaces_and_rejects_unknown_ones() {
+    require_capture!();
+    let out = Command::new(env!("CARGO_BIN_EXE_wsnoop"))
+        .args(["live", "-D"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let list = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        list.lines()
+            .any(|l| l.contains(". lo ") && l.contains("loopback")),
+        "{list}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_wsnoop"))
+        .args(["live", "-i", "wsnoop-no-such0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "wsnoop: wsnoop-no-such0: no such interface (`wsnoop live -D` lists the interfaces)\n"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_wsnoop"))
+        .args(["live", "-i", "lo", "-f", "tcp portt 1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .starts_with("wsnoop: bad capture filter: 'tcp portt 1'")
+    );
+}

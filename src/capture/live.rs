@@ -11,6 +11,10 @@ use crate::event::Timestamp;
 use crate::packet::{LinkType, RawPacket};
 pub use feed::{Next, OwnedPacket, PacketFeed};
 
+/// Default kernel buffer. libpcap's 2 MiB ring holds only a few dozen packets on a
+/// loopback interface (its frames are sized for the 64 KiB MTU), so bursts were dropped.
+pub const DEFAULT_BUFFER: i32 = 32 << 20;
+
 /// How to open the interface.
 #[derive(Clone, Debug)]
 pub struct LiveOptions {
@@ -23,7 +27,7 @@ pub struct LiveOptions {
     pub promisc: bool,
     /// Deliver each packet as it arrives instead of in kernel batches.
     pub immediate: bool,
-    /// Kernel buffer size in bytes; `None` keeps libpcap's default.
+    /// Kernel buffer size in bytes; `None` keeps libpcap's default (2 MiB on Linux).
     pub buffer_size: Option<i32>,
     /// libpcap's read timeout (ms): how long the kernel may batch packets when not in
     /// immediate mode. Not relied on to wake a reader when no packets come.
@@ -38,7 +42,7 @@ impl Default for LiveOptions {
             snaplen: 262_144,
             promisc: true,
             immediate: true,
-            buffer_size: None,
+            buffer_size: Some(DEFAULT_BUFFER),
             timeout_ms: 100,
         }
     }

@@ -98,7 +98,7 @@ pub struct LiveArgs {
     /// Let the kernel batch packets (less CPU under load, but messages show up later).
     #[arg(long)]
     pub no_immediate: bool,
-    /// Kernel capture buffer size [default: libpcap's, 2M on Linux].
+    /// Kernel capture buffer size [default: 32M].
     #[arg(short = 'B', long, value_name = "SIZE", value_parser = parse_size)]
     pub buffer_size: Option<u64>,
     /// Write JSON lines (one object per event) instead of readable lines.
@@ -221,6 +221,98 @@ mod tests {
         assert_eq!(parse_size("1GiB"), Ok(1 << 30));
         assert!(parse_size("lots").is_err());
         assert!(parse_size("99999999999G").is_err());
+    }
+
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(std::iter::once("wsnoop").chain(args.iter().copied()))
+            .map(|c| c.command)
+    }
+
+    #[test]
+    fn live_defaults() {
+        let Ok(Command::Live(a)) = parse(&["live", "-i", "lo"]) else {
+            panic!("live -i lo did not parse");
+        };
+        assert_eq!(a.interface.as_deref(), Some("lo"));
+        assert_eq!(a.bpf, "tcp");
+        assert_eq!(a.snaplen, 256 << 10);
+        assert!(!a.no_promisc && !a.no_immediate && !a.json && !a.stats_event);
+        assert_eq!(a.buffer_size, None);
+        assert_eq!(a.idle_timeout, std::time::Duration::from_secs(600));
+        assert_eq!((a.stats, a.rotate_size, a.rotate_keep), (0, None, 5));
+    }
+
+    #[test]
+    fn live_options() {
+        let Ok(Command::Live(a)) = parse(&[
+            "live",
+            "-i",
+            "any",
+            "-f",
+            "tcp port 8765",
+            "-s",
+            "1500",
+            "-p",
+            "-B",
+            "16M",
+            "--json",
+            "-o",
+            "x.json",
+            "--rotate-size",
+            "1G",
+            "--rotate-keep",
+            "3",
+            "-w",
+            "x.pcap",
+            "--stats",
+            "30",
+            "--stats-event",
+            "--idle-timeout",
+            "90s",
+        ]) else {
+            panic!("did not parse");
+        };
+        assert_eq!(a.bpf, "tcp port 8765");
+        assert_eq!((a.snaplen, a.buffer_size), (1500, Some(16 << 20)));
+        assert!(a.no_promisc && a.json && a.stats_event);
+        assert_eq!((a.rotate_size, a.rotate_keep), (Some(1 << 30), 3));
+        assert_eq!(a.write, Some(PathBuf::from("x.pcap")));
+        assert_eq!(a.idle_timeout, std::time::Duration::from_secs(90));
+        assert!(matches!(parse(&["live", "-D"]), Ok(Command::Live(a)) if a.list_interfaces));
+    }
+
+    #[test]
+    fn live_rejects_inconsistent_options() {
+        assert!(parse(&["live"]).is_err(), "an interface or -D is needed");
+        assert!(
+            parse(&["live", "-i", "lo", "--stats-event"]).is_err(),
+            "needs --json"
+        );
+        assert!(
+            parse(&["live", "-i", "lo", "--rotate-size", "1M"]).is_err(),
+            "needs -o"
+        );
+    }
+
+    #[test]
+    fn tui_takes_a_file_or_an_interface() {
+        let Ok(Command::Tui(a)) = parse(&["tui", "-i", "eth0", "-f", "port 80"]) else {
+            panic!("tui -i did not parse");
+        };
+        assert_eq!(
+            (a.file, a.interface.as_deref(), a.bpf.as_str()),
+            (None, Some("eth0"), "port 80")
+        );
+        let Ok(Command::Tui(a)) = parse(&["tui", "x.pcap"]) else {
+            panic!("tui FILE did not parse");
+        };
+        assert_eq!(a.file, Some(PathBuf::from("x.pcap")));
+        assert!(parse(&["tui"]).is_err());
+        assert!(parse(&["tui", "x.pcap", "-i", "eth0"]).is_err());
+        assert!(
+            parse(&["tui", "x.pcap", "-f", "tcp"]).is_err(),
+            "-f only with -i"
+        );
     }
 
     #[test]

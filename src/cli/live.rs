@@ -53,7 +53,8 @@ pub fn run(args: &LiveArgs) -> i32 {
         immediate: !args.no_immediate,
         buffer_size: args
             .buffer_size
-            .map(|b| i32::try_from(b).unwrap_or(i32::MAX)),
+            .map(|b| i32::try_from(b).unwrap_or(i32::MAX))
+            .or(LiveOptions::default().buffer_size),
         ..LiveOptions::default()
     };
     let signals = match Signals::register() {
@@ -130,6 +131,7 @@ pub fn run(args: &LiveArgs) -> i32 {
         counts: Counts::default(),
         dirty: false,
         last_ts: Timestamp::default(),
+        failed: false,
     };
     let result = run.capture(&feed, &signals, args);
     let finished = result.and_then(|()| run.finish(&feed, args));
@@ -197,6 +199,8 @@ struct Run {
     dirty: bool,
     /// Capture time of the latest packet.
     last_ts: Timestamp,
+    /// Capture stopped on an error, not a signal.
+    failed: bool,
 }
 
 impl Run {
@@ -218,7 +222,10 @@ impl Run {
                 Next::Packet(p) => self.packet(feed, p)?,
                 Next::Idle => {}
                 Next::Ended(e) => {
+                    // The interface went away or libpcap failed: still end and flush
+                    // everything, but exit 1.
                     eprintln!("wsnoop: {e}");
+                    self.failed = true;
                     return Ok(());
                 }
             }
@@ -268,7 +275,7 @@ impl Run {
             self.stats(feed, args.stats_event)?;
         }
         self.flush()?;
-        Ok(EXIT_OK)
+        Ok(if self.failed { EXIT_INPUT } else { EXIT_OK })
     }
 
     fn emit(&mut self) -> Result<(), Stop> {
