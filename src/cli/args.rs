@@ -59,15 +59,9 @@ pub struct TuiArgs {
     /// Capture live from this interface instead (needs a build with `--features live`).
     #[arg(short = 'i', long, conflicts_with = "file")]
     pub interface: Option<String>,
-    /// With `-i`: capture filter (BPF, tcpdump syntax).
-    #[arg(
-        short = 'f',
-        long = "bpf",
-        value_name = "BPF",
-        default_value = "tcp",
-        requires = "interface"
-    )]
-    pub bpf: String,
+    /// With `-i`: capture filter (BPF, tcpdump syntax) [default: tcp].
+    #[arg(short = 'f', long = "bpf", value_name = "BPF")]
+    pub bpf: Option<String>,
     /// Payload bytes the UI keeps in full; past it, each message keeps a prefix [default: 512M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub keep_payload: Option<u64>,
@@ -300,8 +294,8 @@ mod tests {
             panic!("tui -i did not parse");
         };
         assert_eq!(
-            (a.file, a.interface.as_deref(), a.bpf.as_str()),
-            (None, Some("eth0"), "port 80")
+            (a.file, a.interface.as_deref(), a.bpf.as_deref()),
+            (None, Some("eth0"), Some("port 80"))
         );
         let Ok(Command::Tui(a)) = parse(&["tui", "x.pcap"]) else {
             panic!("tui FILE did not parse");
@@ -309,10 +303,6 @@ mod tests {
         assert_eq!(a.file, Some(PathBuf::from("x.pcap")));
         assert!(parse(&["tui"]).is_err());
         assert!(parse(&["tui", "x.pcap", "-i", "eth0"]).is_err());
-        assert!(
-            parse(&["tui", "x.pcap", "-f", "tcp"]).is_err(),
-            "-f only with -i"
-        );
     }
 
     #[test]

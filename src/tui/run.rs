@@ -30,6 +30,10 @@ pub fn main(args: &TuiArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
+    if args.file.is_some() && args.bpf.is_some() {
+        eprintln!("wsnoop: -f (a capture filter) goes with -i, not with a file");
+        return EXIT_USAGE;
+    }
     let source = match (&args.file, &args.interface) {
         (Some(file), _) => loader::spawn(file, args.limits.to_limits()).map(|x| {
             let name = file.display().to_string();
@@ -38,8 +42,10 @@ pub fn main(args: &TuiArgs) -> i32 {
                 .map_or(name, |n| n.to_string_lossy().into_owned());
             (x, short)
         }),
-        (None, Some(iface)) => super::live::spawn(iface, &args.bpf, args.limits.to_limits())
-            .map(|x| (x, iface.clone())),
+        (None, Some(iface)) => {
+            let bpf = args.bpf.as_deref().unwrap_or("tcp");
+            super::live::spawn(iface, bpf, args.limits.to_limits()).map(|x| (x, iface.clone()))
+        }
         (None, None) => Err("give a capture file or -i INTERFACE".into()),
     };
     let ((rx, _loader), short) = match source {
