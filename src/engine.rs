@@ -5,7 +5,7 @@ use crate::event::{Anomaly, AnomalyKind, ConnId, EndHow, Event, EventKind, Times
 use crate::flow::{FlowKey, FlowTable};
 use crate::limits::Limits;
 use crate::packet::{Decoded, PacketDecoder, RawPacket};
-use crate::session::{Ctx, Session};
+use crate::session::{ConnKind, Ctx, Session};
 
 /// Counters over everything the engine was given.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -18,6 +18,22 @@ pub struct Stats {
     pub malformed: u64,
     /// Connections recognised as WebSocket so far.
     pub websocket_conns: u64,
+}
+
+/// What became of one packet, for callers that act per connection (e.g. saving the packets of
+/// WebSocket connections).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PacketFate {
+    /// Not TCP, damaged, an IP fragment held for later, or a packet of no tracked connection
+    /// (e.g. the last ACK after both FINs).
+    Untracked,
+    /// Part of a tracked connection: what the connection is after this packet, and whether
+    /// this packet ended it (it is no longer tracked).
+    Conn {
+        flow: FlowKey,
+        kind: ConnKind,
+        ended: bool,
+    },
 }
 
 /// The sans-IO dissection engine.
@@ -63,17 +79,18 @@ impl Engine {
         self.flows.len()
     }
 
-    /// Take one captured packet; events it completes are appended to `out`.
-    pub fn packet(&mut self, pkt: &RawPacket<'_>, out: &mut Vec<Event>) {
+    /// Take one captured packet; events it completes are appended to `out`. The result says
+    /// which connection it belonged to (callers that only want events ignore it).
+    pub fn packet(&mut self, pkt: &RawPacket<'_>, out: &mut Vec<Event>) -> PacketFate {
         self.stats.packets += 1;
         self.stats.bytes += pkt.data.len() as u64;
         self.last_ts = pkt.ts.max(self.last_ts);
         let seg = match self.packets.decode(pkt) {
             Decoded::Tcp(seg) => seg,
-            Decoded::NotTcp | Decoded::Fragment => return,
+            Decoded::NotTcp | Decoded::Fragment => return PacketFate::Untracked,
             Decoded::Malformed(_) => {
                 self.stats.malformed += 1;
-                return;
+                return PacketFate::Untracked;
             }
             Decoded::FragmentDropped(detail) => {
                 out.push(Event {
@@ -84,7 +101,7 @@ impl Engine {
                         anomaly: Anomaly::new(AnomalyKind::IpFragmentLimit, detail),
                     },
                 });
-                return;
+                return PacketFate::Untracked;
             }
         };
         self.stats.tcp_packets += 1;
@@ -101,12 +118,12 @@ impl Engine {
                 // A packet with nothing in it cannot start anything worth tracking (it is
                 // typically the last ACK of a connection already ended).
                 if seg.payload.is_empty() && seg.missing == 0 && !seg.flags.syn {
-                    return;
+                    return PacketFate::Untracked;
                 }
                 // Late copies of an ended connection's segments are not a new connection.
                 if self.flows.is_retired(&key) {
                     if !seg.flags.syn {
-                        return;
+                        return PacketFate::Untracked;
                     }
                     self.flows.unretire(&key);
                 }
@@ -115,13 +132,20 @@ impl Engine {
                 }
                 match self.flows.get_mut(&key) {
                     Some(session) => session,
-                    None => return,
+                    None => return PacketFate::Untracked,
                 }
             }
         };
         session.segment(&seg, &mut ctx);
-        if session.is_done() {
+        let kind = session.kind();
+        let ended = session.is_done();
+        if ended {
             self.flows.retire(&key);
+        }
+        PacketFate::Conn {
+            flow: key,
+            kind,
+            ended,
         }
     }
 
@@ -138,6 +162,44 @@ impl Engine {
         }
     }
 
+    /// End every connection that has had no packet for longer than `idle` before `now`
+    /// (`end` with `"how":"idle"`, stamped `now`), freeing its buffers. `now` is the capture
+    /// time of the latest packet or, when none come, the caller's clock: the engine reads no
+    /// clock itself. Returns how many connections were ended. Linear in the tracked
+    /// connections: call it periodically (e.g. once a second), not per packet.
+    pub fn expire_idle(
+        &mut self,
+        now: Timestamp,
+        idle: std::time::Duration,
+        out: &mut Vec<Event>,
+    ) -> usize {
+        let Some(cutoff) = ts_minus(now, idle) else {
+            return 0;
+        };
+        let expired = self.flows.remove_where(|s| s.last_seen() < cutoff);
+        let n = expired.len();
+        let mut ctx = Ctx {
+            ts: now,
+            limits: &self.limits,
+            next_conn: &mut self.next_conn,
+            out,
+        };
+        for (_, mut session) in expired {
+            session.finish(EndHow::Idle, &mut ctx);
+        }
+        n
+    }
+
+    /// Approximate bytes held by buffers and per-connection state: every tracked connection
+    /// ([`Session::memory`]: the session, out-of-order TCP data, probe buffers), the flow
+    /// table's bookkeeping and the IP fragment pool. Messages being assembled and HTTP heads
+    /// being parsed are not counted (each is bounded by [`Limits`]).
+    pub fn memory(&self) -> usize {
+        let per_flow = std::mem::size_of::<FlowKey>() * 2 + 4 * std::mem::size_of::<u64>();
+        let sessions: usize = self.flows.values().map(Session::memory).sum();
+        sessions + self.flows.len() * per_flow + self.packets.held_bytes()
+    }
+
     /// Report that the input itself could not be read further (e.g. a corrupt record).
     pub fn input_error(&mut self, kind: AnomalyKind, detail: String, out: &mut Vec<Event>) {
         out.push(Event {
@@ -148,5 +210,206 @@ impl Engine {
                 anomaly: Anomaly::new(kind, detail),
             },
         });
+    }
+}
+
+/// `ts - d`, or `None` when that is before the epoch's range (nothing can be older).
+fn ts_minus(ts: Timestamp, d: std::time::Duration) -> Option<Timestamp> {
+    let total = i128::from(ts.secs) * 1_000_000_000 + i128::from(ts.nanos);
+    let cut = total.checked_sub(i128::try_from(d.as_nanos()).ok()?)?;
+    let secs = i64::try_from(cut.div_euclid(1_000_000_000)).ok()?;
+    let nanos = u32::try_from(cut.rem_euclid(1_000_000_000)).ok()?;
+    Some(Timestamp::new(secs, nanos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::LinkType;
+    use std::time::Duration;
+
+    const CLIENT: [u8; 4] = [10, 0, 0, 1];
+    const SERVER: [u8; 4] = [10, 0, 0, 2];
+
+    /// A raw IPv4 + TCP packet (LINKTYPE_IPV4). Flags: 0x02 SYN, 0x10 ACK, 0x18 PSH|ACK.
+    fn tcp(from_client: bool, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let (src, dst, sport, dport) = if from_client {
+            (CLIENT, SERVER, 40000u16, 80u16)
+        } else {
+            (SERVER, CLIENT, 80, 40000)
+        };
+        let total = (20 + 20 + payload.len()) as u16;
+        let mut p = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0];
+        p[2..4].copy_from_slice(&total.to_be_bytes());
+        p.extend_from_slice(&src);
+        p.extend_from_slice(&dst);
+        p.extend_from_slice(&sport.to_be_bytes());
+        p.extend_from_slice(&dport.to_be_bytes());
+        p.extend_from_slice(&seq.to_be_bytes());
+        p.extend_from_slice(&0u32.to_be_bytes());
+        p.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        p.extend_from_slice(payload);
+        p
+    }
+
+    fn feed(e: &mut Engine, secs: i64, data: &[u8], out: &mut Vec<Event>) -> PacketFate {
+        let pkt = RawPacket {
+            ts: Timestamp::new(secs, 0),
+            link: LinkType::Ipv4,
+            data,
+            orig_len: data.len() as u32,
+        };
+        e.packet(&pkt, out)
+    }
+
+    const REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
+Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    const RESPONSE: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+
+    /// SYN, SYN-ACK, request, response (RFC 6455 §1.3's example key): returns the fates.
+    fn open(e: &mut Engine, out: &mut Vec<Event>) -> Vec<PacketFate> {
+        vec![
+            feed(e, 100, &tcp(true, 999, 0x02, b""), out),
+            feed(e, 100, &tcp(false, 4999, 0x12, b""), out),
+            feed(e, 101, &tcp(true, 1000, 0x18, REQUEST), out),
+            feed(e, 102, &tcp(false, 5000, 0x18, RESPONSE), out),
+        ]
+    }
+
+    #[test]
+    fn fate_follows_the_upgrade() {
+        let mut e = Engine::new(Limits::default());
+        let mut out = Vec::new();
+        let fates = open(&mut e, &mut out);
+        let flow = FlowKey::new(
+            std::net::SocketAddr::from((CLIENT, 40000)),
+            std::net::SocketAddr::from((SERVER, 80)),
+        );
+        let conn = |kind| PacketFate::Conn {
+            flow,
+            kind,
+            ended: false,
+        };
+        assert_eq!(
+            fates,
+            vec![
+                conn(ConnKind::Pending),
+                conn(ConnKind::Pending),
+                conn(ConnKind::Pending),
+                conn(ConnKind::WebSocket),
+            ]
+        );
+        assert!(matches!(
+            out.as_slice(),
+            [Event {
+                kind: EventKind::Open(_),
+                ..
+            }]
+        ));
+        // A bare ACK of no tracked connection is not kept.
+        let mut other = tcp(true, 1, 0x10, b"");
+        other[20] = 0x12; // another source port
+        assert_eq!(feed(&mut e, 103, &other, &mut out), PacketFate::Untracked);
+        // Not TCP at all.
+        assert_eq!(
+            feed(&mut e, 103, &[0x45, 0], &mut out),
+            PacketFate::Untracked
+        );
+    }
+
+    #[test]
+    fn a_connection_that_is_not_http_is_ignored() {
+        let mut e = Engine::new(Limits::default());
+        let mut out = Vec::new();
+        feed(&mut e, 1, &tcp(true, 999, 0x02, b""), &mut out);
+        // A TLS ClientHello start: not an HTTP request.
+        let hello = [
+            0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+        ];
+        let fate = feed(&mut e, 1, &tcp(true, 1000, 0x18, &hello), &mut out);
+        assert!(
+            matches!(
+                fate,
+                PacketFate::Conn {
+                    kind: ConnKind::Ignored,
+                    ended: false,
+                    ..
+                }
+            ),
+            "{fate:?}"
+        );
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn idle_connections_end_and_free_their_memory() {
+        let mut e = Engine::new(Limits::default());
+        let mut out = Vec::new();
+        assert_eq!(e.memory(), 0);
+        open(&mut e, &mut out);
+        out.clear();
+        assert!(e.memory() >= std::mem::size_of::<Session>());
+        let idle = Duration::from_secs(60);
+        // Last packet at 102 s: not idle at 162 s, idle just after.
+        assert_eq!(e.expire_idle(Timestamp::new(162, 0), idle, &mut out), 0);
+        assert!(out.is_empty());
+        assert_eq!(e.expire_idle(Timestamp::new(162, 1), idle, &mut out), 1);
+        assert_eq!(e.tracked_connections(), 0);
+        assert_eq!(e.memory(), 0);
+        match out.as_slice() {
+            [
+                Event {
+                    ts,
+                    conn: Some(c),
+                    kind:
+                        EventKind::End {
+                            how,
+                            messages,
+                            bytes,
+                        },
+                },
+            ] => {
+                assert_eq!(*ts, Timestamp::new(162, 1));
+                assert_eq!(c.id, 1);
+                assert_eq!(*how, EndHow::Idle);
+                assert_eq!((*messages, *bytes), (0, 0));
+            }
+            other => panic!("unexpected events {other:?}"),
+        }
+    }
+
+    #[test]
+    fn out_of_order_bytes_are_counted() {
+        let mut e = Engine::new(Limits::default());
+        let mut out = Vec::new();
+        open(&mut e, &mut out);
+        let before = e.memory();
+        // 100 bytes from the server past a hole: held until the hole fills.
+        feed(
+            &mut e,
+            103,
+            &tcp(false, 5000 + RESPONSE.len() as u32 + 10, 0x18, &[0x82; 100]),
+            &mut out,
+        );
+        assert!(e.memory() >= before + 100, "{} vs {before}", e.memory());
+    }
+
+    #[test]
+    fn subtracting_durations_from_timestamps() {
+        let d = |s, n| Duration::new(s, n);
+        assert_eq!(
+            ts_minus(Timestamp::new(10, 5), d(3, 6)),
+            Some(Timestamp::new(6, 999_999_999))
+        );
+        assert_eq!(
+            ts_minus(Timestamp::new(10, 0), d(10, 0)),
+            Some(Timestamp::new(0, 0))
+        );
+        assert_eq!(
+            ts_minus(Timestamp::new(0, 0), d(1, 0)),
+            Some(Timestamp::new(-1, 0))
+        );
+        assert_eq!(ts_minus(Timestamp::new(i64::MIN, 0), d(1, 0)), None);
     }
 }

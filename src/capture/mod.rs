@@ -1,9 +1,11 @@
 //! Capture sources: pcap and pcapng files (streaming, from any `Read`, including stdin).
-//! Live capture (feature `live`) comes later in `live.rs`.
+//! Live capture from interfaces (feature `live`, libpcap) is in [`live`].
 //!
 //! OWNER: helper "packet". Interface fixed; fill in the bodies.
 
 mod format;
+#[cfg(feature = "live")]
+pub mod live;
 mod source;
 #[cfg(test)]
 mod tests;

@@ -54,8 +54,14 @@ pub struct ReadArgs {
 #[derive(Args, Debug)]
 pub struct TuiArgs {
     /// Capture file (pcap or pcapng).
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    #[arg(value_name = "FILE", required_unless_present = "interface")]
+    pub file: Option<PathBuf>,
+    /// Capture live from this interface instead (needs a build with `--features live`).
+    #[arg(short = 'i', long, conflicts_with = "file")]
+    pub interface: Option<String>,
+    /// With `-i`: capture filter (BPF, tcpdump syntax) [default: tcp].
+    #[arg(short = 'f', long = "bpf", value_name = "BPF")]
+    pub bpf: Option<String>,
     /// Payload bytes the UI keeps in full; past it, each message keeps a prefix [default: 512M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub keep_payload: Option<u64>,
@@ -68,9 +74,56 @@ pub struct TuiArgs {
 
 #[derive(Args, Debug)]
 pub struct LiveArgs {
-    /// Interface to capture on.
-    #[arg(short = 'i', long)]
+    /// Interface to capture on (`any`: all of them, on Linux).
+    #[arg(short = 'i', long, required_unless_present = "list_interfaces")]
     pub interface: Option<String>,
+    /// List the interfaces that can be captured on, and exit.
+    #[arg(short = 'D', long)]
+    pub list_interfaces: bool,
+    /// Capture filter (BPF, tcpdump syntax), e.g. 'tcp port 8765'.
+    #[arg(short = 'f', long = "bpf", value_name = "BPF", default_value = "tcp")]
+    pub bpf: String,
+    /// Bytes kept of each packet (longer ones are cut; the cut bytes are reported lost).
+    #[arg(short = 's', long, value_name = "SIZE", value_parser = parse_size, default_value = "256K")]
+    pub snaplen: u64,
+    /// Do not put the interface in promiscuous mode.
+    #[arg(short = 'p', long)]
+    pub no_promisc: bool,
+    /// Let the kernel batch packets (less CPU under load, but messages show up later).
+    #[arg(long)]
+    pub no_immediate: bool,
+    /// Kernel capture buffer size [default: 32M].
+    #[arg(short = 'B', long, value_name = "SIZE", value_parser = parse_size)]
+    pub buffer_size: Option<u64>,
+    /// Write JSON lines (one object per event) instead of readable lines.
+    #[arg(long)]
+    pub json: bool,
+    /// Write to this file instead of standard output (reopened on SIGHUP).
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Rotate the output file when it reaches this size: PATH becomes PATH.1, PATH.1 PATH.2, ...
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "output")]
+    pub rotate_size: Option<u64>,
+    /// Rotated files kept (PATH.1 .. PATH.N).
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "rotate_size")]
+    pub rotate_keep: u32,
+    /// Also save the raw packets of WebSocket connections to this pcap file.
+    #[arg(short = 'w', long = "write", value_name = "PATH")]
+    pub write: Option<PathBuf>,
+    /// Print a stats line on stderr every SECS seconds (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub stats: u64,
+    /// Write the stats as `{"event":"stats",...}` lines into the JSON output instead of stderr.
+    #[arg(long, requires = "json")]
+    pub stats_event: bool,
+    /// End connections with no packet for this long (`end` with "how":"idle"); 0 never.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "10m")]
+    pub idle_timeout: std::time::Duration,
+    /// Keep only events matching this filter (the TUI's `/` syntax, e.g. `dir:c2s op:text hello`).
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Every engine limit, settable on the command line; sizes accept K, M and G suffixes
@@ -162,6 +215,94 @@ mod tests {
         assert_eq!(parse_size("1GiB"), Ok(1 << 30));
         assert!(parse_size("lots").is_err());
         assert!(parse_size("99999999999G").is_err());
+    }
+
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(std::iter::once("wsnoop").chain(args.iter().copied()))
+            .map(|c| c.command)
+    }
+
+    #[test]
+    fn live_defaults() {
+        let Ok(Command::Live(a)) = parse(&["live", "-i", "lo"]) else {
+            panic!("live -i lo did not parse");
+        };
+        assert_eq!(a.interface.as_deref(), Some("lo"));
+        assert_eq!(a.bpf, "tcp");
+        assert_eq!(a.snaplen, 256 << 10);
+        assert!(!a.no_promisc && !a.no_immediate && !a.json && !a.stats_event);
+        assert_eq!(a.buffer_size, None);
+        assert_eq!(a.idle_timeout, std::time::Duration::from_secs(600));
+        assert_eq!((a.stats, a.rotate_size, a.rotate_keep), (0, None, 5));
+    }
+
+    #[test]
+    fn live_options() {
+        let Ok(Command::Live(a)) = parse(&[
+            "live",
+            "-i",
+            "any",
+            "-f",
+            "tcp port 8765",
+            "-s",
+            "1500",
+            "-p",
+            "-B",
+            "16M",
+            "--json",
+            "-o",
+            "x.json",
+            "--rotate-size",
+            "1G",
+            "--rotate-keep",
+            "3",
+            "-w",
+            "x.pcap",
+            "--stats",
+            "30",
+            "--stats-event",
+            "--idle-timeout",
+            "90s",
+        ]) else {
+            panic!("did not parse");
+        };
+        assert_eq!(a.bpf, "tcp port 8765");
+        assert_eq!((a.snaplen, a.buffer_size), (1500, Some(16 << 20)));
+        assert!(a.no_promisc && a.json && a.stats_event);
+        assert_eq!((a.rotate_size, a.rotate_keep), (Some(1 << 30), 3));
+        assert_eq!(a.write, Some(PathBuf::from("x.pcap")));
+        assert_eq!(a.idle_timeout, std::time::Duration::from_secs(90));
+        assert!(matches!(parse(&["live", "-D"]), Ok(Command::Live(a)) if a.list_interfaces));
+    }
+
+    #[test]
+    fn live_rejects_inconsistent_options() {
+        assert!(parse(&["live"]).is_err(), "an interface or -D is needed");
+        assert!(
+            parse(&["live", "-i", "lo", "--stats-event"]).is_err(),
+            "needs --json"
+        );
+        assert!(
+            parse(&["live", "-i", "lo", "--rotate-size", "1M"]).is_err(),
+            "needs -o"
+        );
+    }
+
+    #[test]
+    fn tui_takes_a_file_or_an_interface() {
+        let Ok(Command::Tui(a)) = parse(&["tui", "-i", "eth0", "-f", "port 80"]) else {
+            panic!("tui -i did not parse");
+        };
+        assert_eq!(
+            (a.file, a.interface.as_deref(), a.bpf.as_deref()),
+            (None, Some("eth0"), Some("port 80"))
+        );
+        let Ok(Command::Tui(a)) = parse(&["tui", "x.pcap"]) else {
+            panic!("tui FILE did not parse");
+        };
+        assert_eq!(a.file, Some(PathBuf::from("x.pcap")));
+        assert!(parse(&["tui"]).is_err());
+        assert!(parse(&["tui", "x.pcap", "-i", "eth0"]).is_err());
     }
 
     #[test]

@@ -2,15 +2,25 @@
 //! does the dissecting, the sinks the writing.
 
 mod args;
+pub mod daemon;
 mod input;
+#[cfg(feature = "live")]
+mod live;
 mod output;
 mod read;
+pub mod savefile;
+#[cfg(feature = "live")]
+mod signals;
 
 use std::io::Write;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, LimitArgs, TuiArgs, parse_size};
+pub use args::{Cli, Command, LimitArgs, LiveArgs, TuiArgs, parse_size};
+
+/// What a build without the `live` feature says when asked for live capture.
+pub const NO_LIVE: &str = "live capture is not in this build; rebuild with `cargo build \
+    --release --features live` (needs libpcap-dev), or capture with `tcpdump -w - | wsnoop read -`";
 
 /// Exit codes: 0 ok, 1 input error, 2 usage error.
 pub const EXIT_OK: i32 = 0;
@@ -37,11 +47,11 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Read(args) => read::run(&args),
         Command::Tui(args) => crate::tui::main(&args),
+        #[cfg(feature = "live")]
+        Command::Live(args) => live::run(&args),
+        #[cfg(not(feature = "live"))]
         Command::Live(_) => {
-            eprintln!(
-                "wsnoop: live capture is not in this build; rebuild with `cargo build --release \
-                 --features live` (needs libpcap-dev), or capture with `tcpdump -w - | wsnoop read -`"
-            );
+            eprintln!("wsnoop: {NO_LIVE}");
             EXIT_USAGE
         }
     }

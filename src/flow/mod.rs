@@ -140,6 +140,32 @@ impl<T> FlowTable<T> {
         Some((key, *slot.value))
     }
 
+    /// Every flow, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.flows.values().map(|slot| &*slot.value)
+    }
+
+    /// Remove the flows for which `pred` holds, oldest first. Linear in the table size:
+    /// meant for periodic sweeps (idle timeout), not per packet.
+    pub fn remove_where(&mut self, mut pred: impl FnMut(&T) -> bool) -> Vec<(FlowKey, T)> {
+        let mut stamps: Vec<u64> = self
+            .flows
+            .values()
+            .filter(|slot| pred(&slot.value))
+            .map(|slot| slot.stamp)
+            .collect();
+        stamps.sort_unstable();
+        let mut removed = Vec::with_capacity(stamps.len());
+        for stamp in stamps {
+            if let Some(key) = self.by_age.remove(&stamp)
+                && let Some(slot) = self.flows.remove(&key)
+            {
+                removed.push((key, *slot.value));
+            }
+        }
+        removed
+    }
+
     /// Remove every flow, oldest first.
     pub fn drain(&mut self) -> Vec<(FlowKey, T)> {
         let mut all = Vec::with_capacity(self.flows.len());
@@ -202,6 +228,26 @@ mod tests {
         assert!(t.is_retired(&key(1)) && t.is_retired(&key(2)));
         t.unretire(&key(2));
         assert!(!t.is_retired(&key(2)));
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn remove_where_takes_matching_oldest_first() {
+        let mut t = FlowTable::new(16);
+        for p in 0..6u16 {
+            t.insert(FlowKey::new(addr(p), addr(80)), p);
+        }
+        let gone = t.remove_where(|v| v % 2 == 1);
+        let values: Vec<u16> = gone.iter().map(|(_, v)| *v).collect();
+        assert_eq!(values, vec![1, 3, 5]);
+        assert_eq!(gone[0].0, FlowKey::new(addr(1), addr(80)));
+        assert_eq!(t.len(), 3);
+        let mut left: Vec<u16> = t.values().copied().collect();
+        left.sort_unstable();
+        assert_eq!(left, vec![0, 2, 4]);
+        // The age order stays consistent: draining still yields the rest oldest first.
+        let order: Vec<u16> = t.drain().into_iter().map(|(_, v)| v).collect();
+        assert_eq!(order, vec![0, 2, 4]);
         assert!(t.is_empty());
     }
 }

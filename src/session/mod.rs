@@ -29,6 +29,19 @@ pub struct Ctx<'a> {
 pub struct Session {
     streams: [HalfStream; 2],
     conn: ConnState,
+    /// Capture time of the last packet seen, for the idle timeout.
+    last_ts: Timestamp,
+}
+
+/// What a connection has turned out to be so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnKind {
+    /// Still deciding: HTTP not yet upgraded, or frames not yet recognised.
+    Pending,
+    /// Recognised as WebSocket.
+    WebSocket,
+    /// Not WebSocket; the rest of it is ignored.
+    Ignored,
 }
 
 struct ConnState {
@@ -81,11 +94,47 @@ impl Session {
                 conflict: None,
                 cut_before_open: [0; 2],
             },
+            last_ts: Timestamp::default(),
         }
+    }
+
+    /// What the connection is so far.
+    pub fn kind(&self) -> ConnKind {
+        match self.conn.phase {
+            Phase::Http(_) | Phase::Probing(_) => ConnKind::Pending,
+            Phase::WebSocket(_) => ConnKind::WebSocket,
+            Phase::Ignored => ConnKind::Ignored,
+        }
+    }
+
+    /// Capture time of the last packet given to [`Session::segment`].
+    pub fn last_seen(&self) -> Timestamp {
+        self.last_ts
+    }
+
+    /// Approximate bytes held by this connection: the session itself, out-of-order TCP
+    /// buffers and the probe buffers. Not counted: the HTTP head being parsed (at most
+    /// `max_handshake_bytes` per side) and a WebSocket message being assembled (at most
+    /// `max_message_bytes` per direction), whose owners expose no size.
+    pub fn memory(&self) -> usize {
+        let streams: usize = self.streams.iter().map(HalfStream::buffered_bytes).sum();
+        let phase = match &self.conn.phase {
+            Phase::Probing(bufs) => {
+                std::mem::size_of::<[ProbeBuf; 2]>()
+                    + bufs.iter().map(ProbeBuf::held).sum::<usize>()
+            }
+            Phase::WebSocket(_) => std::mem::size_of::<WsConn>(),
+            Phase::Http(_) | Phase::Ignored => 0,
+        };
+        std::mem::size_of::<Session>()
+            + streams
+            + phase
+            + self.conn.scratch.capacity() * std::mem::size_of::<DirEvent>()
     }
 
     /// Take one segment of this connection.
     pub fn segment(&mut self, seg: &TcpSegment<'_>, ctx: &mut Ctx<'_>) {
+        self.last_ts = self.last_ts.max(ctx.ts);
         let side = usize::from(seg.src != self.conn.endpoints[0]);
         let conn = &mut self.conn;
         let Some(stream) = self.streams.get_mut(side) else {

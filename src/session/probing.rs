@@ -37,6 +37,11 @@ impl ProbeBuf {
         self.dropped = self.dropped.saturating_add(dropped as u64);
     }
 
+    /// Heap bytes held (capacity, as that is what the allocator gave).
+    pub fn held(&self) -> usize {
+        self.data.capacity() + self.segment_starts.capacity() * std::mem::size_of::<usize>()
+    }
+
     /// Bytes were lost: what was kept no longer leads up to what comes next.
     pub fn lose(&mut self) {
         *self = ProbeBuf {

@@ -9,6 +9,7 @@ mod fmt;
 mod hexdump;
 mod json;
 pub mod keys;
+mod live;
 pub mod loader;
 pub mod model;
 mod mouse;

@@ -30,17 +30,35 @@ pub fn main(args: &TuiArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let name = args.file.display().to_string();
-    let (rx, _loader) = match loader::spawn(&args.file, args.limits.to_limits()) {
+    if args.file.is_some() && args.bpf.is_some() {
+        eprintln!("wsnoop: -f (a capture filter) goes with -i, not with a file");
+        return EXIT_USAGE;
+    }
+    let source = match (&args.file, &args.interface) {
+        (Some(file), _) => loader::spawn(file, args.limits.to_limits()).map(|x| {
+            let name = file.display().to_string();
+            let short = Path::new(file)
+                .file_name()
+                .map_or(name, |n| n.to_string_lossy().into_owned());
+            (x, short)
+        }),
+        (None, Some(iface)) => {
+            let bpf = args.bpf.as_deref().unwrap_or("tcp");
+            super::live::spawn(iface, bpf, args.limits.to_limits()).map(|x| (x, iface.clone()))
+        }
+        (None, None) => Err("give a capture file or -i INTERFACE".into()),
+    };
+    let ((rx, _loader), short) = match source {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("wsnoop: {name}: {e}");
+            let what = args.file.as_ref().map_or_else(
+                || args.interface.clone().unwrap_or_default(),
+                |f| f.display().to_string(),
+            );
+            eprintln!("wsnoop: {what}: {e}");
             return EXIT_INPUT;
         }
     };
-    let short = Path::new(&args.file)
-        .file_name()
-        .map_or(name.clone(), |n| n.to_string_lossy().into_owned());
     let mut app = App::new(
         Model::new(args.keep_payload.unwrap_or(DEFAULT_KEEP_PAYLOAD)),
         short,

@@ -1,0 +1,282 @@
+//! `-w PATH`: the raw packets of WebSocket connections, saved as a pcap file. A connection is
+//! known to be WebSocket only once its upgrade completes (or frames are recognised), so its
+//! earlier packets (SYN, handshake) wait in a small bounded per-connection buffer.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use crate::engine::PacketFate;
+use crate::event::Timestamp;
+use crate::flow::FlowKey;
+use crate::packet::RawPacket;
+use crate::session::ConnKind;
+
+/// Packet bytes kept per undecided connection: enough for the handshake packets.
+pub const PENDING_PER_CONN: usize = 128 << 10;
+/// Packet bytes kept for all undecided connections together.
+pub const PENDING_TOTAL: usize = 16 << 20;
+/// Per-record overhead charged to the pending budget (header plus bookkeeping).
+const RECORD_COST: usize = 32;
+
+/// A pcap (nanosecond) file writer.
+pub struct PcapWriter<W: Write> {
+    out: W,
+}
+
+impl<W: Write> PcapWriter<W> {
+    /// Writes the file header: nanosecond-resolution pcap, little-endian.
+    pub fn new(mut out: W, linktype: u32, snaplen: u32) -> io::Result<Self> {
+        let mut h = [0u8; 24];
+        h[0..4].copy_from_slice(&0xa1b2_3c4d_u32.to_le_bytes());
+        h[4..6].copy_from_slice(&2u16.to_le_bytes());
+        h[6..8].copy_from_slice(&4u16.to_le_bytes());
+        h[16..20].copy_from_slice(&snaplen.to_le_bytes());
+        h[20..24].copy_from_slice(&linktype.to_le_bytes());
+        out.write_all(&h)?;
+        Ok(PcapWriter { out })
+    }
+
+    pub fn record(&mut self, ts: Timestamp, data: &[u8], orig_len: u32) -> io::Result<()> {
+        // pcap holds unsigned 32-bit seconds; times outside it are clamped, not wrapped.
+        let secs = u32::try_from(ts.secs.max(0)).unwrap_or(u32::MAX);
+        let caplen = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        let mut h = [0u8; 16];
+        h[0..4].copy_from_slice(&secs.to_le_bytes());
+        h[4..8].copy_from_slice(&ts.nanos.min(999_999_999).to_le_bytes());
+        h[8..12].copy_from_slice(&caplen.to_le_bytes());
+        h[12..16].copy_from_slice(&orig_len.max(caplen).to_le_bytes());
+        self.out.write_all(&h)?;
+        self.out.write_all(data)
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+struct Held {
+    ts: Timestamp,
+    orig_len: u32,
+    data: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Pending {
+    packets: Vec<Held>,
+    bytes: usize,
+    /// The per-connection budget ran out: the saved connection will lack some early packets.
+    overflowed: bool,
+    last: Timestamp,
+}
+
+/// Decides per packet, from the engine's [`PacketFate`], what goes into the file.
+pub struct WsPackets<W: Write> {
+    writer: PcapWriter<W>,
+    pending: HashMap<FlowKey, Pending>,
+    pending_bytes: usize,
+    /// Packets written.
+    pub written: u64,
+}
+
+impl<W: Write> WsPackets<W> {
+    pub fn new(writer: PcapWriter<W>) -> Self {
+        WsPackets {
+            writer,
+            pending: HashMap::new(),
+            pending_bytes: 0,
+            written: 0,
+        }
+    }
+
+    pub fn packet(&mut self, fate: PacketFate, pkt: &RawPacket<'_>) -> io::Result<()> {
+        let PacketFate::Conn { flow, kind, ended } = fate else {
+            return Ok(());
+        };
+        match kind {
+            ConnKind::Pending if !ended => self.hold(flow, pkt),
+            ConnKind::Pending | ConnKind::Ignored => self.forget(&flow),
+            ConnKind::WebSocket => {
+                if let Some(p) = self.pending.remove(&flow) {
+                    self.pending_bytes = self.pending_bytes.saturating_sub(p.bytes);
+                    for h in &p.packets {
+                        self.writer.record(h.ts, &h.data, h.orig_len)?;
+                        self.written += 1;
+                    }
+                }
+                self.writer.record(pkt.ts, pkt.data, pkt.orig_len)?;
+                self.written += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn hold(&mut self, flow: FlowKey, pkt: &RawPacket<'_>) {
+        let cost = pkt.data.len() + RECORD_COST;
+        let p = self.pending.entry(flow).or_default();
+        p.last = pkt.ts;
+        if p.overflowed
+            || p.bytes + cost > PENDING_PER_CONN
+            || self.pending_bytes + cost > PENDING_TOTAL
+        {
+            p.overflowed = true;
+            return;
+        }
+        p.packets.push(Held {
+            ts: pkt.ts,
+            orig_len: pkt.orig_len,
+            data: pkt.data.to_vec(),
+        });
+        p.bytes += cost;
+        self.pending_bytes += cost;
+    }
+
+    fn forget(&mut self, flow: &FlowKey) {
+        if let Some(p) = self.pending.remove(flow) {
+            self.pending_bytes = self.pending_bytes.saturating_sub(p.bytes);
+        }
+    }
+
+    /// Drop what is held for connections with no packet since `before` (the engine has
+    /// expired or evicted them by then).
+    pub fn sweep(&mut self, before: Timestamp) {
+        let mut freed = 0;
+        self.pending.retain(|_, p| {
+            let keep = p.last >= before;
+            if !keep {
+                freed += p.bytes;
+            }
+            keep
+        });
+        self.pending_bytes = self.pending_bytes.saturating_sub(freed);
+    }
+
+    /// Bytes held for undecided connections.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending_bytes
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::LinkType;
+    use std::net::SocketAddr;
+
+    fn flow(port: u16) -> FlowKey {
+        FlowKey::new(
+            SocketAddr::from(([127, 0, 0, 1], port)),
+            SocketAddr::from(([127, 0, 0, 1], 80)),
+        )
+    }
+
+    fn pkt(secs: i64, data: &[u8]) -> RawPacket<'_> {
+        RawPacket {
+            ts: Timestamp::new(secs, 5),
+            link: LinkType::Raw,
+            data,
+            orig_len: data.len() as u32,
+        }
+    }
+
+    fn conn(port: u16, kind: ConnKind, ended: bool) -> PacketFate {
+        PacketFate::Conn {
+            flow: flow(port),
+            kind,
+            ended,
+        }
+    }
+
+    #[test]
+    fn header_and_record_bytes() {
+        let mut w = PcapWriter::new(Vec::new(), 101, 65535).unwrap();
+        w.record(Timestamp::new(1, 2), b"ab", 60).unwrap();
+        let v = w.out;
+        assert_eq!(
+            v,
+            [
+                0x4d, 0x3c, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 101,
+                0, 0, 0, // file header
+                1, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 60, 0, 0, 0, b'a', b'b'
+            ]
+        );
+    }
+
+    #[test]
+    fn the_file_reads_back() {
+        let mut w = PcapWriter::new(Vec::new(), 228, 1500).unwrap();
+        w.record(Timestamp::new(7, 123_456_789), &[0x45, 1, 2], 3)
+            .unwrap();
+        let mut r =
+            crate::capture::CaptureReader::new(&w.out[..], &crate::Limits::default()).unwrap();
+        let p = r.next_packet().unwrap().unwrap();
+        assert_eq!(p.ts, Timestamp::new(7, 123_456_789));
+        assert_eq!(p.link, LinkType::Ipv4);
+        assert_eq!(p.data, &[0x45, 1, 2]);
+    }
+
+    /// Records in a written file: (seconds, data).
+    fn records(v: &[u8]) -> Vec<(u8, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut rest = &v[24..];
+        while rest.len() >= 16 {
+            let len = u32::from_le_bytes(rest[8..12].try_into().unwrap()) as usize;
+            out.push((rest[0], rest[16..16 + len].to_vec()));
+            rest = &rest[16 + len..];
+        }
+        out
+    }
+
+    #[test]
+    fn only_websocket_connections_are_written_with_their_early_packets() {
+        let mut ws = WsPackets::new(PcapWriter::new(Vec::new(), 101, 65535).unwrap());
+        ws.packet(conn(1, ConnKind::Pending, false), &pkt(1, b"syn"))
+            .unwrap();
+        ws.packet(conn(2, ConnKind::Pending, false), &pkt(2, b"other"))
+            .unwrap();
+        ws.packet(PacketFate::Untracked, &pkt(3, b"udp")).unwrap();
+        ws.packet(conn(1, ConnKind::Pending, false), &pkt(4, b"GET"))
+            .unwrap();
+        assert_eq!(ws.pending_bytes(), 3 + 5 + 3 + 3 * RECORD_COST);
+        ws.packet(conn(2, ConnKind::Ignored, false), &pkt(5, b"200"))
+            .unwrap();
+        ws.packet(conn(1, ConnKind::WebSocket, false), &pkt(6, b"101"))
+            .unwrap();
+        ws.packet(conn(1, ConnKind::WebSocket, true), &pkt(7, b"fin"))
+            .unwrap();
+        assert_eq!(ws.pending_bytes(), 0);
+        assert_eq!(ws.written, 4);
+        assert_eq!(
+            records(&ws.writer.out),
+            vec![
+                (1, b"syn".to_vec()),
+                (4, b"GET".to_vec()),
+                (6, b"101".to_vec()),
+                (7, b"fin".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn pending_is_bounded_and_swept() {
+        let mut ws = WsPackets::new(PcapWriter::new(Vec::new(), 101, 65535).unwrap());
+        let big = vec![0u8; 60_000];
+        for _ in 0..5 {
+            ws.packet(conn(1, ConnKind::Pending, false), &pkt(1, &big))
+                .unwrap();
+        }
+        // Two fit in the per-connection budget.
+        assert_eq!(ws.pending_bytes(), 2 * (60_000 + RECORD_COST));
+        ws.packet(conn(3, ConnKind::Pending, false), &pkt(9, b"x"))
+            .unwrap();
+        ws.sweep(Timestamp::new(5, 0));
+        assert_eq!(ws.pending_bytes(), 1 + RECORD_COST);
+        ws.packet(conn(3, ConnKind::Pending, true), &pkt(10, b"rst"))
+            .unwrap();
+        assert_eq!(ws.pending_bytes(), 0);
+        assert_eq!(ws.written, 0);
+    }
+}
