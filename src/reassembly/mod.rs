@@ -9,12 +9,14 @@
 mod held;
 #[cfg(test)]
 mod proptests;
+mod recent;
 mod span;
 #[cfg(test)]
 mod tests;
 
 use crate::packet::TcpFlags;
 use held::{Held, Piece, report_conflicts};
+use recent::Recent;
 use span::Span;
 
 /// What the stream delivers, in stream order.
@@ -59,6 +61,8 @@ pub struct HalfStream {
     held: Held,
     syn: bool,
     closed: bool,
+    /// Fingerprints of the last segments of new bytes, to compare retransmissions with.
+    recent: Recent,
 }
 
 impl HalfStream {
@@ -74,6 +78,7 @@ impl HalfStream {
             held: Held::default(),
             syn: false,
             closed: false,
+            recent: Recent::default(),
         }
     }
 
@@ -117,6 +122,15 @@ impl HalfStream {
         };
         if let Some(fin) = self.fin {
             span = span.until(fin);
+        }
+        // Stream offset of the segment's first byte (negative: before the stream start).
+        let first = i128::from(self.next) + i128::from(ahead);
+        if let Ok(first) = u64::try_from(first) {
+            if ahead >= 0 {
+                self.recent.record(first, payload);
+            } else if let Some((offset, len)) = self.recent.differs(first, payload) {
+                out(Chunk::Conflict { offset, len });
+            }
         }
         self.ingest(span, out);
         if flags.rst {

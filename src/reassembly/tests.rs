@@ -377,3 +377,20 @@ fn a_segment_more_than_2_pow_31_ahead_counts_as_old() {
     assert_eq!(t.0.buffered_bytes(), 0);
     assert_eq!(t.data(101, b"b"), [d(b"b")]);
 }
+
+/// A retransmission of a segment already delivered (so no longer held) is compared with the
+/// first copy through its fingerprint: a different copy is a conflict over the segment, an
+/// identical one is not.
+#[test]
+fn retransmission_of_delivered_segment_with_other_bytes() {
+    let mut t = T::new();
+    assert_eq!(t.seg(999, SYN, b"", 0), []);
+    assert_eq!(t.seg(1000, NONE, b"hello", 0), [d(b"hello")]);
+    assert_eq!(t.seg(1005, NONE, b"world", 0), [d(b"world")]);
+    assert_eq!(t.seg(1000, NONE, b"hello", 0), []);
+    assert_eq!(t.seg(1000, NONE, b"jello", 0), [Conflict(0, 5)]);
+    assert_eq!(t.seg(1005, NONE, b"w0rld", 0), [Conflict(5, 5)]);
+    // Other boundaries are not compared (the first copy is gone).
+    assert_eq!(t.seg(1002, NONE, b"XXX", 0), []);
+    assert_eq!(t.seg(1010, NONE, b"!", 0), [d(b"!")]);
+}
