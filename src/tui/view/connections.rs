@@ -1,7 +1,7 @@
 //! The connections pane: one row per WebSocket connection, plus "all" on top.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, TableState};
@@ -31,67 +31,21 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
     let height = usize::from(rows_area.height);
     app.conn_offset = window(app.conn_sel, app.conn_offset, height, len);
     let full = inner.width >= FULL_COLUMNS;
+    let (header, widths) = columns(full);
+    // The endpoints column's real width, so a cut address is marked (`…`) rather than
+    // showing a shorter, wrong port.
+    let cols = Layout::horizontal(widths.clone()).spacing(1).split(inner);
+    let ep_width = cols.get(1).map_or(0, |r| usize::from(r.width));
     let mut rows = Vec::with_capacity(height);
     for i in app.conn_offset..(app.conn_offset + height).min(len) {
         rows.push(match i.checked_sub(1) {
             None => all_row(app, full),
             Some(c) => match app.model.conns.get(c) {
-                Some(c) => conn_row(c, full),
+                Some(c) => conn_row(c, full, ep_width),
                 None => break,
             },
         });
     }
-    let (header, widths): (Vec<&str>, Vec<Constraint>) = if full {
-        (
-            vec![
-                "#",
-                "client → server",
-                "uri",
-                "proto",
-                "ext",
-                "→msgs",
-                "→bytes",
-                "←msgs",
-                "←bytes",
-                "state",
-                "anom",
-            ],
-            vec![
-                Constraint::Length(4),
-                Constraint::Fill(2),
-                Constraint::Fill(1),
-                Constraint::Length(8),
-                Constraint::Length(8),
-                Constraint::Length(8),
-                Constraint::Length(7),
-                Constraint::Length(8),
-                Constraint::Length(7),
-                Constraint::Length(9),
-                Constraint::Length(4),
-            ],
-        )
-    } else {
-        (
-            vec![
-                "#",
-                "client → server",
-                "uri",
-                "→ c2s",
-                "← s2c",
-                "state",
-                "anom",
-            ],
-            vec![
-                Constraint::Length(3),
-                Constraint::Fill(3),
-                Constraint::Fill(1),
-                Constraint::Length(11),
-                Constraint::Length(11),
-                Constraint::Length(8),
-                Constraint::Length(4),
-            ],
-        )
-    };
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(Style::new().add_modifier(Modifier::BOLD)))
         .column_spacing(1)
@@ -126,8 +80,8 @@ fn all_row(app: &App, full: bool) -> Row<'static> {
     Row::new(cells)
 }
 
-fn conn_row(c: &Conn, full: bool) -> Row<'static> {
-    let endpoints = format!("{} → {}", c.client, c.server);
+fn conn_row(c: &Conn, full: bool, ep_width: usize) -> Row<'static> {
+    let endpoints = fit(&format!("{} → {}", c.client, c.server), ep_width);
     let uri = c.info.uri.clone().unwrap_or_default();
     let state = match c.end {
         None => "open".to_string(),
@@ -197,6 +151,61 @@ fn ext_short(ext: Option<&str>) -> String {
         })
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// Column titles and widths: all columns from `FULL_COLUMNS` on, merged ones below.
+fn columns(full: bool) -> (Vec<&'static str>, Vec<Constraint>) {
+    if full {
+        (
+            vec![
+                "#",
+                "client → server",
+                "uri",
+                "proto",
+                "ext",
+                "→msgs",
+                "→bytes",
+                "←msgs",
+                "←bytes",
+                "state",
+                "anom",
+            ],
+            vec![
+                Constraint::Length(4),
+                Constraint::Fill(3),
+                Constraint::Fill(1),
+                Constraint::Length(8),
+                Constraint::Length(8),
+                Constraint::Length(8),
+                Constraint::Length(7),
+                Constraint::Length(8),
+                Constraint::Length(7),
+                Constraint::Length(9),
+                Constraint::Length(4),
+            ],
+        )
+    } else {
+        (
+            vec![
+                "#",
+                "client → server",
+                "uri",
+                "→ c2s",
+                "← s2c",
+                "state",
+                "anom",
+            ],
+            vec![
+                Constraint::Length(3),
+                Constraint::Fill(3),
+                Constraint::Fill(1),
+                Constraint::Length(11),
+                Constraint::Length(11),
+                Constraint::Length(8),
+                Constraint::Length(4),
+            ],
+        )
+    }
 }
 
 #[cfg(test)]
