@@ -34,7 +34,9 @@ fuzz_target!(|data: &[u8]| {
     let mut events = Vec::new();
     loop {
         match reader.next_packet() {
-            Ok(Some(pkt)) => engine.packet(&pkt, &mut events),
+            Ok(Some(pkt)) => {
+                engine.packet(&pkt, &mut events);
+            }
             Ok(None) => break,
             Err(e) => {
                 engine.input_error(AnomalyKind::CorruptCapture, e.to_string(), &mut events);
