@@ -85,7 +85,7 @@ pub struct TimeCache {
 
 impl TimeCache {
     pub fn write(&mut self, w: &mut impl Write, ts: Timestamp) -> io::Result<()> {
-        if ts.secs < 0 {
+        if !(0..=super::timefmt::LAST_SECOND).contains(&ts.secs) {
             return write_rfc3339_micros(w, ts);
         }
         if self.secs != Some(ts.secs) {

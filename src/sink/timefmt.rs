@@ -5,11 +5,21 @@ use std::time::{Duration, SystemTime};
 
 use crate::event::Timestamp;
 
-/// Writes e.g. `2026-11-22T20:22:49.123456Z`. Times before 1970 are written as the epoch
-/// (capture files do not hold them in practice).
+/// The last second RFC 3339's four-digit years can write: 9999-12-31T23:59:59Z.
+pub(super) const LAST_SECOND: i64 = 253_402_300_799;
+
+/// Writes e.g. `2026-11-22T20:22:49.123456Z`. Times outside what RFC 3339 can write are
+/// clamped: before 1970 to the epoch, past the year 9999 to its last second (a capture's
+/// timestamp field can claim anything).
 pub fn write_rfc3339_micros(w: &mut impl Write, ts: Timestamp) -> io::Result<()> {
-    let secs = u64::try_from(ts.secs).unwrap_or(0);
-    let micros = if ts.secs < 0 { 0 } else { ts.nanos / 1000 };
+    let secs = u64::try_from(ts.secs.min(LAST_SECOND)).unwrap_or(0);
+    let micros = if ts.secs < 0 {
+        0
+    } else if ts.secs > LAST_SECOND {
+        999_999
+    } else {
+        (ts.nanos / 1000).min(999_999)
+    };
     let time = SystemTime::UNIX_EPOCH + Duration::new(secs, micros * 1000);
     write!(w, "{}", humantime::format_rfc3339_micros(time))
 }
@@ -23,6 +33,20 @@ mod tests {
         let mut out = Vec::new();
         write_rfc3339_micros(&mut out, Timestamp::new(1_700_000_000, 123_456_789)).unwrap();
         assert_eq!(out, b"2023-11-14T22:13:20.123456Z");
+    }
+
+    /// Found by the `pipeline` fuzz target: a record claiming a time past the year 9999 made
+    /// the formatter fail inside `write!`, which panics.
+    #[test]
+    fn timestamps_past_year_9999_are_clamped() {
+        for secs in [LAST_SECOND + 1, i64::MAX] {
+            let mut out = Vec::new();
+            write_rfc3339_micros(&mut out, Timestamp::new(secs, 999_999_999)).unwrap();
+            assert_eq!(out, b"9999-12-31T23:59:59.999999Z");
+        }
+        let mut out = Vec::new();
+        write_rfc3339_micros(&mut out, Timestamp::new(LAST_SECOND, 5_000)).unwrap();
+        assert_eq!(out, b"9999-12-31T23:59:59.000005Z");
     }
 
     #[test]

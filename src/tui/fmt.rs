@@ -1,7 +1,6 @@
 //! Small formatting helpers shared by the views.
 
 use std::fmt::Write as _;
-use std::time::{Duration, SystemTime};
 
 use crate::event::Timestamp;
 
@@ -53,17 +52,16 @@ pub fn relative(t: Timestamp, base: Timestamp) -> String {
 
 /// UTC time of day with microseconds, e.g. `20:22:49.123456`.
 pub fn absolute(t: Timestamp) -> String {
-    let secs = u64::try_from(t.secs).unwrap_or(0);
-    let time = SystemTime::UNIX_EPOCH + Duration::new(secs, t.nanos.min(999_999_999));
-    let full = humantime::format_rfc3339_micros(time).to_string();
+    let full = datetime(t);
     full.get(11..26).unwrap_or(&full).to_string()
 }
 
-/// Full UTC date and time, for the detail pane.
+/// Full UTC date and time, for the detail pane (the output's formatter: it clamps what a
+/// capture's timestamp field claims to what RFC 3339 can write).
 pub fn datetime(t: Timestamp) -> String {
-    let secs = u64::try_from(t.secs).unwrap_or(0);
-    let time = SystemTime::UNIX_EPOCH + Duration::new(secs, t.nanos.min(999_999_999));
-    humantime::format_rfc3339_micros(time).to_string()
+    let mut out = Vec::with_capacity(32);
+    let _ = crate::sink::write_rfc3339_micros(&mut out, t);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A short duration: `250µs`, `12.5ms`, `1.250s`.
