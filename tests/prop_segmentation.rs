@@ -11,6 +11,7 @@ use wsnoop::event::{Dir, EventKind, Opcode};
 use wsnoop::packet::{LinkType, RawPacket};
 use wsnoop::{Engine, Event, Limits};
 
+use common::forge::{self, LenForm};
 use common::synth::Conv;
 
 const REQUEST: &[u8] = b"GET /feed HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\
@@ -21,27 +22,7 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
 
 /// One frame, minimal length encoding (RFC 6455 §5.2), masked with `key` when given.
 fn frame(fin: bool, opcode: u8, payload: &[u8], key: Option<[u8; 4]>) -> Vec<u8> {
-    let mut v = vec![u8::from(fin) << 7 | opcode];
-    let m = if key.is_some() { 0x80 } else { 0 };
-    match payload.len() {
-        n if n < 126 => v.push(m | n as u8),
-        n if n <= 0xffff => {
-            v.push(m | 126);
-            v.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            v.push(m | 127);
-            v.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    match key {
-        Some(k) => {
-            v.extend_from_slice(&k);
-            v.extend(payload.iter().enumerate().map(|(i, b)| b ^ k[i % 4]));
-        }
-        None => v.extend_from_slice(payload),
-    }
-    v
+    forge::frame_with(u8::from(fin) << 7 | opcode, key, payload, LenForm::Minimal)
 }
 
 /// A message as sent: opcode (1 text, 2 binary, 9 ping), payload, fragment count.
