@@ -46,8 +46,10 @@ pub fn top(frame: &mut Frame<'_>, area: Rect, app: &App) {
                 .filter(|s| *s > 0)
                 .map(|s| format!(" {:.0}%", p.offset as f64 * 100.0 / s as f64))
                 .unwrap_or_default();
+            // No size: a live interface (or a stream), which never finishes loading.
+            let what = if p.size.is_some() { "loading" } else { "live" };
             spans.push(Span::styled(
-                format!(" │ loading{pct}"),
+                format!(" │ {what}{pct}"),
                 Style::new()
                     .fg(Color::LightBlue)
                     .add_modifier(Modifier::BOLD),
