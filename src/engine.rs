@@ -5,7 +5,9 @@ use crate::event::{Anomaly, AnomalyKind, ConnId, EndHow, Event, EventKind, Times
 use crate::flow::{FlowKey, FlowTable};
 use crate::limits::Limits;
 use crate::packet::{Decoded, PacketDecoder, RawPacket};
-use crate::session::{ConnKind, Ctx, Session};
+use std::sync::Arc;
+
+use crate::session::{ConnKind, Ctx, ProbePool, Session};
 
 /// Counters over everything the engine was given.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -44,6 +46,8 @@ pub struct Engine {
     next_conn: ConnId,
     last_ts: Timestamp,
     stats: Stats,
+    /// Bytes held by connections being probed for frames (no handshake seen), all together.
+    probes: Arc<ProbePool>,
 }
 
 impl Engine {
@@ -54,6 +58,7 @@ impl Engine {
             next_conn: 0,
             last_ts: Timestamp::default(),
             stats: Stats::default(),
+            probes: ProbePool::new(limits.max_probe_total_bytes),
             limits,
         }
     }
@@ -127,7 +132,10 @@ impl Engine {
                     }
                     self.flows.unretire(&key);
                 }
-                if let Some((_, mut old)) = self.flows.insert(key, Session::new(&seg, ctx.limits)) {
+                if let Some((_, mut old)) = self
+                    .flows
+                    .insert(key, Session::new(&seg, ctx.limits, &self.probes))
+                {
                     old.finish(EndHow::Evicted, &mut ctx);
                 }
                 match self.flows.get_mut(&key) {
@@ -411,5 +419,33 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
             Some(Timestamp::new(-1, 0))
         );
         assert_eq!(ts_minus(Timestamp::new(i64::MIN, 0), d(1, 0)), None);
+    }
+
+    /// Connections picked up without a handshake buffer their first bytes to look for frames:
+    /// all of them together stay within `max_probe_total_bytes`, and everything is released
+    /// when they are decided or finished.
+    #[test]
+    fn probing_connections_share_a_bounded_pool() {
+        let limits = Limits {
+            max_probe_bytes: 4096,
+            max_probe_total_bytes: 10_000,
+            ..Limits::default()
+        };
+        let mut e = Engine::new(limits);
+        let mut out = Vec::new();
+        // TLS-like application data: neither HTTP nor a frame (opcode 7 is reserved).
+        let junk = [0x17u8; 1000];
+        for conn in 0..50u16 {
+            for i in 0..3u32 {
+                let mut p = tcp(true, 1000 + i * 1000, 0x18, &junk);
+                p[20..22].copy_from_slice(&(41000 + conn).to_be_bytes());
+                feed(&mut e, 100, &p, &mut out);
+                assert!(e.probes.held() <= 10_000);
+            }
+        }
+        assert_eq!(e.probes.held(), 10_000);
+        e.finish(&mut out);
+        assert_eq!(e.probes.held(), 0);
+        assert!(out.is_empty(), "{out:?}");
     }
 }

@@ -32,6 +32,9 @@ pub struct Limits {
     /// Bytes of a connection's first data buffered while deciding whether a connection seen
     /// without its handshake carries WebSocket frames.
     pub max_probe_bytes: usize,
+    /// Bytes held by all such connections together (past it, further connections seen without
+    /// their handshake are given up as not WebSocket).
+    pub max_probe_total_bytes: usize,
 }
 
 impl Default for Limits {
@@ -47,6 +50,7 @@ impl Default for Limits {
             max_ip_frag_datagrams: 1024,
             max_record_bytes: 16 << 20,
             max_probe_bytes: 64 << 10,
+            max_probe_total_bytes: 32 << 20,
         }
     }
 }

@@ -160,6 +160,9 @@ pub struct LimitArgs {
     /// Bytes buffered per direction to recognise WebSocket without a handshake [default: 64K].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_probe_bytes: Option<u64>,
+    /// Bytes buffered by all connections picked up without a handshake together [default: 32M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_probe_total_bytes: Option<u64>,
 }
 
 impl LimitArgs {
@@ -179,6 +182,7 @@ impl LimitArgs {
             max_ip_frag_datagrams: size(self.max_ip_frag_datagrams, d.max_ip_frag_datagrams),
             max_record_bytes: size(self.max_record_bytes, d.max_record_bytes),
             max_probe_bytes: size(self.max_probe_bytes, d.max_probe_bytes),
+            max_probe_total_bytes: size(self.max_probe_total_bytes, d.max_probe_total_bytes),
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::message::{DirConfig, DirDeflate, Sender, WsDecoder};
 use crate::packet::TcpSegment;
 use crate::reassembly::{Chunk, GapReason, HalfStream};
 use probing::ProbeBuf;
+pub use probing::ProbePool;
 use ws::WsConn;
 
 /// Everything a session needs from the engine while handling one packet.
@@ -76,14 +77,18 @@ struct Conflict {
 
 impl Session {
     /// A session for a connection whose first captured packet is `seg`.
-    pub fn new(seg: &TcpSegment<'_>, limits: &Limits) -> Session {
+    pub fn new(
+        seg: &TcpSegment<'_>,
+        limits: &Limits,
+        probes: &std::sync::Arc<ProbePool>,
+    ) -> Session {
         let new_stream = || HalfStream::new(limits.max_ooo_bytes, limits.max_ooo_segments);
         // Without the SYN the connection may be well under way: its first bytes need not be
         // a handshake, so they are looked at before being taken for HTTP.
         let phase = if seg.flags.syn {
             Phase::Http(HttpPhase::new(limits.max_handshake_bytes))
         } else {
-            Phase::Probing(Box::default())
+            Phase::Probing(Box::new([ProbeBuf::new(probes), ProbeBuf::new(probes)]))
         };
         Session {
             streams: [new_stream(), new_stream()],

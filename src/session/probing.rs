@@ -2,6 +2,9 @@
 //! The first bytes of each side are kept (bounded) until frame headers or an HTTP start line
 //! decide it.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::ws::WsConn;
 use super::{ConnState, Ctx, Phase};
 use crate::event::{Anomaly, AnomalyKind, Dir, OpenInfo};
@@ -9,9 +12,34 @@ use crate::frame::{self, Probe};
 use crate::handshake::HttpPhase;
 use crate::message::{DirConfig, Sender, WsDecoder};
 
+/// Bytes held by every probing connection together, bounded by
+/// `Limits::max_probe_total_bytes`: without it, tens of thousands of connections picked up
+/// mid-stream could each hold `max_probe_bytes` per side.
+#[derive(Debug)]
+pub struct ProbePool {
+    held: AtomicUsize,
+    max: usize,
+}
+
+impl ProbePool {
+    pub fn new(max: usize) -> Arc<ProbePool> {
+        Arc::new(ProbePool {
+            held: AtomicUsize::new(0),
+            max,
+        })
+    }
+
+    /// Bytes held right now.
+    pub fn held(&self) -> usize {
+        self.held.load(Ordering::Relaxed)
+    }
+}
+
 /// The first bytes one side sent, as captured.
 #[derive(Default)]
 pub(super) struct ProbeBuf {
+    /// Where `data` is accounted (none for the empty placeholder left by `mem::take`).
+    pool: Option<Arc<ProbePool>>,
     data: Vec<u8>,
     /// Offsets in `data` where a TCP segment began.
     segment_starts: Vec<usize>,
@@ -21,10 +49,38 @@ pub(super) struct ProbeBuf {
     lost: bool,
 }
 
+impl Drop for ProbeBuf {
+    fn drop(&mut self) {
+        if let Some(pool) = &self.pool {
+            pool.held.fetch_sub(self.data.len(), Ordering::Relaxed);
+        }
+    }
+}
+
 impl ProbeBuf {
+    pub fn new(pool: &Arc<ProbePool>) -> ProbeBuf {
+        ProbeBuf {
+            pool: Some(Arc::clone(pool)),
+            data: Vec::new(),
+            segment_starts: Vec::new(),
+            dropped: 0,
+            lost: false,
+        }
+    }
+
     pub fn push(&mut self, bytes: &[u8], cap: usize) {
-        let take = cap.saturating_sub(self.data.len()).min(bytes.len());
+        let budget = self
+            .pool
+            .as_ref()
+            .map_or(0, |p| p.max.saturating_sub(p.held()));
+        let take = cap
+            .saturating_sub(self.data.len())
+            .min(bytes.len())
+            .min(budget);
         if take > 0 && self.dropped == 0 {
+            if let Some(pool) = &self.pool {
+                pool.held.fetch_add(take, Ordering::Relaxed);
+            }
             self.segment_starts.push(self.data.len());
             self.data
                 .extend_from_slice(bytes.get(..take).unwrap_or_default());
@@ -44,10 +100,13 @@ impl ProbeBuf {
 
     /// Bytes were lost: what was kept no longer leads up to what comes next.
     pub fn lose(&mut self) {
-        *self = ProbeBuf {
-            lost: true,
-            ..ProbeBuf::default()
-        };
+        if let Some(pool) = &self.pool {
+            pool.held.fetch_sub(self.data.len(), Ordering::Relaxed);
+        }
+        self.data = Vec::new();
+        self.segment_starts = Vec::new();
+        self.dropped = 0;
+        self.lost = true;
     }
 
     fn full(&self) -> bool {
