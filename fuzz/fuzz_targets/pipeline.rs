@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
         max_ip_frag_datagrams: 32,
         max_record_bytes: 1 << 20,
         max_probe_bytes: 16 << 10,
+        max_probe_total_bytes: 256 << 10,
     };
     let Ok(mut reader) = CaptureReader::new(Cursor::new(data), &limits) else {
         return;
