@@ -387,6 +387,34 @@ fn max_probe_bytes_bounds_mid_stream_recognition() {
     );
 }
 
+/// The same pickup under a 1K pool for all probing connections together: the pool, not the
+/// per-connection buffer, is what stops it.
+#[test]
+fn max_probe_total_bytes_bounds_all_probing_connections() {
+    let mut t = conn(51);
+    let big = vec![b'm'; 3000];
+    let mut segs = t.segs(0, &frame(0, 0x82, &big), 1400);
+    for i in 0..4 {
+        segs.extend(t.segs(0, &text(0, &format!("after pickup {i}")), 1400));
+        segs.extend(t.segs(1, &text(1, &format!("reply {i}")), 1400));
+    }
+    segs.remove(0);
+    let mut cap = Cap::new(Link::Ethernet);
+    cap.put(&t, &segs);
+    let (lines, out) = run_bytes("probe_pool_default", &cap.pcap(), &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let messages =
+        |lines: &[serde_json::Value]| lines.iter().filter(|l| l["event"] == "message").count();
+    assert_eq!(messages(&lines), 8, "{lines:#?}");
+    let (lines, out) = run_bytes(
+        "probe_pool_small",
+        &cap.pcap(),
+        &["--max-probe-total-bytes", "1K"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(messages(&lines) < 8, "{lines:#?}");
+}
+
 #[test]
 fn capture_ending_inside_a_message_is_incomplete() {
     let mut cap = Cap::new(Link::Ethernet);
