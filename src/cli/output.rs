@@ -58,9 +58,14 @@ impl LineOutput {
 
     /// Writes every whole line buffered; a partial last line stays buffered.
     fn push_lines(&mut self) -> io::Result<()> {
-        let Some(end) = memchr::memrchr(b'\n', &self.buf).map(|i| i + 1) else {
-            return Ok(());
-        };
+        match memchr::memrchr(b'\n', &self.buf) {
+            Some(i) => self.push_until(i + 1),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes `buf[..end]`, which ends a line.
+    fn push_until(&mut self, end: usize) -> io::Result<()> {
         let lines = self.buf.get(..end).unwrap_or_default();
         if let Err(e) = self.inner.write_all(lines) {
             // Some of the lines may have been written: cut back to the last whole one.
@@ -78,9 +83,14 @@ impl LineOutput {
 
 impl Write for LineOutput {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let start = self.buf.len();
         self.buf.extend_from_slice(data);
-        if self.buf.len() >= BUFFER {
-            self.push_lines()?;
+        // Hand lines on right after a line end is written, so that what stays buffered is a
+        // short tail, not half of a long line to be searched and moved again.
+        if self.buf.len() >= BUFFER
+            && let Some(i) = memchr::memrchr(b'\n', data)
+        {
+            self.push_until(start + i + 1)?;
         }
         Ok(data.len())
     }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::event::{ConnId, ConnRef, Dir, EndHow, Event, EventKind, Timestamp};
+use crate::event::{ConnId, ConnRef, EndHow, Event, EventKind, Timestamp};
 
 /// Totals of one connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,9 +53,5 @@ impl Summary {
             EventKind::Anomaly { .. } => totals.anomalies += 1,
             EventKind::End { how, .. } => totals.end = Some(*how),
         }
-    }
-
-    pub fn messages(&self, dir: Dir) -> u64 {
-        self.conns.values().map(|c| c.messages[dir.index()]).sum()
     }
 }
