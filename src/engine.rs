@@ -446,6 +446,20 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
         assert_eq!(e.probes.held(), 10_000);
         e.finish(&mut out);
         assert_eq!(e.probes.held(), 0);
-        assert!(out.is_empty(), "{out:?}");
+        // Three connections fill 9,000 bytes, the fourth the last 1,000 and finds the pool dry
+        // with its second segment: reported once, at the input level.
+        assert_eq!(out.len(), 1, "{out:?}");
+        match &out[0].kind {
+            EventKind::Anomaly { dir: None, anomaly } => {
+                assert_eq!(anomaly.kind, AnomalyKind::ProbeLimit);
+                assert!(
+                    anomaly.detail.contains("10.0.0.1:41003"),
+                    "{}",
+                    anomaly.detail
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(out[0].conn.is_none());
     }
 }

@@ -140,6 +140,7 @@ pub enum AnomalyKind {
     ConnectionLimit,
     IpFragmentLimit,
     DeflateContextLost,
+    ProbeLimit,
 }
 
 impl AnomalyKind {
@@ -175,6 +176,7 @@ impl AnomalyKind {
             AnomalyKind::ConnectionLimit => "connection_limit",
             AnomalyKind::IpFragmentLimit => "ip_fragment_limit",
             AnomalyKind::DeflateContextLost => "deflate_context_lost",
+            AnomalyKind::ProbeLimit => "probe_limit",
         }
     }
 }

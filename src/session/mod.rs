@@ -7,7 +7,7 @@ mod ws;
 
 use std::net::SocketAddr;
 
-use crate::event::{Anomaly, AnomalyKind, ConnId, DirEvent, EndHow, Event, Timestamp};
+use crate::event::{Anomaly, AnomalyKind, ConnId, DirEvent, EndHow, Event, EventKind, Timestamp};
 use crate::handshake::{HttpPhase, HttpStatus, Upgrade};
 use crate::limits::Limits;
 use crate::message::{DirConfig, DirDeflate, Sender, WsDecoder};
@@ -235,8 +235,24 @@ impl ConnState {
                 self.on_http_status(status, ctx);
             }
             Phase::Probing(bufs) => {
-                if let Some(buf) = bufs.get_mut(side) {
-                    buf.push(bytes, ctx.limits.max_probe_bytes);
+                let starved = bufs
+                    .get_mut(side)
+                    .is_some_and(|buf| buf.push(bytes, ctx.limits.max_probe_bytes));
+                if starved {
+                    let detail = format!(
+                        "the probe buffers of connections seen without their handshake hold \
+                         {} bytes in all (max_probe_total_bytes): from connection {} <-> {} on, \
+                         such connections may not be recognised (reported once)",
+                        ctx.limits.max_probe_total_bytes, self.endpoints[0], self.endpoints[1]
+                    );
+                    ctx.out.push(Event {
+                        ts: ctx.ts,
+                        conn: None,
+                        kind: EventKind::Anomaly {
+                            dir: None,
+                            anomaly: Anomaly::new(AnomalyKind::ProbeLimit, detail),
+                        },
+                    });
                 }
                 self.try_probe(false, ctx);
             }
@@ -286,7 +302,7 @@ impl ConnState {
                     ctx.out.push(Event {
                         ts: ctx.ts,
                         conn: None,
-                        kind: crate::event::EventKind::Anomaly {
+                        kind: EventKind::Anomaly {
                             dir: None,
                             anomaly: Anomaly::new(
                                 AnomalyKind::HandshakeTooLarge,

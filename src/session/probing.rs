@@ -3,7 +3,7 @@
 //! decide it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::ws::WsConn;
 use super::{ConnState, Ctx, Phase};
@@ -19,6 +19,8 @@ use crate::message::{DirConfig, Sender, WsDecoder};
 pub struct ProbePool {
     held: AtomicUsize,
     max: usize,
+    /// `probe_limit` was reported (once: every later connection would say the same).
+    reported: AtomicBool,
 }
 
 impl ProbePool {
@@ -26,6 +28,7 @@ impl ProbePool {
         Arc::new(ProbePool {
             held: AtomicUsize::new(0),
             max,
+            reported: AtomicBool::new(false),
         })
     }
 
@@ -68,16 +71,21 @@ impl ProbeBuf {
         }
     }
 
-    pub fn push(&mut self, bytes: &[u8], cap: usize) {
+    /// Keeps what fits of `bytes`. Returns true the first time ever (for the whole pool)
+    /// that bytes had to be dropped because the pool, not this buffer, was full.
+    pub fn push(&mut self, bytes: &[u8], cap: usize) -> bool {
+        if self.dropped > 0 {
+            // Already full: later bytes would not follow what is kept.
+            self.dropped = self.dropped.saturating_add(bytes.len() as u64);
+            return false;
+        }
         let budget = self
             .pool
             .as_ref()
             .map_or(0, |p| p.max.saturating_sub(p.held()));
-        let take = cap
-            .saturating_sub(self.data.len())
-            .min(bytes.len())
-            .min(budget);
-        if take > 0 && self.dropped == 0 {
+        let wanted = cap.saturating_sub(self.data.len()).min(bytes.len());
+        let take = wanted.min(budget);
+        if take > 0 {
             if let Some(pool) = &self.pool {
                 pool.held.fetch_add(take, Ordering::Relaxed);
             }
@@ -85,12 +93,12 @@ impl ProbeBuf {
             self.data
                 .extend_from_slice(bytes.get(..take).unwrap_or_default());
         }
-        let dropped = if self.dropped == 0 {
-            bytes.len() - take
-        } else {
-            bytes.len()
-        };
-        self.dropped = self.dropped.saturating_add(dropped as u64);
+        self.dropped = (bytes.len() - take) as u64;
+        take < wanted
+            && self
+                .pool
+                .as_ref()
+                .is_some_and(|p| !p.reported.swap(true, Ordering::Relaxed))
     }
 
     /// Heap bytes held (capacity, as that is what the allocator gave).
