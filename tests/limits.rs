@@ -44,19 +44,6 @@ fn pos(lines: &[Value], pred: impl Fn(&Value) -> bool) -> usize {
     lines.iter().position(pred).expect("line present")
 }
 
-fn open(cap: &mut Cap, t: &mut Tcp, ext: Option<&str>) {
-    let (req, resp) = upgrade(ext);
-    let mut s = t.syn();
-    s.push(t.seg(0, "PA", &req));
-    s.push(t.seg(1, "PA", &resp));
-    cap.put(t, &s);
-}
-
-fn send(cap: &mut Cap, t: &mut Tcp, side: usize, bytes: &[u8]) {
-    let s = t.segs(side, bytes, 1400);
-    cap.put(t, &s);
-}
-
 fn conn(n: u16) -> Tcp {
     Tcp::new(
         &format!("10.2.0.1:{}", 41000 + n),

@@ -409,3 +409,18 @@ impl Expect {
         self.0.iter().map(|v| format!("{v}\n")).collect()
     }
 }
+
+/// Handshake (SYN and Upgrade) of `t`, written in order.
+pub fn open(cap: &mut Cap, t: &mut Tcp, ext: Option<&str>) {
+    let (req, resp) = upgrade(ext);
+    let mut s = t.syn();
+    s.push(t.seg(0, "PA", &req));
+    s.push(t.seg(1, "PA", &resp));
+    cap.put(t, &s);
+}
+
+/// `bytes` from `side` in 1400-byte segments, written in order.
+pub fn send(cap: &mut Cap, t: &mut Tcp, side: usize, bytes: &[u8]) {
+    let s = t.segs(side, bytes, 1400);
+    cap.put(t, &s);
+}

@@ -30,20 +30,6 @@ fn tcp6(n: u16, isn: [u32; 2]) -> Tcp {
     )
 }
 
-/// Handshake (SYN and Upgrade) of `t`, written in order.
-fn open(cap: &mut Cap, t: &mut Tcp, ext: Option<&str>) {
-    let (req, resp) = upgrade(ext);
-    let mut s = t.syn();
-    s.push(t.seg(0, "PA", &req));
-    s.push(t.seg(1, "PA", &resp));
-    cap.put(t, &s);
-}
-
-fn send(cap: &mut Cap, t: &mut Tcp, side: usize, bytes: &[u8]) {
-    let s = t.segs(side, bytes, 1400);
-    cap.put(t, &s);
-}
-
 fn close(cap: &mut Cap, t: &mut Tcp, e: &mut Expect) {
     let code = 1000u16.to_be_bytes();
     send(cap, t, 0, &frame(0, 0x88, &code));
