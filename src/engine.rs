@@ -4,7 +4,7 @@
 use crate::event::{Anomaly, AnomalyKind, ConnId, EndHow, Event, EventKind, Timestamp};
 use crate::flow::{FlowKey, FlowTable};
 use crate::limits::Limits;
-use crate::packet::{Decoded, PacketDecoder, RawPacket};
+use crate::packet::{Decoded, PacketDecoder, RawPacket, TcpSegment};
 use std::sync::Arc;
 
 use crate::session::{ConnKind, Ctx, ProbePool, Session};
@@ -40,12 +40,18 @@ pub enum PacketFate {
 
 /// The sans-IO dissection engine.
 pub struct Engine {
-    limits: Limits,
     packets: PacketDecoder,
-    flows: FlowTable<Session>,
-    next_conn: ConnId,
+    conns: Conns,
     last_ts: Timestamp,
     stats: Stats,
+}
+
+/// The tracked connections (apart from the packet decoder, which lends out the segments
+/// they are fed).
+struct Conns {
+    limits: Limits,
+    flows: FlowTable<Session>,
+    next_conn: ConnId,
     /// Bytes held by connections being probed for frames (no handshake seen), all together.
     probes: Arc<ProbePool>,
 }
@@ -54,39 +60,42 @@ impl Engine {
     pub fn new(limits: Limits) -> Engine {
         Engine {
             packets: PacketDecoder::new(&limits),
-            flows: FlowTable::new(limits.max_connections),
-            next_conn: 0,
+            conns: Conns {
+                flows: FlowTable::new(limits.max_connections),
+                next_conn: 0,
+                probes: ProbePool::new(limits.max_probe_total_bytes),
+                limits,
+            },
             last_ts: Timestamp::default(),
             stats: Stats::default(),
-            probes: ProbePool::new(limits.max_probe_total_bytes),
-            limits,
         }
     }
 
     /// Number connections from `base + 1` on (to keep numbers unique over several inputs).
     pub fn set_conn_base(&mut self, base: ConnId) {
-        self.next_conn = base;
+        self.conns.next_conn = base;
     }
 
     pub fn limits(&self) -> &Limits {
-        &self.limits
+        &self.conns.limits
     }
 
     pub fn stats(&self) -> Stats {
         Stats {
-            websocket_conns: self.next_conn,
+            websocket_conns: self.conns.next_conn,
             ..self.stats
         }
     }
 
     /// Connections tracked right now (WebSocket or not yet decided).
     pub fn tracked_connections(&self) -> usize {
-        self.flows.len()
+        self.conns.flows.len()
     }
 
     /// Take one captured packet; events it completes are appended to `out`. The result says
     /// which connection it belonged to (callers that only want events ignore it).
     pub fn packet(&mut self, pkt: &RawPacket<'_>, out: &mut Vec<Event>) -> PacketFate {
+        let index = self.stats.packets;
         self.stats.packets += 1;
         self.stats.bytes += pkt.data.len() as u64;
         self.last_ts = pkt.ts.max(self.last_ts);
@@ -110,9 +119,116 @@ impl Engine {
             }
         };
         self.stats.tcp_packets += 1;
+        self.conns.segment(index, pkt.ts, &seg, out)
+    }
+
+    /// Take one TCP segment already decoded from packet number `index` (0-based, counting
+    /// every packet of the input) captured at `ts`: the entry for callers that decode packets
+    /// themselves, e.g. to spread connections over threads. [`Engine::packet`] is decoding
+    /// plus this.
+    pub fn segment(
+        &mut self,
+        index: u64,
+        ts: Timestamp,
+        seg: &TcpSegment<'_>,
+        out: &mut Vec<Event>,
+    ) -> PacketFate {
+        self.stats.tcp_packets += 1;
+        self.conns.segment(index, ts, seg, out)
+    }
+
+    /// The input ended: every connection still open is finished (`end` with `"how":"eof"`).
+    pub fn finish(&mut self, out: &mut Vec<Event>) {
+        self.finish_at(self.last_ts, out, |_, _| {});
+    }
+
+    /// [`Engine::finish`] stamped `ts` (the last capture time of the whole input, when this
+    /// engine saw only part of it). Connections are finished in the order they were first
+    /// seen; after each one, `done(first_packet, events_so_far)` is called with the index of
+    /// its first packet and `out.len()`, so that a caller merging several engines' output can
+    /// tell whose events are whose.
+    pub fn finish_at(
+        &mut self,
+        ts: Timestamp,
+        out: &mut Vec<Event>,
+        mut done: impl FnMut(u64, usize),
+    ) {
+        let mut sessions = self.conns.flows.drain();
+        sessions.sort_unstable_by_key(|(_, s)| s.first_packet);
+        let mut ctx = Ctx {
+            ts,
+            limits: &self.conns.limits,
+            next_conn: &mut self.conns.next_conn,
+            out,
+        };
+        for (_, mut session) in sessions {
+            session.finish(EndHow::Eof, &mut ctx);
+            done(session.first_packet, ctx.out.len());
+        }
+    }
+
+    /// End every connection that has had no packet for longer than `idle` before `now`
+    /// (`end` with `"how":"idle"`, stamped `now`), freeing its buffers. `now` is the capture
+    /// time of the latest packet or, when none come, the caller's clock: the engine reads no
+    /// clock itself. Returns how many connections were ended. Linear in the tracked
+    /// connections: call it periodically (e.g. once a second), not per packet.
+    pub fn expire_idle(
+        &mut self,
+        now: Timestamp,
+        idle: std::time::Duration,
+        out: &mut Vec<Event>,
+    ) -> usize {
+        let Some(cutoff) = ts_minus(now, idle) else {
+            return 0;
+        };
+        let expired = self.conns.flows.remove_where(|s| s.last_seen() < cutoff);
+        let n = expired.len();
+        let mut ctx = Ctx {
+            ts: now,
+            limits: &self.conns.limits,
+            next_conn: &mut self.conns.next_conn,
+            out,
+        };
+        for (_, mut session) in expired {
+            session.finish(EndHow::Idle, &mut ctx);
+        }
+        n
+    }
+
+    /// Approximate bytes held by buffers and per-connection state: every tracked connection
+    /// ([`Session::memory`]: the session, out-of-order TCP data, probe buffers), the flow
+    /// table's bookkeeping and the IP fragment pool. Messages being assembled and HTTP heads
+    /// being parsed are not counted (each is bounded by [`Limits`]).
+    pub fn memory(&self) -> usize {
+        let per_flow = std::mem::size_of::<FlowKey>() * 2 + 4 * std::mem::size_of::<u64>();
+        let sessions: usize = self.conns.flows.values().map(Session::memory).sum();
+        sessions + self.conns.flows.len() * per_flow + self.packets.held_bytes()
+    }
+
+    /// Report that the input itself could not be read further (e.g. a corrupt record).
+    pub fn input_error(&mut self, kind: AnomalyKind, detail: String, out: &mut Vec<Event>) {
+        out.push(Event {
+            ts: self.last_ts,
+            conn: None,
+            kind: EventKind::Anomaly {
+                dir: None,
+                anomaly: Anomaly::new(kind, detail),
+            },
+        });
+    }
+}
+
+impl Conns {
+    fn segment(
+        &mut self,
+        index: u64,
+        ts: Timestamp,
+        seg: &TcpSegment<'_>,
+        out: &mut Vec<Event>,
+    ) -> PacketFate {
         let key = FlowKey::new(seg.src, seg.dst);
         let mut ctx = Ctx {
-            ts: pkt.ts,
+            ts,
             limits: &self.limits,
             next_conn: &mut self.next_conn,
             out,
@@ -132,10 +248,9 @@ impl Engine {
                     }
                     self.flows.unretire(&key);
                 }
-                if let Some((_, mut old)) = self
-                    .flows
-                    .insert(key, Session::new(&seg, ctx.limits, &self.probes))
-                {
+                let mut session = Session::new(seg, ctx.limits, &self.probes);
+                session.first_packet = index;
+                if let Some((_, mut old)) = self.flows.insert(key, session) {
                     old.finish(EndHow::Evicted, &mut ctx);
                 }
                 match self.flows.get_mut(&key) {
@@ -144,7 +259,7 @@ impl Engine {
                 }
             }
         };
-        session.segment(&seg, &mut ctx);
+        session.segment(seg, &mut ctx);
         let kind = session.kind();
         let ended = session.is_done();
         if ended {
@@ -155,69 +270,6 @@ impl Engine {
             kind,
             ended,
         }
-    }
-
-    /// The input ended: every connection still open is finished (`end` with `"how":"eof"`).
-    pub fn finish(&mut self, out: &mut Vec<Event>) {
-        let mut ctx = Ctx {
-            ts: self.last_ts,
-            limits: &self.limits,
-            next_conn: &mut self.next_conn,
-            out,
-        };
-        for (_, mut session) in self.flows.drain() {
-            session.finish(EndHow::Eof, &mut ctx);
-        }
-    }
-
-    /// End every connection that has had no packet for longer than `idle` before `now`
-    /// (`end` with `"how":"idle"`, stamped `now`), freeing its buffers. `now` is the capture
-    /// time of the latest packet or, when none come, the caller's clock: the engine reads no
-    /// clock itself. Returns how many connections were ended. Linear in the tracked
-    /// connections: call it periodically (e.g. once a second), not per packet.
-    pub fn expire_idle(
-        &mut self,
-        now: Timestamp,
-        idle: std::time::Duration,
-        out: &mut Vec<Event>,
-    ) -> usize {
-        let Some(cutoff) = ts_minus(now, idle) else {
-            return 0;
-        };
-        let expired = self.flows.remove_where(|s| s.last_seen() < cutoff);
-        let n = expired.len();
-        let mut ctx = Ctx {
-            ts: now,
-            limits: &self.limits,
-            next_conn: &mut self.next_conn,
-            out,
-        };
-        for (_, mut session) in expired {
-            session.finish(EndHow::Idle, &mut ctx);
-        }
-        n
-    }
-
-    /// Approximate bytes held by buffers and per-connection state: every tracked connection
-    /// ([`Session::memory`]: the session, out-of-order TCP data, probe buffers), the flow
-    /// table's bookkeeping and the IP fragment pool. Messages being assembled and HTTP heads
-    /// being parsed are not counted (each is bounded by [`Limits`]).
-    pub fn memory(&self) -> usize {
-        let per_flow = std::mem::size_of::<FlowKey>() * 2 + 4 * std::mem::size_of::<u64>();
-        let sessions: usize = self.flows.values().map(Session::memory).sum();
-        sessions + self.flows.len() * per_flow + self.packets.held_bytes()
-    }
-
-    /// Report that the input itself could not be read further (e.g. a corrupt record).
-    pub fn input_error(&mut self, kind: AnomalyKind, detail: String, out: &mut Vec<Event>) {
-        out.push(Event {
-            ts: self.last_ts,
-            conn: None,
-            kind: EventKind::Anomaly {
-                dir: None,
-                anomaly: Anomaly::new(kind, detail),
-            },
-        });
     }
 }
 
@@ -440,12 +492,12 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
                 let mut p = tcp(true, 1000 + i * 1000, 0x18, &junk);
                 p[20..22].copy_from_slice(&(41000 + conn).to_be_bytes());
                 feed(&mut e, 100, &p, &mut out);
-                assert!(e.probes.held() <= 10_000);
+                assert!(e.conns.probes.held() <= 10_000);
             }
         }
-        assert_eq!(e.probes.held(), 10_000);
+        assert_eq!(e.conns.probes.held(), 10_000);
         e.finish(&mut out);
-        assert_eq!(e.probes.held(), 0);
+        assert_eq!(e.conns.probes.held(), 0);
         // Three connections fill 9,000 bytes, the fourth the last 1,000 and finds the pool dry
         // with its second segment: reported once, at the input level.
         assert_eq!(out.len(), 1, "{out:?}");

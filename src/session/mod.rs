@@ -32,6 +32,10 @@ pub struct Session {
     conn: ConnState,
     /// Capture time of the last packet seen, for the idle timeout.
     last_ts: Timestamp,
+    /// Index in the capture of the packet that started tracking this connection: connections
+    /// still open at the end are finished in this order, whatever the flow table's layout (and
+    /// however connections are spread over worker threads).
+    pub first_packet: u64,
 }
 
 /// What a connection has turned out to be so far.
@@ -100,6 +104,7 @@ impl Session {
                 cut_before_open: [0; 2],
             },
             last_ts: Timestamp::default(),
+            first_packet: 0,
         }
     }
 
