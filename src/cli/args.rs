@@ -47,6 +47,10 @@ pub struct ReadArgs {
     /// Keep only events matching this filter (the TUI's `/` syntax, e.g. `dir:c2s op:text hello`).
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
+    /// Decode on N threads, connections spread over them (the output is the same for every
+    /// N); 1 decodes on the main thread alone [default: the number of cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

@@ -11,6 +11,7 @@ mod read;
 pub mod savefile;
 #[cfg(feature = "live")]
 mod signals;
+mod threads;
 
 use std::io::Write;
 

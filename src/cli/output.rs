@@ -12,7 +12,7 @@ use std::path::Path;
 const BUFFER: usize = 256 << 10;
 
 pub struct LineOutput {
-    inner: Box<dyn Write>,
+    inner: Box<dyn Write + Send>,
     /// The output file, when we created it: cut back to `committed` after a failed write.
     file: Option<File>,
     buf: Vec<u8>,
@@ -27,9 +27,9 @@ impl LineOutput {
     /// for newlines again): this type already hands on whole lines.
     pub fn stdout() -> LineOutput {
         use std::os::fd::AsFd;
-        let inner: Box<dyn Write> = match io::stdout().as_fd().try_clone_to_owned() {
+        let inner: Box<dyn Write + Send> = match io::stdout().as_fd().try_clone_to_owned() {
             Ok(fd) => Box::new(File::from(fd)),
-            Err(_) => Box::new(io::stdout().lock()),
+            Err(_) => Box::new(io::stdout()),
         };
         LineOutput::new(inner, None, "standard output".into())
     }
@@ -42,7 +42,7 @@ impl LineOutput {
         Ok(LineOutput::new(Box::new(file), shadow, name))
     }
 
-    fn new(inner: Box<dyn Write>, file: Option<File>, name: String) -> LineOutput {
+    fn new(inner: Box<dyn Write + Send>, file: Option<File>, name: String) -> LineOutput {
         LineOutput {
             inner,
             file,

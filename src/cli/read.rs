@@ -7,13 +7,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::ReadArgs;
 use super::output::LineOutput;
-use super::{EXIT_INPUT, EXIT_OK, EXIT_USAGE, input};
+use super::{EXIT_INPUT, EXIT_OK, EXIT_USAGE, input, threads};
 use crate::capture::CaptureReader;
 use crate::engine::Engine;
 use crate::event::{AnomalyKind, Event};
 use crate::filter::Filter;
 use crate::limits::Limits;
-use crate::sink::{JsonSink, Sink, Summary, TextSink};
+use crate::sink::{JsonSink, LineStyle, Sink, Summary, TextSink};
 
 /// Packets between progress-bar updates.
 const PROGRESS_EVERY: u64 = 4096;
@@ -35,7 +35,7 @@ pub fn run(args: &ReadArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let out = match &args.output {
+    let mut out = match &args.output {
         Some(path) => match LineOutput::create(path) {
             Ok(out) => out,
             Err(msg) => {
@@ -46,26 +46,25 @@ pub fn run(args: &ReadArgs) -> i32 {
         None => LineOutput::stdout(),
     };
     let out_name = out.name().to_owned();
-    let mut sink: Box<dyn Sink> = if args.json {
-        Box::new(JsonSink::new(out))
+    let style = if args.json {
+        LineStyle::Json
     } else {
-        Box::new(TextSink::new(out))
+        LineStyle::Text
     };
+    let threads = args.threads.map_or_else(default_threads, usize::from);
     let mut summary = args.summary.then(Summary::default);
     let mut conn_base = 0;
     let mut status = EXIT_OK;
     let show_progress = !args.no_progress && io::stderr().is_terminal();
     for path in &args.files {
-        let result = read_file(
-            path,
-            &limits,
-            &mut *sink,
-            summary.as_mut(),
-            filter.as_ref(),
-            &mut conn_base,
+        let job = Job {
+            limits: &limits,
+            style,
+            filter: filter.as_ref(),
+            threads,
             show_progress,
-        );
-        match result {
+        };
+        match read_file(path, &job, &mut out, summary.as_mut(), &mut conn_base) {
             Ok(()) => {}
             Err(Stop::Input) => status = EXIT_INPUT,
             Err(Stop::Output(e)) => return output_failed(&out_name, &e),
@@ -73,12 +72,33 @@ pub fn run(args: &ReadArgs) -> i32 {
     }
     let finished = summary
         .as_ref()
-        .map_or(Ok(()), |s| sink.summary(s))
-        .and_then(|()| sink.flush());
+        .map_or(Ok(()), |s| sink_for(style, &mut out).summary(s))
+        .and_then(|()| out.flush());
     match finished {
         Ok(()) => status,
         Err(e) => output_failed(&out_name, &e),
     }
+}
+
+/// One thread per core: connections are spread over them.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+fn sink_for<'a>(style: LineStyle, out: &'a mut LineOutput) -> Box<dyn Sink + 'a> {
+    match style {
+        LineStyle::Json => Box::new(JsonSink::new(out)),
+        LineStyle::Text => Box::new(TextSink::new(out)),
+    }
+}
+
+/// What every input is read with.
+struct Job<'a> {
+    limits: &'a Limits,
+    style: LineStyle,
+    filter: Option<&'a Filter>,
+    threads: usize,
+    show_progress: bool,
 }
 
 fn output_failed(name: &str, e: &io::Error) -> i32 {
@@ -99,12 +119,10 @@ fn say(line: &str) {
 
 fn read_file(
     path: &Path,
-    limits: &Limits,
-    sink: &mut dyn Sink,
+    job: &Job<'_>,
+    out: &mut LineOutput,
     mut summary: Option<&mut Summary>,
-    filter: Option<&Filter>,
     conn_base: &mut u64,
-    show_progress: bool,
 ) -> Result<(), Stop> {
     let name = if path == Path::new("-") {
         "standard input".into()
@@ -119,7 +137,7 @@ fn read_file(
         }
     };
     let paused = input.paused;
-    let mut reader = match CaptureReader::new(input.reader, limits) {
+    let mut reader = match CaptureReader::new(input.reader, job.limits) {
         Ok(reader) => reader,
         Err(e) => {
             say(&format!("wsnoop: {name}: {e}"));
@@ -127,10 +145,45 @@ fn read_file(
         }
     };
     let progress = match input.size {
-        Some(size) if show_progress => progress_bar(size),
+        Some(size) if job.show_progress => progress_bar(size),
         _ => ProgressBar::hidden(),
     };
-    let mut engine = Engine::new(limits.clone());
+    if job.threads > 1 {
+        let setup = threads::Setup {
+            limits: job.limits,
+            threads: job.threads,
+            style: job.style,
+            filter: job.filter,
+            summary: summary.is_some(),
+        };
+        let done = threads::read(
+            &mut reader,
+            &name,
+            &setup,
+            out,
+            *conn_base,
+            &paused,
+            &progress,
+        )
+        .map_err(Stop::Output)?;
+        progress.finish_and_clear();
+        *conn_base = done.last_id;
+        if let (Some(all), Some(part)) = (summary, done.summary) {
+            all.input_anomalies += part.input_anomalies;
+            all.conns.extend(part.conns);
+        }
+        return match done.read_error {
+            Some(e) => {
+                say(&format!("wsnoop: {e}"));
+                Err(Stop::Input)
+            }
+            None => Ok(()),
+        };
+    }
+    let mut sink = sink_for(job.style, out);
+    let sink = &mut *sink;
+    let filter = job.filter;
+    let mut engine = Engine::new(job.limits.clone());
     engine.set_conn_base(*conn_base);
     let mut events: Vec<Event> = Vec::new();
     let mut outcome = Ok(());

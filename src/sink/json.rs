@@ -27,6 +27,10 @@ impl<W: Write> JsonSink<W> {
     pub fn into_inner(self) -> W {
         self.out
     }
+
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
 }
 
 /// A JSON string value, escaped.

@@ -4,6 +4,7 @@
 
 mod fastfmt;
 mod json;
+mod renumber;
 mod summary;
 mod text;
 mod timefmt;
@@ -13,6 +14,7 @@ use std::io;
 use crate::event::Event;
 
 pub use json::JsonSink;
+pub use renumber::LineStyle;
 pub use summary::{ConnTotals, Summary};
 pub use text::TextSink;
 pub use timefmt::write_rfc3339_micros;

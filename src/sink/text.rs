@@ -28,6 +28,10 @@ impl<W: Write> TextSink<W> {
     pub fn into_inner(self) -> W {
         self.out
     }
+
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
 }
 
 /// A one-line preview of a message payload: text with control characters escaped, binary as

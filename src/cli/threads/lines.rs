@@ -1,0 +1,125 @@
+//! Lines formatted away from the output: by a worker for its connections, or by the reader
+//! for events about the input. Each line carries the packet it came from (its place in the
+//! output) and, for a connection's events, the worker's own number for the connection, which
+//! the merger replaces with the final one.
+
+use crate::event::{ConnId, Event, EventKind};
+use crate::filter::Filter;
+use crate::sink::{JsonSink, LineStyle, Sink, Summary, TextSink};
+
+/// Lines of one round from one source, in the order they are to be written.
+#[derive(Debug, Default)]
+pub struct Lines {
+    pub text: Vec<u8>,
+    pub lines: Vec<Line>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Line {
+    /// Where the line goes in the output: the index of the packet whose events it belongs to
+    /// (or, at the end, of the connection's first packet).
+    pub key: u64,
+    /// End of the line in [`Lines::text`] (it starts where the previous one ended).
+    pub end: usize,
+    pub conn: Option<LineConn>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct LineConn {
+    /// The worker's number for the connection.
+    pub local: ConnId,
+    /// The connection's `open` (the merger numbers connections as it meets these).
+    pub opens: bool,
+    /// The connection's `end` (its last event).
+    pub ends: bool,
+    /// The line is to be written (if the filter's `conn:` terms accept the final number);
+    /// `open` and `end` lines are sent even when not, for numbering and bookkeeping.
+    pub print: bool,
+}
+
+/// A sink writing into memory, plus what the merger needs to know of each line.
+pub struct LineWriter<'a> {
+    sink: MemSink,
+    lines: Vec<Line>,
+    filter: Option<&'a Filter>,
+    summary: Option<Summary>,
+}
+
+enum MemSink {
+    Json(JsonSink<Vec<u8>>),
+    Text(TextSink<Vec<u8>>),
+}
+
+impl MemSink {
+    fn buf(&mut self) -> &mut Vec<u8> {
+        match self {
+            MemSink::Json(s) => s.get_mut(),
+            MemSink::Text(s) => s.get_mut(),
+        }
+    }
+
+    fn event(&mut self, ev: &Event) {
+        // Writing into a Vec cannot fail.
+        let _ = match self {
+            MemSink::Json(s) => s.event(ev),
+            MemSink::Text(s) => s.event(ev),
+        };
+    }
+}
+
+impl<'a> LineWriter<'a> {
+    pub fn new(style: LineStyle, filter: Option<&'a Filter>, summary: bool) -> Self {
+        let sink = match style {
+            LineStyle::Json => MemSink::Json(JsonSink::new(Vec::new())),
+            LineStyle::Text => MemSink::Text(TextSink::new(Vec::new())),
+        };
+        LineWriter {
+            sink,
+            lines: Vec::new(),
+            filter,
+            summary: summary.then(Summary::default),
+        }
+    }
+
+    /// Formats `events`, which belong at `key` in the output (draining them).
+    pub fn events(&mut self, key: u64, events: &mut Vec<Event>) {
+        for ev in events.drain(..) {
+            if let Some(s) = &mut self.summary {
+                s.record(&ev);
+            }
+            let print = self.filter.is_none_or(|f| f.matches_event_except_conn(&ev));
+            let opens = matches!(ev.kind, EventKind::Open(_));
+            let ends = matches!(ev.kind, EventKind::End { .. });
+            if !print && !opens && !ends {
+                continue;
+            }
+            if print {
+                self.sink.event(&ev);
+            }
+            let end = self.sink.buf().len();
+            self.lines.push(Line {
+                key,
+                end,
+                conn: ev.conn.map(|c| LineConn {
+                    local: c.id,
+                    opens,
+                    ends,
+                    print,
+                }),
+            });
+        }
+    }
+
+    /// The lines so far, leaving the writer empty for the next round.
+    pub fn take(&mut self) -> Lines {
+        Lines {
+            text: std::mem::take(self.sink.buf()),
+            lines: std::mem::take(&mut self.lines),
+        }
+    }
+
+    /// Per-connection totals of every event seen (by the worker's numbers), if asked for.
+    pub fn take_summary(&mut self) -> Option<Summary> {
+        self.summary.take()
+    }
+}

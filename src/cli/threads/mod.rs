@@ -1,0 +1,266 @@
+//! `wsnoop read --threads N`: connections spread over N engines on N threads.
+//!
+//! The reader (the calling thread) reads the capture, decodes link/IP/TCP (reassembling IP
+//! fragments, which may cross connections' packets) and sends each TCP segment to the worker
+//! its connection hashes to (both directions hash alike). Workers run an engine each and
+//! format their events into lines. The merger puts the lines back in capture order, numbering
+//! connections as one engine would, and writes them. Work moves in rounds: the reader cuts the
+//! input into rounds of about [`ROUND_BYTES`], every worker answers every round, and the
+//! merger writes round by round, so that output is the same for every N and memory stays
+//! bounded by the rounds in flight.
+//!
+//! What limits scaling: the reader (capture parsing, header decoding, one copy of each
+//! payload) and the merger (one copy of each output line) are one thread each; a single
+//! connection is never split, so one busy connection is one worker's work.
+
+mod lines;
+mod merge;
+mod worker;
+
+use std::cell::Cell;
+use std::hash::BuildHasher;
+use std::io::Read;
+
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use indicatif::ProgressBar;
+
+use super::output::LineOutput;
+use crate::capture::CaptureReader;
+use crate::event::{Anomaly, AnomalyKind, ConnId, Event, EventKind, Timestamp};
+use crate::filter::Filter;
+use crate::flow::FlowKey;
+use crate::limits::Limits;
+use crate::packet::{Decoded, PacketDecoder};
+use crate::sink::{LineStyle, Summary};
+use lines::LineWriter;
+use merge::{FromReader, Merger};
+use worker::{Batch, FromWorker, ToWorker, WorkerSetup};
+
+/// Payload bytes per round (all workers together): large enough that channel hand-offs are
+/// rare, small enough that rounds in flight stay a few megabytes.
+const ROUND_BYTES: usize = 1 << 20;
+/// Packets per round, for captures of tiny packets.
+const ROUND_PACKETS: usize = 8192;
+/// Rounds queued per channel before the sender waits.
+const ROUNDS_IN_FLIGHT: usize = 4;
+/// Bookkeeping bytes a segment costs in a round, besides its payload.
+const SEG_COST: usize = 64;
+/// Packets between progress-bar updates.
+const PROGRESS_EVERY: u64 = 4096;
+
+pub struct Setup<'a> {
+    pub limits: &'a Limits,
+    pub threads: usize,
+    pub style: LineStyle,
+    pub filter: Option<&'a Filter>,
+    pub summary: bool,
+}
+
+/// How reading one input went.
+pub struct Finished {
+    /// The last connection number handed out.
+    pub last_id: ConnId,
+    pub summary: Option<Summary>,
+    /// The input could not be read to its end (what was decoded before is written).
+    pub read_error: Option<String>,
+}
+
+/// Which worker a connection belongs to: the same for both directions, and for every run.
+fn shard(key: &FlowKey, workers: usize) -> usize {
+    let hash = foldhash::fast::FixedState::with_seed(0x5753_4e4f_4f50).hash_one(key);
+    (hash % workers as u64) as usize
+}
+
+/// Limits that are totals over all connections are shared out among the workers.
+fn worker_limits(limits: &Limits, workers: usize) -> Limits {
+    Limits {
+        max_connections: (limits.max_connections / workers).max(1),
+        max_probe_total_bytes: limits.max_probe_total_bytes / workers,
+        ..limits.clone()
+    }
+}
+
+/// Reads `reader` to its end through `setup.threads` workers, writing to `out`. Connections
+/// are numbered from `last_id + 1`. An output error ends everything and is returned.
+pub fn read<R: Read>(
+    reader: &mut CaptureReader<R>,
+    name: &str,
+    setup: &Setup<'_>,
+    out: &mut LineOutput,
+    last_id: ConnId,
+    paused: &Cell<bool>,
+    progress: &ProgressBar,
+) -> std::io::Result<Finished> {
+    let n = setup.threads.max(1);
+    let limits = worker_limits(setup.limits, n);
+    // `conn:` terms are applied by the merger, which knows the final numbers.
+    let merge_filter = setup.filter.filter(|f| f.has_conn_terms());
+    std::thread::scope(|scope| {
+        let (to_merger, from_reader) = bounded(ROUNDS_IN_FLIGHT);
+        let (recycle_tx, recycle_rx) = unbounded::<Batch>();
+        let mut to_workers = Vec::with_capacity(n);
+        let mut from_workers = Vec::with_capacity(n);
+        let mut workers = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (tx, rx) = bounded::<ToWorker>(ROUNDS_IN_FLIGHT);
+            let (otx, orx) = bounded::<FromWorker>(ROUNDS_IN_FLIGHT);
+            let ws = WorkerSetup {
+                limits: limits.clone(),
+                style: setup.style,
+                filter: setup.filter,
+                summary: setup.summary,
+            };
+            let recycle = recycle_tx.clone();
+            workers.push(scope.spawn(move || worker::run(ws, &rx, &otx, &recycle)));
+            to_workers.push(tx);
+            from_workers.push(orx);
+        }
+        drop(recycle_tx);
+        let style = setup.style;
+        let summary = setup.summary;
+        let merger = scope.spawn(move || {
+            let mut m = Merger::new(out, style, merge_filter, last_id, n, summary);
+            let result = m.run(&from_reader, &from_workers);
+            result.map(|s| (s, m.last_id))
+        });
+
+        let mut r = Reader {
+            decoder: PacketDecoder::new(setup.limits),
+            batches: (0..n).map(|_| Batch::default()).collect(),
+            own: LineWriter::new(setup.style, setup.filter, setup.summary),
+            to_workers,
+            to_merger,
+            recycle: recycle_rx,
+            round_cost: 0,
+            round_packets: 0,
+        };
+        let read_error = r.run(reader, name, paused, progress);
+        drop(r);
+        let merged = match merger.join() {
+            Ok(merged) => merged,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        for w in workers {
+            if let Err(panic) = w.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        let (summary, last_id) = merged?;
+        Ok(Finished {
+            last_id,
+            summary,
+            read_error,
+        })
+    })
+}
+
+struct Reader<'a> {
+    decoder: PacketDecoder,
+    batches: Vec<Batch>,
+    /// Lines of events about the input itself.
+    own: LineWriter<'a>,
+    to_workers: Vec<Sender<ToWorker>>,
+    to_merger: Sender<FromReader>,
+    recycle: Receiver<Batch>,
+    round_cost: usize,
+    round_packets: usize,
+}
+
+impl Reader<'_> {
+    /// Reads and hands out every packet, then ends the round trip. Returns the read error, if
+    /// any. Stops early when the merger is gone (the output failed: it reports that).
+    fn run<R: Read>(
+        &mut self,
+        reader: &mut CaptureReader<R>,
+        name: &str,
+        paused: &Cell<bool>,
+        progress: &ProgressBar,
+    ) -> Option<String> {
+        let mut index: u64 = 0;
+        let mut last_ts = Timestamp::default();
+        let mut events: Vec<Event> = Vec::new();
+        let mut read_error = None;
+        loop {
+            let pkt = match reader.next_packet() {
+                Ok(Some(pkt)) => pkt,
+                Ok(None) => break,
+                Err(e) => {
+                    read_error = Some(format!("{name}: {e}"));
+                    break;
+                }
+            };
+            last_ts = last_ts.max(pkt.ts);
+            match self.decoder.decode(&pkt) {
+                Decoded::Tcp(seg) => {
+                    let w = shard(&FlowKey::new(seg.src, seg.dst), self.batches.len());
+                    if let Some(batch) = self.batches.get_mut(w) {
+                        batch.push(index, pkt.ts, &seg);
+                    }
+                    self.round_cost += seg.payload.len() + SEG_COST;
+                }
+                Decoded::FragmentDropped(detail) => {
+                    events.push(Event {
+                        ts: pkt.ts,
+                        conn: None,
+                        kind: EventKind::Anomaly {
+                            dir: None,
+                            anomaly: Anomaly::new(AnomalyKind::IpFragmentLimit, detail),
+                        },
+                    });
+                    self.own.events(index, &mut events);
+                }
+                Decoded::NotTcp | Decoded::Fragment | Decoded::Malformed(_) => {}
+            }
+            index += 1;
+            self.round_packets += 1;
+            if index.is_multiple_of(PROGRESS_EVERY) {
+                progress.set_position(reader.offset());
+            }
+            let flush = paused.replace(false);
+            if (flush || self.round_cost >= ROUND_BYTES || self.round_packets >= ROUND_PACKETS)
+                && !self.dispatch(flush)
+            {
+                return read_error;
+            }
+        }
+        if !self.dispatch(false) {
+            return read_error;
+        }
+        for tx in &self.to_workers {
+            let _ = tx.send(ToWorker::Finish(last_ts));
+        }
+        if let Some(detail) = &read_error {
+            events.push(Event {
+                ts: last_ts,
+                conn: None,
+                kind: EventKind::Anomaly {
+                    dir: None,
+                    anomaly: Anomaly::new(AnomalyKind::CorruptCapture, detail.clone()),
+                },
+            });
+            self.own.events(index, &mut events);
+        }
+        let _ = self.to_merger.send(FromReader::End {
+            lines: self.own.take(),
+            summary: self.own.take_summary(),
+        });
+        read_error
+    }
+
+    /// Sends the round; false when a receiver is gone.
+    fn dispatch(&mut self, flush: bool) -> bool {
+        for (batch, tx) in self.batches.iter_mut().zip(&self.to_workers) {
+            let fresh = self.recycle.try_recv().unwrap_or_default();
+            let full = std::mem::replace(batch, fresh);
+            if tx.send(ToWorker::Round(full)).is_err() {
+                return false;
+            }
+        }
+        self.round_cost = 0;
+        self.round_packets = 0;
+        let lines = self.own.take();
+        self.to_merger
+            .send(FromReader::Round { lines, flush })
+            .is_ok()
+    }
+}
