@@ -103,6 +103,12 @@ impl WsDecoder {
             Sink::Control => append_unmasked(&mut self.ctrl, chunk, key, off),
             Sink::Data => {
                 if let Some(m) = self.msg.as_mut() {
+                    if off == 0 {
+                        // Room for the whole frame at once: growing by doubling would copy a
+                        // large message several times. A header may lie, so only up to a cap.
+                        m.payload
+                            .reserve(usize::try_from(rest.min(FRAME_RESERVE)).unwrap_or(0));
+                    }
                     append_unmasked(&mut m.payload, chunk, key, off);
                 }
             }
@@ -379,6 +385,10 @@ impl WsDecoder {
         self.state = State::Dead;
     }
 }
+
+/// Payload bytes reserved ahead for a frame from its header's length: past this, a message
+/// buffer grows as its bytes arrive.
+const FRAME_RESERVE: u64 = 16 << 20;
 
 /// Append `chunk` to `buf`, unmasking the new bytes in place (§5.3).
 fn append_unmasked(buf: &mut Vec<u8>, chunk: &[u8], key: Option<[u8; 4]>, offset: u64) {

@@ -7,6 +7,9 @@ use crate::event::{ConnId, Event, EventKind};
 use crate::filter::Filter;
 use crate::sink::{JsonSink, LineStyle, Sink, Summary, TextSink};
 
+/// Text capacity a reused round keeps (a round is about a megabyte of payload).
+const KEEP_TEXT: usize = 4 << 20;
+
 /// Lines of one round from one source, in the order they are to be written.
 #[derive(Debug, Default)]
 pub struct Lines {
@@ -110,11 +113,20 @@ impl<'a> LineWriter<'a> {
         }
     }
 
-    /// The lines so far, leaving the writer empty for the next round.
-    pub fn take(&mut self) -> Lines {
+    /// The lines so far, leaving the writer empty for the next round (with `reuse`'s
+    /// buffers, when given: a round's text is megabytes, better not grown anew each time).
+    pub fn take(&mut self, reuse: Option<Lines>) -> Lines {
+        let Lines {
+            mut text,
+            mut lines,
+        } = reuse.unwrap_or_default();
+        text.clear();
+        lines.clear();
+        // A round with a huge message grew it: do not keep that much for every later round.
+        text.shrink_to(KEEP_TEXT);
         Lines {
-            text: std::mem::take(self.sink.buf()),
-            lines: std::mem::take(&mut self.lines),
+            text: std::mem::replace(self.sink.buf(), text),
+            lines: std::mem::replace(&mut self.lines, lines),
         }
     }
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{Receiver, Sender};
 
 use super::lines::{Line, Lines};
 use super::worker::FromWorker;
@@ -37,6 +37,8 @@ pub struct Merger<'a, W: Write> {
     ids: Vec<HashMap<ConnId, ConnId, foldhash::fast::RandomState>>,
     keep_ids: bool,
     scratch: Vec<u8>,
+    /// Per worker: where its written rounds go back to, to be filled again.
+    reuse: Vec<Sender<Lines>>,
 }
 
 impl<'a, W: Write> Merger<'a, W> {
@@ -45,7 +47,7 @@ impl<'a, W: Write> Merger<'a, W> {
         style: LineStyle,
         filter: Option<&'a Filter>,
         last_id: ConnId,
-        workers: usize,
+        reuse: Vec<Sender<Lines>>,
         summary: bool,
     ) -> Self {
         Merger {
@@ -53,7 +55,8 @@ impl<'a, W: Write> Merger<'a, W> {
             style,
             filter,
             last_id,
-            ids: (0..workers).map(|_| HashMap::default()).collect(),
+            ids: reuse.iter().map(|_| HashMap::default()).collect(),
+            reuse,
             keep_ids: summary,
             scratch: Vec::new(),
         }
@@ -83,6 +86,11 @@ impl<'a, W: Write> Merger<'a, W> {
                     self.merge(&sources)?;
                     if flush {
                         self.out.flush()?;
+                    }
+                    for (w, lines) in sources.drain(..) {
+                        if let Some(back) = self.reuse.get(w) {
+                            let _ = back.send(lines);
+                        }
                     }
                 }
                 FromReader::End { lines, summary } => {

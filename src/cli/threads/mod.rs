@@ -32,7 +32,7 @@ use crate::flow::FlowKey;
 use crate::limits::Limits;
 use crate::packet::{Decoded, PacketDecoder};
 use crate::sink::{LineStyle, Summary};
-use lines::LineWriter;
+use lines::{LineWriter, Lines};
 use merge::{FromReader, Merger};
 use worker::{Batch, FromWorker, ToWorker, WorkerSetup};
 
@@ -42,7 +42,7 @@ const ROUND_BYTES: usize = 1 << 20;
 /// Packets per round, for captures of tiny packets.
 const ROUND_PACKETS: usize = 8192;
 /// Rounds queued per channel before the sender waits.
-const ROUNDS_IN_FLIGHT: usize = 4;
+const ROUNDS_IN_FLIGHT: usize = 2;
 /// Bookkeeping bytes a segment costs in a round, besides its payload.
 const SEG_COST: usize = 64;
 /// Packets between progress-bar updates.
@@ -65,10 +65,52 @@ pub struct Finished {
     pub read_error: Option<String>,
 }
 
-/// Which worker a connection belongs to: the same for both directions, and for every run.
-fn shard(key: &FlowKey, workers: usize) -> usize {
-    let hash = foldhash::fast::FixedState::with_seed(0x5753_4e4f_4f50).hash_one(key);
-    (hash % workers as u64) as usize
+/// Flow-hash buckets: connections hash to a bucket (both directions alike), and a bucket is
+/// given to a worker when it is first used. Many more buckets than workers, so that a few
+/// busy connections are spread evenly rather than as a hash happens to fall; a fixed number,
+/// so that the table is bounded however many connections come.
+const BUCKETS: usize = 4096;
+
+/// Which worker each connection goes to.
+struct Shards {
+    bucket_worker: Vec<Option<u16>>,
+    /// Round cost sent to each worker so far: a new bucket goes to the least loaded one.
+    load: Vec<u64>,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl Shards {
+    fn new(workers: usize) -> Self {
+        Shards {
+            bucket_worker: vec![None; BUCKETS],
+            load: vec![0; workers.clamp(1, usize::from(u16::MAX))],
+            // A fixed seed: the same capture is spread the same way on every run.
+            hasher: foldhash::fast::FixedState::with_seed(0x5753_4e4f_4f50),
+        }
+    }
+
+    fn worker(&mut self, key: &FlowKey, cost: usize) -> usize {
+        let bucket = (self.hasher.hash_one(key) % BUCKETS as u64) as usize;
+        let w = match self.bucket_worker.get(bucket).copied().flatten() {
+            Some(w) => usize::from(w),
+            None => {
+                let (w, _) = self
+                    .load
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|&(_, load)| *load)
+                    .unwrap_or((0, &0));
+                if let Some(slot) = self.bucket_worker.get_mut(bucket) {
+                    *slot = u16::try_from(w).ok();
+                }
+                w
+            }
+        };
+        if let Some(load) = self.load.get_mut(w) {
+            *load += cost as u64;
+        }
+        w
+    }
 }
 
 /// Limits that are totals over all connections are shared out among the workers.
@@ -101,9 +143,12 @@ pub fn read<R: Read>(
         let mut to_workers = Vec::with_capacity(n);
         let mut from_workers = Vec::with_capacity(n);
         let mut workers = Vec::with_capacity(n);
-        for _ in 0..n {
+        let mut reuse_txs = Vec::with_capacity(n);
+        for w in 0..n {
             let (tx, rx) = bounded::<ToWorker>(ROUNDS_IN_FLIGHT);
             let (otx, orx) = bounded::<FromWorker>(ROUNDS_IN_FLIGHT);
+            let (reuse_tx, reuse_rx) = unbounded::<Lines>();
+            reuse_txs.push(reuse_tx);
             let ws = WorkerSetup {
                 limits: limits.clone(),
                 style: setup.style,
@@ -111,21 +156,29 @@ pub fn read<R: Read>(
                 summary: setup.summary,
             };
             let recycle = recycle_tx.clone();
-            workers.push(scope.spawn(move || worker::run(ws, &rx, &otx, &recycle)));
+            let worker = std::thread::Builder::new()
+                .name(format!("wsnoop-worker{w}"))
+                .spawn_scoped(scope, move || {
+                    worker::run(ws, &rx, &otx, &recycle, &reuse_rx);
+                })?;
+            workers.push(worker);
             to_workers.push(tx);
             from_workers.push(orx);
         }
         drop(recycle_tx);
         let style = setup.style;
         let summary = setup.summary;
-        let merger = scope.spawn(move || {
-            let mut m = Merger::new(out, style, merge_filter, last_id, n, summary);
-            let result = m.run(&from_reader, &from_workers);
-            result.map(|s| (s, m.last_id))
-        });
+        let merger = std::thread::Builder::new()
+            .name("wsnoop-merger".into())
+            .spawn_scoped(scope, move || {
+                let mut m = Merger::new(out, style, merge_filter, last_id, reuse_txs, summary);
+                let result = m.run(&from_reader, &from_workers);
+                result.map(|s| (s, m.last_id))
+            })?;
 
         let mut r = Reader {
             decoder: PacketDecoder::new(setup.limits),
+            shards: Shards::new(n),
             batches: (0..n).map(|_| Batch::default()).collect(),
             own: LineWriter::new(setup.style, setup.filter, setup.summary),
             to_workers,
@@ -156,6 +209,7 @@ pub fn read<R: Read>(
 
 struct Reader<'a> {
     decoder: PacketDecoder,
+    shards: Shards,
     batches: Vec<Batch>,
     /// Lines of events about the input itself.
     own: LineWriter<'a>,
@@ -192,11 +246,12 @@ impl Reader<'_> {
             last_ts = last_ts.max(pkt.ts);
             match self.decoder.decode(&pkt) {
                 Decoded::Tcp(seg) => {
-                    let w = shard(&FlowKey::new(seg.src, seg.dst), self.batches.len());
+                    let cost = seg.payload.len() + SEG_COST;
+                    let w = self.shards.worker(&FlowKey::new(seg.src, seg.dst), cost);
                     if let Some(batch) = self.batches.get_mut(w) {
                         batch.push(index, pkt.ts, &seg);
                     }
-                    self.round_cost += seg.payload.len() + SEG_COST;
+                    self.round_cost += cost;
                 }
                 Decoded::FragmentDropped(detail) => {
                     events.push(Event {
@@ -241,7 +296,7 @@ impl Reader<'_> {
             self.own.events(index, &mut events);
         }
         let _ = self.to_merger.send(FromReader::End {
-            lines: self.own.take(),
+            lines: self.own.take(None),
             summary: self.own.take_summary(),
         });
         read_error
@@ -258,7 +313,7 @@ impl Reader<'_> {
         }
         self.round_cost = 0;
         self.round_packets = 0;
-        let lines = self.own.take();
+        let lines = self.own.take(None);
         self.to_merger
             .send(FromReader::Round { lines, flush })
             .is_ok()

@@ -13,6 +13,9 @@ use crate::limits::Limits;
 use crate::packet::{TcpFlags, TcpSegment};
 use crate::sink::{LineStyle, Summary};
 
+/// Payload capacity a reused batch keeps (one jumbo segment may have grown it).
+const KEEP_DATA: usize = 4 << 20;
+
 /// One TCP segment, its payload in the batch's `data`.
 #[derive(Clone, Copy, Debug)]
 pub struct Seg {
@@ -75,6 +78,7 @@ pub fn run(
     input: &Receiver<ToWorker>,
     output: &Sender<FromWorker>,
     recycle: &Sender<Batch>,
+    reuse: &Receiver<Lines>,
 ) {
     let mut engine = Engine::new(setup.limits);
     let mut lines = LineWriter::new(setup.style, setup.filter, setup.summary);
@@ -99,13 +103,17 @@ pub fn run(
                         lines.events(s.index, &mut events);
                     }
                 }
-                if output.send(FromWorker::Round(lines.take())).is_err() {
+                if output
+                    .send(FromWorker::Round(lines.take(reuse.try_recv().ok())))
+                    .is_err()
+                {
                     return;
                 }
                 // The reader refills it: its buffers keep their size from round to round.
                 let mut batch = batch;
                 batch.segs.clear();
                 batch.data.clear();
+                batch.data.shrink_to(KEEP_DATA);
                 let _ = recycle.send(batch);
             }
             ToWorker::Finish(ts) => {
@@ -121,7 +129,7 @@ pub fn run(
                     lines.events(first, &mut one);
                 }
                 drop(rest);
-                let finished = FromWorker::Finished(lines.take(), lines.take_summary());
+                let finished = FromWorker::Finished(lines.take(None), lines.take_summary());
                 let _ = output.send(finished);
                 return;
             }
