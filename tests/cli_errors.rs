@@ -274,3 +274,16 @@ fn usage_error_exits_2() {
         "{err}"
     );
 }
+
+#[test]
+fn thread_counts_out_of_range_are_usage_errors() {
+    for n in ["0", "1025", "many"] {
+        let out = bin()
+            .args(["read", "--threads", n, "x.pcap"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--threads {n}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--threads"), "{err}");
+    }
+}

@@ -108,18 +108,17 @@ impl Write for LineOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
-    use std::rc::Rc;
+    use std::sync::{Arc, Mutex};
 
     /// Accepts `room` bytes, then fails (a disk filling up mid-line).
     struct Filling {
-        got: Rc<RefCell<Vec<u8>>>,
+        got: Arc<Mutex<Vec<u8>>>,
         room: usize,
     }
 
     impl Write for Filling {
         fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-            let mut got = self.got.borrow_mut();
+            let mut got = self.got.lock().unwrap();
             let n = data.len().min(self.room.saturating_sub(got.len()));
             if n == 0 {
                 return Err(io::Error::from(io::ErrorKind::StorageFull));
@@ -134,18 +133,18 @@ mod tests {
 
     #[test]
     fn lines_are_handed_on_whole() {
-        let got = Rc::new(RefCell::new(Vec::new()));
+        let got = Arc::new(Mutex::new(Vec::new()));
         let sink = Filling {
-            got: Rc::clone(&got),
+            got: Arc::clone(&got),
             room: usize::MAX,
         };
         let mut out = LineOutput::new(Box::new(sink), None, "t".into());
         out.write_all(b"{\"a\":").unwrap();
         out.flush().unwrap();
-        assert_eq!(*got.borrow(), b"");
+        assert_eq!(*got.lock().unwrap(), b"");
         out.write_all(b"1}\n{\"b\"").unwrap();
         out.flush().unwrap();
-        assert_eq!(*got.borrow(), b"{\"a\":1}\n");
+        assert_eq!(*got.lock().unwrap(), b"{\"a\":1}\n");
     }
 
     #[test]

@@ -158,14 +158,17 @@ pub fn assert_capture(rel: &str) {
     let stem = rel.rsplit_once('.').map_or(rel, |(s, _)| s);
     let expected_path = captures_dir().join(format!("{stem}.expected.jsonl"));
     let expected = parse_lines(&std::fs::read(&expected_path).expect("expected.jsonl"));
-    let out = wsnoop_read(&path, &[]);
-    let actual = parse_lines(&out.stdout);
-    let problems = check(&expected, &actual);
-    assert!(
-        problems.is_empty(),
-        "{rel}: {} problem(s):\n  {}\nstderr: {}",
-        problems.len(),
-        problems.join("\n  "),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // One engine, and connections spread over three.
+    for threads in ["1", "3"] {
+        let out = wsnoop_read(&path, &["--threads", threads]);
+        let actual = parse_lines(&out.stdout);
+        let problems = check(&expected, &actual);
+        assert!(
+            problems.is_empty(),
+            "{rel} (--threads {threads}): {} problem(s):\n  {}\nstderr: {}",
+            problems.len(),
+            problems.join("\n  "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
