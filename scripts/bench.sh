@@ -10,7 +10,9 @@
 #
 # Options: --runs N (default 3), --no-tshark, --no-check, --regen (rewrite the captures),
 # --only NAME[,NAME] (mixed, deflate, tiny, big). MB = 10^6 bytes of capture file.
-# Environment: WSNOOP (binary to time, default target/release/wsnoop), BENCH_DATA, SHARED_DIR.
+# wsnoop is timed on one thread and on THREADS (default: the number of cores).
+# Environment: WSNOOP (binary to time, default target/release/wsnoop), BENCH_DATA, SHARED_DIR,
+# THREADS.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -18,6 +20,7 @@ ROOT=$PWD
 DATA=${BENCH_DATA:-$ROOT/bench-data}
 SHARED=${SHARED_DIR:-$ROOT/../shared}
 RUNS=3
+THREADS=${THREADS:-$(nproc 2>/dev/null || echo 2)}
 BIG=0
 QUICK=0
 TSHARK=1
@@ -34,7 +37,7 @@ while [ $# -gt 0 ]; do
         --no-check) CHECK=0 ;;
         --regen) REGEN=1 ;;
         --only) ONLY=$2; shift ;;
-        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -140,16 +143,30 @@ for entry in "${CAPTURES[@]}"; do
     msgs=$(json_field "$summary" messages_total)
     cat "$pcap" >/dev/null # page cache warm for every contender
 
-    ws_cell="fail"; ws_msgs="-"; ws_peak="-"; ws_us=0
-    log "$name: wsnoop x$RUNS"
+    # One thread, then one per core (the default).
+    one_us=0; one_cell="-"
+    log "$name: wsnoop --threads 1 x$RUNS"
+    read -r one_us _ one_status < <(
+        for _ in $(seq "$RUNS"); do
+            run_measured /dev/null "$WSNOOP" read "$pcap" --json --no-progress --threads 1
+        done | summarize)
+    if [ "$one_status" = 0 ] && [ "$one_us" -gt 0 ]; then
+        one_cell=$(awk -v b="$bytes" -v u="$one_us" 'BEGIN { printf "%.0f", b / u }')
+    else
+        log "$name: wsnoop --threads 1 exited with status $one_status"
+        one_us=0
+    fi
+    ws_cell="fail"; ws_msgs="-"; ws_peak="-"; ws_us=0; scaling="-"
+    log "$name: wsnoop --threads $THREADS x$RUNS"
     read -r ws_us ws_kib ws_status < <(
         for _ in $(seq "$RUNS"); do
-            run_measured /dev/null "$WSNOOP" read "$pcap" --json --no-progress
+            run_measured /dev/null "$WSNOOP" read "$pcap" --json --no-progress --threads "$THREADS"
         done | summarize)
     if [ "$ws_status" = 0 ] && [ "$ws_us" -gt 0 ]; then
         ws_cell=$(awk -v b="$bytes" -v u="$ws_us" 'BEGIN { printf "%.0f", b / u }')
         ws_msgs=$(awk -v n="$msgs" -v u="$ws_us" 'BEGIN { printf "%.0f", n * 1e6 / u }')
         [ "$ws_kib" -gt 0 ] && ws_peak=$(( ws_kib / 1024 ))
+        [ "$one_us" -gt 0 ] && scaling=$(awk -v a="$one_us" -v b="$ws_us" 'BEGIN { printf "%.2fx", a / b }')
     else
         log "$name: wsnoop exited with status $ws_status"
         ws_us=0
@@ -158,7 +175,7 @@ for entry in "${CAPTURES[@]}"; do
     verdict="-"
     if [ "$CHECK" = 1 ] && [ "$ws_us" -gt 0 ]; then
         log "$name: verifying the output against $(basename "$summary")"
-        if "$WSNOOP" read "$pcap" --json --no-progress 2>/dev/null \
+        if "$WSNOOP" read "$pcap" --json --no-progress --threads "$THREADS" 2>/dev/null \
             | python3 "$SHARED/bench/check_jsonl.py" "$summary" - >"$DATA/$file.check.txt"; then
             verdict="PASS"
         else
@@ -182,14 +199,15 @@ for entry in "${CAPTURES[@]}"; do
             ts_cell="fail"
         fi
     fi
-    ROWS+=("$name|$file|$(( (bytes + (1 << 19)) >> 20 ))|$msgs|$ws_cell|$ws_msgs|$ws_peak|$verdict|$ts_cell|$ts_peak|$ratio")
+    ROWS+=("$name|$file|$(( (bytes + (1 << 19)) >> 20 ))|$msgs|$one_cell|$ws_cell|$scaling|$ws_msgs|$ws_peak|$verdict|$ts_cell|$ts_peak|$ratio")
 done
 
 echo
-printf '%-8s %-13s %6s %9s | %9s %11s %9s %6s | %9s %9s | %7s\n' \
-    capture file MiB messages "MB/s" "messages/s" "peak MiB" check "tshark" "peak MiB" ratio
+printf '%-8s %-13s %6s %9s | %9s %9s %7s %11s %9s %6s | %9s %9s | %7s\n' \
+    capture file MiB messages "1t MB/s" "${THREADS}t MB/s" scaling "messages/s" "peak MiB" check "tshark" "peak MiB" ratio
 for row in "${ROWS[@]}"; do
-    IFS='|' read -r a b c d e f g h i j k <<<"$row"
-    printf '%-8s %-13s %6s %9s | %9s %11s %9s %6s | %9s %9s | %7s\n' "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h" "$i" "$j" "$k"
+    IFS='|' read -r a b c d e f g h i j k l m <<<"$row"
+    printf '%-8s %-13s %6s %9s | %9s %9s %7s %11s %9s %6s | %9s %9s | %7s\n' "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h" "$i" "$j" "$k" "$l" "$m"
 done
-echo "(wsnoop read FILE --json > /dev/null, median of $RUNS; tshark: MB/s of the same file; ratio = tshark time / wsnoop time; MB = 10^6 bytes)"
+echo "(wsnoop read FILE --json > /dev/null, median of $RUNS, on 1 and on $THREADS threads; scaling = 1-thread time / $THREADS-thread time;"
+echo " messages/s, peak and check: $THREADS threads; tshark: MB/s of the same file; ratio = tshark time / $THREADS-thread wsnoop time; MB = 10^6 bytes)"
