@@ -10,6 +10,8 @@ use std::path::Path;
 /// system calls; a single longer line grows the buffer to hold it, bounded by the message
 /// limits).
 const BUFFER: usize = 256 << 10;
+/// Lines at least this long are written without going through the buffer.
+const DIRECT_LINE: usize = 64 << 10;
 
 pub struct LineOutput {
     inner: Box<dyn Write + Send>,
@@ -64,16 +66,52 @@ impl LineOutput {
         }
     }
 
+    /// Writes one whole line given in parts (e.g. around a number put in by the caller). A
+    /// long line is written straight from the parts, after what is buffered: copying it into
+    /// the buffer first would move megabytes through memory once more.
+    pub fn write_line(&mut self, parts: &[&[u8]]) -> io::Result<()> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if len < DIRECT_LINE
+            || memchr::memrchr(b'\n', &self.buf).map_or(0, |i| i + 1) != self.buf.len()
+        {
+            for part in parts {
+                self.write_all(part)?;
+            }
+            return Ok(());
+        }
+        self.push_lines()?;
+        let mut slices: Vec<io::IoSlice<'_>> = parts.iter().map(|p| io::IoSlice::new(p)).collect();
+        let mut slices = &mut slices[..];
+        while !slices.is_empty() {
+            match self.inner.write_vectored(slices) {
+                Ok(0) => {
+                    let e = io::Error::from(io::ErrorKind::WriteZero);
+                    return Err(self.cut_back(e));
+                }
+                Ok(n) => io::IoSlice::advance_slices(&mut slices, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.cut_back(e)),
+            }
+        }
+        self.committed = self.committed.saturating_add(len as u64);
+        Ok(())
+    }
+
+    /// A write failed part-way: the file goes back to its last whole line.
+    fn cut_back(&mut self, e: io::Error) -> io::Error {
+        if let Some(file) = &self.file {
+            let _ = file.set_len(self.committed);
+        }
+        self.buf.clear();
+        e
+    }
+
     /// Writes `buf[..end]`, which ends a line.
     fn push_until(&mut self, end: usize) -> io::Result<()> {
         let lines = self.buf.get(..end).unwrap_or_default();
         if let Err(e) = self.inner.write_all(lines) {
             // Some of the lines may have been written: cut back to the last whole one.
-            if let Some(file) = &self.file {
-                let _ = file.set_len(self.committed);
-            }
-            self.buf.clear();
-            return Err(e);
+            return Err(self.cut_back(e));
         }
         self.committed = self.committed.saturating_add(end as u64);
         self.buf.drain(..end);
@@ -176,6 +214,43 @@ mod tests {
         let err = out.flush().unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::StorageFull);
         assert_eq!(std::fs::read(&path).unwrap(), b"one\n");
+
+        // The same for a long line written straight from its parts.
+        let file = File::create(&path).unwrap();
+        let shadow = file.try_clone().unwrap();
+        let room = 4 + DIRECT_LINE / 2;
+        let mut out = LineOutput::new(Box::new(Capped(file, room)), Some(shadow), "f".into());
+        out.write_line(&[b"one\n"]).unwrap();
+        let long = vec![b'x'; DIRECT_LINE];
+        let err = out.write_line(&[b"{", &long, b"}\n"]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::StorageFull);
+        assert_eq!(std::fs::read(&path).unwrap(), b"one\n");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Long lines skip the buffer, short ones do not: either way, in the order written.
+    #[test]
+    fn lines_in_parts_keep_their_order() {
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let sink = Filling {
+            got: Arc::clone(&got),
+            room: usize::MAX,
+        };
+        let mut out = LineOutput::new(Box::new(sink), None, "t".into());
+        let long = vec![b'y'; DIRECT_LINE + 5];
+        let mut want = Vec::new();
+        for i in 0..3 {
+            let short = format!("short {i}\n");
+            out.write_line(&[short.as_bytes()]).unwrap();
+            out.write_line(&[b"<", &long, b">\n"]).unwrap();
+            want.extend_from_slice(short.as_bytes());
+            want.push(b'<');
+            want.extend_from_slice(&long);
+            want.extend_from_slice(b">\n");
+        }
+        out.write_line(&[b"a", b"b", b"\n"]).unwrap();
+        want.extend_from_slice(b"ab\n");
+        out.flush().unwrap();
+        assert!(*got.lock().unwrap() == want);
     }
 }

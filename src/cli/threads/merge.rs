@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
+use super::super::output::LineOutput;
+
 use crossbeam_channel::{Receiver, Sender};
 
 use super::lines::{Line, Lines};
@@ -25,8 +27,8 @@ pub enum FromReader {
     },
 }
 
-pub struct Merger<'a, W: Write> {
-    pub out: W,
+pub struct Merger<'a> {
+    pub out: &'a mut LineOutput,
     pub style: LineStyle,
     /// Only when it has `conn:` terms: the rest was applied where the lines were written.
     pub filter: Option<&'a Filter>,
@@ -41,9 +43,9 @@ pub struct Merger<'a, W: Write> {
     reuse: Vec<Sender<Lines>>,
 }
 
-impl<'a, W: Write> Merger<'a, W> {
+impl<'a> Merger<'a> {
     pub fn new(
-        out: W,
+        out: &'a mut LineOutput,
         style: LineStyle,
         filter: Option<&'a Filter>,
         last_id: ConnId,
@@ -158,7 +160,7 @@ impl<'a, W: Write> Merger<'a, W> {
     fn line(&mut self, worker: usize, line: &Line, text: &[u8]) -> io::Result<()> {
         let Some(c) = line.conn else {
             if self.filter.is_none_or(|f| f.accepts_conn(None)) {
-                self.out.write_all(text)?;
+                self.out.write_line(&[text])?;
             }
             return Ok(());
         };
@@ -183,12 +185,13 @@ impl<'a, W: Write> Merger<'a, W> {
             Some(span) => {
                 self.scratch.clear();
                 self.style.write_conn_id(id, &mut self.scratch);
-                self.out
-                    .write_all(text.get(..span.start).unwrap_or_default())?;
-                self.out.write_all(&self.scratch)?;
-                self.out.write_all(text.get(span.end..).unwrap_or_default())
+                self.out.write_line(&[
+                    text.get(..span.start).unwrap_or_default(),
+                    &self.scratch,
+                    text.get(span.end..).unwrap_or_default(),
+                ])
             }
-            None => self.out.write_all(text),
+            None => self.out.write_line(&[text]),
         }
     }
 
