@@ -7,6 +7,7 @@ use crate::limits::Limits;
 use crate::packet::{Decoded, PacketDecoder, RawPacket, TcpSegment};
 use std::sync::Arc;
 
+use crate::message::BufPool;
 use crate::session::{ConnKind, Ctx, ProbePool, Session};
 
 /// Counters over everything the engine was given.
@@ -54,6 +55,8 @@ struct Conns {
     next_conn: ConnId,
     /// Bytes held by connections being probed for frames (no handshake seen), all together.
     probes: Arc<ProbePool>,
+    /// Large message buffers given back by the caller ([`Engine::recycle`]).
+    pool: BufPool,
 }
 
 impl Engine {
@@ -64,6 +67,7 @@ impl Engine {
                 flows: FlowTable::new(limits.max_connections),
                 next_conn: 0,
                 probes: ProbePool::new(limits.max_probe_total_bytes),
+                pool: BufPool::default(),
                 limits,
             },
             last_ts: Timestamp::default(),
@@ -160,6 +164,7 @@ impl Engine {
             limits: &self.conns.limits,
             next_conn: &mut self.conns.next_conn,
             out,
+            pool: &self.conns.pool,
         };
         for (_, mut session) in sessions {
             session.finish(EndHow::Eof, &mut ctx);
@@ -188,6 +193,7 @@ impl Engine {
             limits: &self.conns.limits,
             next_conn: &mut self.conns.next_conn,
             out,
+            pool: &self.conns.pool,
         };
         for (_, mut session) in expired {
             session.finish(EndHow::Idle, &mut ctx);
@@ -197,12 +203,22 @@ impl Engine {
 
     /// Approximate bytes held by buffers and per-connection state: every tracked connection
     /// ([`Session::memory`]: the session, out-of-order TCP data, probe buffers), the flow
-    /// table's bookkeeping and the IP fragment pool. Messages being assembled and HTTP heads
+    /// table's bookkeeping, the IP fragment pool and idle message buffers kept for reuse
+    /// ([`Engine::recycle`]). Messages being assembled and HTTP heads
     /// being parsed are not counted (each is bounded by [`Limits`]).
     pub fn memory(&self) -> usize {
         let per_flow = std::mem::size_of::<FlowKey>() * 2 + 4 * std::mem::size_of::<u64>();
         let sessions: usize = self.conns.flows.values().map(Session::memory).sum();
-        sessions + self.conns.flows.len() * per_flow + self.packets.held_bytes()
+        sessions
+            + self.conns.flows.len() * per_flow
+            + self.packets.held_bytes()
+            + self.conns.pool.held().1
+    }
+
+    /// A message's payload the caller is done with: a large one is kept (a few at most) for
+    /// the next large message to be assembled in, which saves faulting in fresh memory.
+    pub fn recycle(&self, payload: Vec<u8>) {
+        self.conns.pool.give(payload);
     }
 
     /// Report that the input itself could not be read further (e.g. a corrupt record).
@@ -232,6 +248,7 @@ impl Conns {
             limits: &self.limits,
             next_conn: &mut self.next_conn,
             out,
+            pool: &self.pool,
         };
         let session = match self.flows.get_mut(&key) {
             Some(session) => session,

@@ -10,7 +10,7 @@ use super::output::LineOutput;
 use super::{EXIT_INPUT, EXIT_OK, EXIT_USAGE, input, threads};
 use crate::capture::CaptureReader;
 use crate::engine::Engine;
-use crate::event::{AnomalyKind, Event};
+use crate::event::{AnomalyKind, Event, EventKind};
 use crate::filter::Filter;
 use crate::limits::Limits;
 use crate::sink::{JsonSink, LineStyle, Sink, Summary, TextSink};
@@ -192,7 +192,7 @@ fn read_file(
         match reader.next_packet() {
             Ok(Some(pkt)) => {
                 engine.packet(&pkt, &mut events);
-                emit(&mut events, sink, summary.as_deref_mut(), filter)?;
+                emit(&mut events, &engine, sink, summary.as_deref_mut(), filter)?;
                 packets += 1;
                 if packets.is_multiple_of(PROGRESS_EVERY) {
                     progress.set_position(reader.offset());
@@ -216,7 +216,7 @@ fn read_file(
     }
     progress.finish_and_clear();
     engine.finish(&mut events);
-    emit(&mut events, sink, summary, filter)?;
+    emit(&mut events, &engine, sink, summary, filter)?;
     *conn_base = engine.stats().websocket_conns;
     outcome
 }
@@ -233,6 +233,7 @@ fn progress_bar(size: u64) -> ProgressBar {
 
 fn emit(
     events: &mut Vec<Event>,
+    engine: &Engine,
     sink: &mut dyn Sink,
     mut summary: Option<&mut Summary>,
     filter: Option<&Filter>,
@@ -243,6 +244,9 @@ fn emit(
         }
         if filter.is_none_or(|f| f.matches_event(&ev)) {
             sink.event(&ev).map_err(Stop::Output)?;
+        }
+        if let EventKind::Message { msg, .. } = ev.kind {
+            engine.recycle(msg.payload);
         }
     }
     Ok(())

@@ -210,7 +210,10 @@ impl WsDecoder {
             compressed,
             frames: 1,
             wire_len: len,
-            payload: Vec::new(),
+            payload: match (&self.cfg.pool, fate) {
+                (Some(pool), Fate::Keep) => pool.take(len),
+                _ => Vec::new(),
+            },
             start,
             fate,
             after_close: self.close_seen,

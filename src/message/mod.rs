@@ -8,6 +8,7 @@ mod complete;
 mod deflating;
 mod frames;
 mod inflate;
+mod pool;
 mod state;
 mod stream;
 #[cfg(test)]
@@ -54,6 +55,8 @@ impl DirDeflate {
     }
 }
 
+pub use pool::BufPool;
+
 /// Configuration of one direction's decoder.
 #[derive(Clone, Debug)]
 pub struct DirConfig {
@@ -69,6 +72,8 @@ pub struct DirConfig {
     /// try RSV1 frames with a fresh inflate context, reporting `deflate_context_lost` (not
     /// `deflate_error` or `rsv_without_extension`) when that fails.
     pub mid_stream: bool,
+    /// Where large message buffers come from (none: fresh ones).
+    pub pool: Option<BufPool>,
 }
 
 impl DirConfig {
@@ -79,6 +84,7 @@ impl DirConfig {
             max_message_bytes: limits.max_message_bytes,
             max_inflated_bytes: limits.max_inflated_bytes,
             mid_stream: false,
+            pool: None,
         }
     }
 }

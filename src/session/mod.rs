@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use crate::event::{Anomaly, AnomalyKind, ConnId, DirEvent, EndHow, Event, EventKind, Timestamp};
 use crate::handshake::{HttpPhase, HttpStatus, Upgrade};
 use crate::limits::Limits;
-use crate::message::{DirConfig, DirDeflate, Sender, WsDecoder};
+use crate::message::{BufPool, DirConfig, DirDeflate, Sender, WsDecoder};
 use crate::packet::TcpSegment;
 use crate::reassembly::{Chunk, GapReason, HalfStream};
 use probing::ProbeBuf;
@@ -24,6 +24,8 @@ pub struct Ctx<'a> {
     /// Hands out connection numbers as connections are recognised.
     pub next_conn: &'a mut ConnId,
     pub out: &'a mut Vec<Event>,
+    /// Large message buffers for the decoders.
+    pub pool: &'a BufPool,
 }
 
 /// A tracked TCP connection.
@@ -328,7 +330,9 @@ impl ConnState {
         let deflate = upgrade.deflate;
         let decoder = |sender: Sender| {
             let dir_deflate = deflate.map(|p| DirDeflate::for_sender(&p, sender));
-            WsDecoder::new(DirConfig::new(sender, dir_deflate, ctx.limits))
+            let mut config = DirConfig::new(sender, dir_deflate, ctx.limits);
+            config.pool = Some(ctx.pool.clone());
+            WsDecoder::new(config)
         };
         let decoders = [decoder(Sender::Client), decoder(Sender::Server)];
         let mut ws = WsConn::start(self.endpoints, client_side, decoders, upgrade.info, ctx);

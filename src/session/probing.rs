@@ -190,6 +190,7 @@ impl ConnState {
         let decoder = |sender: Sender| {
             let mut config = DirConfig::new(sender, None, ctx.limits);
             config.mid_stream = true;
+            config.pool = Some(ctx.pool.clone());
             WsDecoder::new(config)
         };
         let decoders = [decoder(Sender::Client), decoder(Sender::Server)];

@@ -84,8 +84,9 @@ impl<'a> LineWriter<'a> {
         }
     }
 
-    /// Formats `events`, which belong at `key` in the output (draining them).
-    pub fn events(&mut self, key: u64, events: &mut Vec<Event>) {
+    /// Formats `events`, which belong at `key` in the output (draining them); message
+    /// payloads go to `done` afterwards.
+    pub fn events(&mut self, key: u64, events: &mut Vec<Event>, done: &mut dyn FnMut(Vec<u8>)) {
         for ev in events.drain(..) {
             if let Some(s) = &mut self.summary {
                 s.record(&ev);
@@ -93,11 +94,14 @@ impl<'a> LineWriter<'a> {
             let print = self.filter.is_none_or(|f| f.matches_event_except_conn(&ev));
             let opens = matches!(ev.kind, EventKind::Open(_));
             let ends = matches!(ev.kind, EventKind::End { .. });
-            if !print && !opens && !ends {
-                continue;
-            }
             if print {
                 self.sink.event(&ev);
+            }
+            if let EventKind::Message { msg, .. } = ev.kind {
+                done(msg.payload);
+            }
+            if !print && !opens && !ends {
+                continue;
             }
             let end = self.sink.buf().len();
             self.lines.push(Line {

@@ -262,7 +262,7 @@ impl Reader<'_> {
                             anomaly: Anomaly::new(AnomalyKind::IpFragmentLimit, detail),
                         },
                     });
-                    self.own.events(index, &mut events);
+                    self.own.events(index, &mut events, &mut drop);
                 }
                 Decoded::NotTcp | Decoded::Fragment | Decoded::Malformed(_) => {}
             }
@@ -293,7 +293,7 @@ impl Reader<'_> {
                     anomaly: Anomaly::new(AnomalyKind::CorruptCapture, detail.clone()),
                 },
             });
-            self.own.events(index, &mut events);
+            self.own.events(index, &mut events, &mut drop);
         }
         let _ = self.to_merger.send(FromReader::End {
             lines: self.own.take(None),

@@ -100,7 +100,7 @@ pub fn run(
                     };
                     engine.segment(s.index, s.ts, &seg, &mut events);
                     if !events.is_empty() {
-                        lines.events(s.index, &mut events);
+                        lines.events(s.index, &mut events, &mut |p| engine.recycle(p));
                     }
                 }
                 if output
@@ -126,7 +126,7 @@ pub fn run(
                 for (first, upto) in spans {
                     one.extend(rest.by_ref().take(upto - done));
                     done = upto;
-                    lines.events(first, &mut one);
+                    lines.events(first, &mut one, &mut drop);
                 }
                 drop(rest);
                 let finished = FromWorker::Finished(lines.take(None), lines.take_summary());
