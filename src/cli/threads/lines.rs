@@ -38,11 +38,16 @@ pub struct LineConn {
     /// The line is to be written (if the filter's `conn:` terms accept the final number);
     /// `open` and `end` lines are sent even when not, for numbering and bookkeeping.
     pub print: bool,
+    /// Where the worker's number sits in the line (found here, so that the merger, which is
+    /// one thread for all, only has to swap it).
+    pub id_at: u32,
+    pub id_len: u32,
 }
 
 /// A sink writing into memory, plus what the merger needs to know of each line.
 pub struct LineWriter<'a> {
     sink: MemSink,
+    style: LineStyle,
     lines: Vec<Line>,
     filter: Option<&'a Filter>,
     summary: Option<Summary>,
@@ -78,6 +83,7 @@ impl<'a> LineWriter<'a> {
         };
         LineWriter {
             sink,
+            style,
             lines: Vec::new(),
             filter,
             summary: summary.then(Summary::default),
@@ -94,6 +100,7 @@ impl<'a> LineWriter<'a> {
             let print = self.filter.is_none_or(|f| f.matches_event_except_conn(&ev));
             let opens = matches!(ev.kind, EventKind::Open(_));
             let ends = matches!(ev.kind, EventKind::End { .. });
+            let start = self.sink.buf().len();
             if print {
                 self.sink.event(&ev);
             }
@@ -103,7 +110,18 @@ impl<'a> LineWriter<'a> {
             if !print && !opens && !ends {
                 continue;
             }
-            let end = self.sink.buf().len();
+            let buf = self.sink.buf();
+            let end = buf.len();
+            let span = match (&ev.conn, buf.get(start..)) {
+                (Some(_), Some(line)) if print => self.style.conn_id_span(line),
+                _ => None,
+            };
+            let (id_at, id_len) = span.map_or((0, 0), |r| {
+                (
+                    u32::try_from(r.start).unwrap_or(0),
+                    u32::try_from(r.len()).unwrap_or(0),
+                )
+            });
             self.lines.push(Line {
                 key,
                 end,
@@ -112,6 +130,8 @@ impl<'a> LineWriter<'a> {
                     opens,
                     ends,
                     print,
+                    id_at,
+                    id_len,
                 }),
             });
         }

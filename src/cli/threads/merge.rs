@@ -181,18 +181,17 @@ impl<'a> Merger<'a> {
         if !c.print || !self.filter.is_none_or(|f| f.accepts_conn(Some(id))) {
             return Ok(());
         }
-        match self.style.conn_id_span(text) {
-            Some(span) => {
-                self.scratch.clear();
-                self.style.write_conn_id(id, &mut self.scratch);
-                self.out.write_line(&[
-                    text.get(..span.start).unwrap_or_default(),
-                    &self.scratch,
-                    text.get(span.end..).unwrap_or_default(),
-                ])
-            }
-            None => self.out.write_line(&[text]),
+        if c.id_len == 0 {
+            return self.out.write_line(&[text]);
         }
+        let at = c.id_at as usize;
+        self.scratch.clear();
+        self.style.write_conn_id(id, &mut self.scratch);
+        self.out.write_line(&[
+            text.get(..at).unwrap_or_default(),
+            &self.scratch,
+            text.get(at + c.id_len as usize..).unwrap_or_default(),
+        ])
     }
 
     /// One summary from the reader's and the workers', in final connection numbers.
