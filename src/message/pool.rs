@@ -12,7 +12,7 @@ pub const POOL_BUFFERS: usize = 32;
 /// Buffers with more room than this are freed rather than kept.
 pub const POOL_MAX_BUFFER_BYTES: usize = 8 << 20;
 /// Room of all buffers kept, together.
-pub const POOL_MAX_TOTAL_BYTES: usize = 32 << 20;
+pub const POOL_MAX_TOTAL_BYTES: usize = 16 << 20;
 
 /// Shared by one engine's decoders; cloning shares it.
 #[derive(Clone, Debug, Default)]

@@ -8,7 +8,7 @@ use crate::filter::Filter;
 use crate::sink::{JsonSink, LineStyle, Sink, Summary, TextSink};
 
 /// Text capacity a reused round keeps (a round is about a megabyte of payload).
-const KEEP_TEXT: usize = 4 << 20;
+const KEEP_TEXT: usize = 2 << 20;
 
 /// Lines of one round from one source, in the order they are to be written.
 #[derive(Debug, Default)]
