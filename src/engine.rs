@@ -235,6 +235,7 @@ impl Engine {
 }
 
 impl Conns {
+    /// The segment to its connection, tracking a new one when it can start one.
     fn segment(
         &mut self,
         index: u64,
