@@ -35,7 +35,10 @@ pub fn write_json_str(w: &mut impl Write, s: &str) -> io::Result<()> {
 /// A JSON string value from bytes known to be valid UTF-8, escaped as serde_json does
 /// (`\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, `\u00XX`), clean runs copied whole.
 pub fn write_json_utf8(w: &mut impl Write, s: &[u8]) -> io::Result<()> {
-    w.write_all(b"\"")?;
+    // Pieces go through a small buffer: JSON-like text has an escape every few bytes, and
+    // handing each piece to the writer on its own costs more than copying it.
+    let mut out = Staging::new(w);
+    out.push(b"\"")?;
     let mut run = 0;
     let mut i = 0;
     while i < s.len() {
@@ -51,28 +54,72 @@ pub fn write_json_utf8(w: &mut impl Write, s: &[u8]) -> io::Result<()> {
         }
         let Some(&b) = s.get(i) else { break };
         if needs_escape(b) {
-            w.write_all(s.get(run..i).unwrap_or_default())?;
+            out.push(s.get(run..i).unwrap_or_default())?;
             match b {
-                b'"' => w.write_all(b"\\\"")?,
-                b'\\' => w.write_all(b"\\\\")?,
-                b'\n' => w.write_all(b"\\n")?,
-                b'\r' => w.write_all(b"\\r")?,
-                b'\t' => w.write_all(b"\\t")?,
-                0x08 => w.write_all(b"\\b")?,
-                0x0c => w.write_all(b"\\f")?,
+                b'"' => out.push(b"\\\"")?,
+                b'\\' => out.push(b"\\\\")?,
+                b'\n' => out.push(b"\\n")?,
+                b'\r' => out.push(b"\\r")?,
+                b'\t' => out.push(b"\\t")?,
+                0x08 => out.push(b"\\b")?,
+                0x0c => out.push(b"\\f")?,
                 _ => {
                     const HEX: &[u8; 16] = b"0123456789abcdef";
                     let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
                     let lo = HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0');
-                    w.write_all(&[b'\\', b'u', b'0', b'0', hi, lo])?;
+                    out.push(&[b'\\', b'u', b'0', b'0', hi, lo])?;
                 }
             }
             run = i + 1;
         }
         i += 1;
     }
-    w.write_all(s.get(run..).unwrap_or_default())?;
-    w.write_all(b"\"")
+    out.push(s.get(run..).unwrap_or_default())?;
+    out.push(b"\"")?;
+    out.flush()
+}
+
+/// Bytes of small pieces gathered before they are handed to the writer.
+const STAGING: usize = 2048;
+
+/// Gathers small pieces for one write; a piece too large for it goes straight through.
+struct Staging<'w, W: Write> {
+    w: &'w mut W,
+    buf: [u8; STAGING],
+    len: usize,
+}
+
+impl<'w, W: Write> Staging<'w, W> {
+    fn new(w: &'w mut W) -> Self {
+        Staging {
+            w,
+            buf: [0; STAGING],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, piece: &[u8]) -> io::Result<()> {
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + piece.len()) {
+            dst.copy_from_slice(piece);
+            self.len += piece.len();
+            return Ok(());
+        }
+        self.flush()?;
+        if piece.len() >= STAGING {
+            return self.w.write_all(piece);
+        }
+        if let Some(dst) = self.buf.get_mut(..piece.len()) {
+            dst.copy_from_slice(piece);
+            self.len = piece.len();
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let pending = self.buf.get(..self.len).unwrap_or_default();
+        self.len = 0;
+        self.w.write_all(pending)
+    }
 }
 
 /// RFC 3339 timestamps with the date and time of day rendered once per second.
@@ -150,6 +197,24 @@ mod tests {
                 s.push_str("0123456789ü");
                 cases.push(s);
             }
+        }
+        // Around the staging buffer's size: escapes on both sides of its edge, clean runs
+        // longer than it, escapes that fill it.
+        for len in [
+            STAGING - 3,
+            STAGING - 1,
+            STAGING,
+            STAGING + 1,
+            3 * STAGING + 5,
+        ] {
+            cases.push("x".repeat(len) + "\"");
+            cases.push("\"".repeat(len));
+            cases.push("\u{1}".repeat(len / 3) + &"y".repeat(len) + "\n");
+            cases.push(
+                (0..len)
+                    .map(|i| if i % 7 == 0 { '"' } else { 'é' })
+                    .collect(),
+            );
         }
         for s in cases {
             let mut ours = Vec::new();
