@@ -16,7 +16,7 @@ use crate::limits::Limits;
 use crate::sink::{JsonSink, LineStyle, Sink, Summary, TextSink};
 
 /// Packets between progress-bar updates.
-const PROGRESS_EVERY: u64 = 4096;
+pub(super) const PROGRESS_EVERY: u64 = 4096;
 
 /// Why reading stopped early.
 enum Stop {

@@ -25,6 +25,7 @@ use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use indicatif::ProgressBar;
 
 use super::output::LineOutput;
+use super::read::PROGRESS_EVERY;
 use crate::capture::CaptureReader;
 use crate::event::{Anomaly, AnomalyKind, ConnId, Event, EventKind, Timestamp};
 use crate::filter::Filter;
@@ -45,8 +46,6 @@ const ROUND_PACKETS: usize = 8192;
 const ROUNDS_IN_FLIGHT: usize = 2;
 /// Bookkeeping bytes a segment costs in a round, besides its payload.
 const SEG_COST: usize = 64;
-/// Packets between progress-bar updates.
-const PROGRESS_EVERY: u64 = 4096;
 
 pub struct Setup<'a> {
     pub limits: &'a Limits,

@@ -124,7 +124,7 @@ pub fn run(
                 let mut done = 0;
                 let mut one = Vec::new();
                 for (first, upto) in spans {
-                    one.extend(rest.by_ref().take(upto - done));
+                    one.extend(rest.by_ref().take(upto.saturating_sub(done)));
                     done = upto;
                     lines.events(first, &mut one, &mut drop);
                 }
