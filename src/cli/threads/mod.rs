@@ -318,3 +318,74 @@ impl Reader<'_> {
             .is_ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use super::*;
+
+    fn key(i: u16) -> (SocketAddr, SocketAddr) {
+        (
+            SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 40000 + i)),
+            SocketAddr::from(([10, 9, 9, 9], 8080)),
+        )
+    }
+
+    #[test]
+    fn both_directions_go_to_the_same_worker_every_time() {
+        let mut a = Shards::new(3);
+        let mut b = Shards::new(3);
+        for i in 0..500 {
+            let (c, s) = key(i);
+            let w = a.worker(&FlowKey::new(c, s), 100);
+            assert_eq!(a.worker(&FlowKey::new(s, c), 100), w);
+            // Another run over the same input spreads it the same way.
+            assert_eq!(b.worker(&FlowKey::new(c, s), 100), w);
+            assert_eq!(b.worker(&FlowKey::new(s, c), 100), w);
+        }
+    }
+
+    /// New connections go to the least loaded worker, so equal connections split evenly
+    /// (a plain hash modulo the workers splits 32 of them as it happens to fall).
+    #[test]
+    fn new_connections_go_to_the_least_loaded_worker() {
+        let mut shards = Shards::new(2);
+        let mut count = [0usize; 2];
+        for i in 0..32 {
+            let (c, s) = key(i);
+            count[shards.worker(&FlowKey::new(c, s), 1000)] += 1;
+        }
+        assert_eq!(count, [16, 16]);
+        // A worker that got a heavy connection gets the next new ones.
+        let mut shards = Shards::new(2);
+        let (c, s) = key(1);
+        let heavy = shards.worker(&FlowKey::new(c, s), 1 << 20);
+        for i in 2..10 {
+            let (c, s) = key(i);
+            assert_ne!(shards.worker(&FlowKey::new(c, s), 100), heavy);
+        }
+    }
+
+    #[test]
+    fn totals_are_shared_out() {
+        let l = worker_limits(&Limits::default(), 4);
+        assert_eq!(l.max_connections, Limits::default().max_connections / 4);
+        assert_eq!(
+            l.max_probe_total_bytes,
+            Limits::default().max_probe_total_bytes / 4
+        );
+        assert_eq!(l.max_message_bytes, Limits::default().max_message_bytes);
+        assert_eq!(
+            worker_limits(
+                &Limits {
+                    max_connections: 1,
+                    ..Limits::default()
+                },
+                4
+            )
+            .max_connections,
+            1
+        );
+    }
+}
