@@ -213,7 +213,14 @@ fn max_connections_evicts_the_least_recently_active() {
     e.text(&b, 1, "b2");
     send(&mut cap, &mut c, 1, &text(1, "c2"));
     e.text(&c, 1, "c2");
-    let lines = run("connections", &cap, &e, &["--max-connections", "2"]);
+    // A total over all connections: with threads it is shared out among the engines, so the
+    // exact eviction order is asserted on one.
+    let lines = run(
+        "connections",
+        &cap,
+        &e,
+        &["--max-connections", "2", "--threads", "1"],
+    );
     let ends: Vec<(String, String)> = lines
         .iter()
         .filter(|l| l["event"] == "end")
@@ -412,7 +419,8 @@ fn max_probe_total_bytes_bounds_all_probing_connections() {
     let (lines, out) = run_bytes(
         "probe_pool_small",
         &cap.pcap(),
-        &["--max-probe-total-bytes", "1K"],
+        // A total over all connections, asserted on one engine (see max_connections).
+        &["--max-probe-total-bytes", "1K", "--threads", "1"],
     );
     assert_eq!(out.status.code(), Some(0));
     // The client's first bytes take the whole pool, so neither side can be probed: the
@@ -420,6 +428,17 @@ fn max_probe_total_bytes_bounds_all_probing_connections() {
     assert_eq!(lines.len(), 1, "{lines:#?}");
     assert_eq!(lines[0]["kind"], "probe_limit");
     assert_eq!(lines[0]["conn"], serde_json::Value::Null);
+    // On two threads each engine has half the pool: the connection's engine runs dry too.
+    let (two, out) = run_bytes(
+        "probe_pool_small_threads",
+        &cap.pcap(),
+        &["--max-probe-total-bytes", "1K", "--threads", "2"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(two.len(), 1, "{two:#?}");
+    assert_eq!(two[0]["kind"], "probe_limit");
+    let detail = two[0]["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("hold 512 bytes in all"), "{detail}");
 }
 
 #[test]

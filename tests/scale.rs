@@ -282,9 +282,19 @@ fn syn_flood(n: usize) -> (Vec<u8>, Expect) {
 #[test]
 fn syn_flood_small() {
     let (b, e) = syn_flood(50_000);
-    let small = run_plain("syn_50k", &b, &e, &["--max-connections", "10000"]);
+    let small = run_plain(
+        "syn_50k",
+        &b,
+        &e,
+        &["--max-connections", "10000", "--threads", "1"],
+    );
     let (b, e) = syn_flood(200_000);
-    let big = run_plain("syn_200k", &b, &e, &["--max-connections", "10000"]);
+    let big = run_plain(
+        "syn_200k",
+        &b,
+        &e,
+        &["--max-connections", "10000", "--threads", "1"],
+    );
     linear(&small, &big);
 }
 
