@@ -159,17 +159,7 @@ impl Engine {
     ) {
         let mut sessions = self.conns.flows.drain();
         sessions.sort_unstable_by_key(|(_, s)| s.first_packet);
-        let mut ctx = Ctx {
-            ts,
-            limits: &self.conns.limits,
-            next_conn: &mut self.conns.next_conn,
-            out,
-            pool: &self.conns.pool,
-        };
-        for (_, mut session) in sessions {
-            session.finish(EndHow::Eof, &mut ctx);
-            done(session.first_packet, ctx.out.len());
-        }
+        self.conns.end(sessions, EndHow::Eof, ts, out, &mut done);
     }
 
     /// End every connection that has had no packet for longer than `idle` before `now`
@@ -188,16 +178,8 @@ impl Engine {
         };
         let expired = self.conns.flows.remove_where(|s| s.last_seen() < cutoff);
         let n = expired.len();
-        let mut ctx = Ctx {
-            ts: now,
-            limits: &self.conns.limits,
-            next_conn: &mut self.conns.next_conn,
-            out,
-            pool: &self.conns.pool,
-        };
-        for (_, mut session) in expired {
-            session.finish(EndHow::Idle, &mut ctx);
-        }
+        self.conns
+            .end(expired, EndHow::Idle, now, out, &mut |_, _| {});
         n
     }
 
@@ -235,6 +217,29 @@ impl Engine {
 }
 
 impl Conns {
+    /// Finishes `sessions`, already out of the table, as `how` at `ts`; after each,
+    /// `done(first_packet, out.len())`.
+    fn end(
+        &mut self,
+        sessions: Vec<(FlowKey, Session)>,
+        how: EndHow,
+        ts: Timestamp,
+        out: &mut Vec<Event>,
+        done: &mut dyn FnMut(u64, usize),
+    ) {
+        let mut ctx = Ctx {
+            ts,
+            limits: &self.limits,
+            next_conn: &mut self.next_conn,
+            out,
+            pool: &self.pool,
+        };
+        for (_, mut session) in sessions {
+            session.finish(how, &mut ctx);
+            done(session.first_packet, ctx.out.len());
+        }
+    }
+
     /// The segment to its connection, tracking a new one when it can start one.
     fn segment(
         &mut self,
