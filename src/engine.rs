@@ -1,7 +1,7 @@
 //! The engine: captured packets in, events out. Sans-IO: the caller reads the capture and
 //! writes the events; the engine only keeps per-connection state, bounded by [`Limits`].
 
-use crate::event::{Anomaly, AnomalyKind, ConnId, EndHow, Event, EventKind, Timestamp};
+use crate::event::{AnomalyKind, ConnId, EndHow, Event, Timestamp};
 use crate::flow::{FlowKey, FlowTable};
 use crate::limits::Limits;
 use crate::packet::{Decoded, PacketDecoder, RawPacket, TcpSegment};
@@ -111,14 +111,11 @@ impl Engine {
                 return PacketFate::Untracked;
             }
             Decoded::FragmentDropped(detail) => {
-                out.push(Event {
-                    ts: pkt.ts,
-                    conn: None,
-                    kind: EventKind::Anomaly {
-                        dir: None,
-                        anomaly: Anomaly::new(AnomalyKind::IpFragmentLimit, detail),
-                    },
-                });
+                out.push(Event::input_anomaly(
+                    pkt.ts,
+                    AnomalyKind::IpFragmentLimit,
+                    detail,
+                ));
                 return PacketFate::Untracked;
             }
         };
@@ -205,14 +202,7 @@ impl Engine {
 
     /// Report that the input itself could not be read further (e.g. a corrupt record).
     pub fn input_error(&mut self, kind: AnomalyKind, detail: String, out: &mut Vec<Event>) {
-        out.push(Event {
-            ts: self.last_ts,
-            conn: None,
-            kind: EventKind::Anomaly {
-                dir: None,
-                anomaly: Anomaly::new(kind, detail),
-            },
-        });
+        out.push(Event::input_anomaly(self.last_ts, kind, detail));
     }
 }
 
@@ -308,6 +298,7 @@ fn ts_minus(ts: Timestamp, d: std::time::Duration) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::EventKind;
     use crate::packet::LinkType;
     use std::time::Duration;
 

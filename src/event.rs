@@ -318,6 +318,20 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+impl Event {
+    /// An anomaly about the input as a whole (no connection, no direction).
+    pub fn input_anomaly(ts: Timestamp, kind: AnomalyKind, detail: impl Into<String>) -> Event {
+        Event {
+            ts,
+            conn: None,
+            kind: EventKind::Anomaly {
+                dir: None,
+                anomaly: Anomaly::new(kind, detail),
+            },
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
     Open(Box<OpenInfo>),

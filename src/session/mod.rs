@@ -7,7 +7,7 @@ mod ws;
 
 use std::net::SocketAddr;
 
-use crate::event::{Anomaly, AnomalyKind, ConnId, DirEvent, EndHow, Event, EventKind, Timestamp};
+use crate::event::{Anomaly, AnomalyKind, ConnId, DirEvent, EndHow, Event, Timestamp};
 use crate::handshake::{HttpPhase, HttpStatus, Upgrade};
 use crate::limits::Limits;
 use crate::message::{BufPool, DirConfig, DirDeflate, Sender, WsDecoder};
@@ -252,14 +252,11 @@ impl ConnState {
                          such connections may not be recognised (reported once)",
                         ctx.limits.max_probe_total_bytes, self.endpoints[0], self.endpoints[1]
                     );
-                    ctx.out.push(Event {
-                        ts: ctx.ts,
-                        conn: None,
-                        kind: EventKind::Anomaly {
-                            dir: None,
-                            anomaly: Anomaly::new(AnomalyKind::ProbeLimit, detail),
-                        },
-                    });
+                    ctx.out.push(Event::input_anomaly(
+                        ctx.ts,
+                        AnomalyKind::ProbeLimit,
+                        detail,
+                    ));
                 }
                 self.try_probe(false, ctx);
             }
@@ -306,17 +303,11 @@ impl ConnState {
                 // connection has no number yet, so the anomaly names its endpoints).
                 if over_limit {
                     let [a, b] = self.endpoints;
-                    ctx.out.push(Event {
-                        ts: ctx.ts,
-                        conn: None,
-                        kind: EventKind::Anomaly {
-                            dir: None,
-                            anomaly: Anomaly::new(
-                                AnomalyKind::HandshakeTooLarge,
-                                format!("connection {a} <-> {b}: {reason}: not followed"),
-                            ),
-                        },
-                    });
+                    ctx.out.push(Event::input_anomaly(
+                        ctx.ts,
+                        AnomalyKind::HandshakeTooLarge,
+                        format!("connection {a} <-> {b}: {reason}: not followed"),
+                    ));
                 }
                 self.phase = Phase::Ignored;
             }

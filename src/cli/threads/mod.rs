@@ -27,7 +27,7 @@ use indicatif::ProgressBar;
 use super::output::LineOutput;
 use super::read::PROGRESS_EVERY;
 use crate::capture::CaptureReader;
-use crate::event::{Anomaly, AnomalyKind, ConnId, Event, EventKind, Timestamp};
+use crate::event::{AnomalyKind, ConnId, Event, Timestamp};
 use crate::filter::Filter;
 use crate::flow::FlowKey;
 use crate::limits::Limits;
@@ -253,14 +253,11 @@ impl Reader<'_> {
                     self.round_cost += cost;
                 }
                 Decoded::FragmentDropped(detail) => {
-                    events.push(Event {
-                        ts: pkt.ts,
-                        conn: None,
-                        kind: EventKind::Anomaly {
-                            dir: None,
-                            anomaly: Anomaly::new(AnomalyKind::IpFragmentLimit, detail),
-                        },
-                    });
+                    events.push(Event::input_anomaly(
+                        pkt.ts,
+                        AnomalyKind::IpFragmentLimit,
+                        detail,
+                    ));
                     self.own.events(index, &mut events, &mut drop);
                 }
                 Decoded::NotTcp | Decoded::Fragment | Decoded::Malformed(_) => {}
@@ -284,14 +281,11 @@ impl Reader<'_> {
             let _ = tx.send(ToWorker::Finish(last_ts));
         }
         if let Some(detail) = &read_error {
-            events.push(Event {
-                ts: last_ts,
-                conn: None,
-                kind: EventKind::Anomaly {
-                    dir: None,
-                    anomaly: Anomaly::new(AnomalyKind::CorruptCapture, detail.clone()),
-                },
-            });
+            events.push(Event::input_anomaly(
+                last_ts,
+                AnomalyKind::CorruptCapture,
+                detail.clone(),
+            ));
             self.own.events(index, &mut events, &mut drop);
         }
         let _ = self.to_merger.send(FromReader::End {
