@@ -12,7 +12,6 @@ use crate::capture::CaptureReader;
 use crate::engine::Engine;
 use crate::event::{AnomalyKind, Event, EventKind};
 use crate::filter::Filter;
-use crate::limits::Limits;
 use crate::sink::{JsonSink, LineStyle, Sink, Summary, TextSink};
 
 /// Packets between progress-bar updates.
@@ -51,20 +50,27 @@ pub fn run(args: &ReadArgs) -> i32 {
     } else {
         LineStyle::Text
     };
-    let threads = args.threads.map_or_else(default_threads, usize::from);
+    let job = threads::Setup {
+        limits: &limits,
+        threads: args.threads.map_or_else(default_threads, usize::from),
+        style,
+        filter: filter.as_ref(),
+        summary: args.summary,
+    };
     let mut summary = args.summary.then(Summary::default);
     let mut conn_base = 0;
     let mut status = EXIT_OK;
     let show_progress = !args.no_progress && io::stderr().is_terminal();
     for path in &args.files {
-        let job = Job {
-            limits: &limits,
-            style,
-            filter: filter.as_ref(),
-            threads,
+        let read = read_file(
+            path,
+            &job,
             show_progress,
-        };
-        match read_file(path, &job, &mut out, summary.as_mut(), &mut conn_base) {
+            &mut out,
+            summary.as_mut(),
+            &mut conn_base,
+        );
+        match read {
             Ok(()) => {}
             Err(Stop::Input) => status = EXIT_INPUT,
             Err(Stop::Output(e)) => return output_failed(&out_name, &e),
@@ -92,15 +98,6 @@ fn sink_for<'a>(style: LineStyle, out: &'a mut LineOutput) -> Box<dyn Sink + 'a>
     }
 }
 
-/// What every input is read with.
-struct Job<'a> {
-    limits: &'a Limits,
-    style: LineStyle,
-    filter: Option<&'a Filter>,
-    threads: usize,
-    show_progress: bool,
-}
-
 fn output_failed(name: &str, e: &io::Error) -> i32 {
     if e.kind() == io::ErrorKind::BrokenPipe {
         // `wsnoop read big.pcap | head`: the reader has all it wanted.
@@ -119,7 +116,8 @@ fn say(line: &str) {
 
 fn read_file(
     path: &Path,
-    job: &Job<'_>,
+    job: &threads::Setup<'_>,
+    show_progress: bool,
     out: &mut LineOutput,
     mut summary: Option<&mut Summary>,
     conn_base: &mut u64,
@@ -145,27 +143,12 @@ fn read_file(
         }
     };
     let progress = match input.size {
-        Some(size) if job.show_progress => progress_bar(size),
+        Some(size) if show_progress => progress_bar(size),
         _ => ProgressBar::hidden(),
     };
     if job.threads > 1 {
-        let setup = threads::Setup {
-            limits: job.limits,
-            threads: job.threads,
-            style: job.style,
-            filter: job.filter,
-            summary: summary.is_some(),
-        };
-        let done = threads::read(
-            &mut reader,
-            &name,
-            &setup,
-            out,
-            *conn_base,
-            &paused,
-            &progress,
-        )
-        .map_err(Stop::Output)?;
+        let done = threads::read(&mut reader, &name, job, out, *conn_base, &paused, &progress)
+            .map_err(Stop::Output)?;
         progress.finish_and_clear();
         *conn_base = done.last_id;
         if let (Some(all), Some(part)) = (summary, done.summary) {

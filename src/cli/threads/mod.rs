@@ -47,11 +47,14 @@ const ROUNDS_IN_FLIGHT: usize = 2;
 /// Bookkeeping bytes a segment costs in a round, besides its payload.
 const SEG_COST: usize = 64;
 
+/// How inputs are read (one or several threads alike).
 pub struct Setup<'a> {
     pub limits: &'a Limits,
+    /// 1: one engine on the calling thread; more: this many workers.
     pub threads: usize,
     pub style: LineStyle,
     pub filter: Option<&'a Filter>,
+    /// Per-connection totals are gathered.
     pub summary: bool,
 }
 
