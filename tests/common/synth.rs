@@ -94,21 +94,9 @@ impl Conv {
 
 /// A classic little-endian pcap file of Ethernet packets `(micros, bytes)`.
 pub fn pcap_file(packets: &[(u64, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&0i32.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&262_144u32.to_le_bytes());
-    out.extend_from_slice(&1u32.to_le_bytes());
+    let mut out = super::forge::pcap_header(1, 262_144);
     for (micros, data) in packets {
-        let secs = 1_700_000_000 + micros / 1_000_000;
-        out.extend_from_slice(&(secs as u32).to_le_bytes());
-        out.extend_from_slice(&((micros % 1_000_000) as u32).to_le_bytes());
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(data);
+        super::forge::pcap_record(&mut out, *micros, data);
     }
     out
 }
