@@ -147,7 +147,7 @@ impl<R: Read> CaptureReader<R> {
         let meta = loop {
             match self.step() {
                 Step::Skip(n) => {
-                    self.inner.it().consume(n);
+                    self.inner.it().consume_noshift(n);
                     self.consumed += n as u64;
                 }
                 Step::Packet(meta) => break meta,
@@ -178,7 +178,7 @@ impl<R: Read> CaptureReader<R> {
 
     fn consume_pending(&mut self) {
         if self.pending > 0 {
-            self.inner.it().consume(self.pending);
+            self.inner.it().consume_noshift(self.pending);
             self.consumed += self.pending as u64;
             self.pending = 0;
         }

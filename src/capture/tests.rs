@@ -616,3 +616,30 @@ fn reader_over_stdin_or_files_can_move_between_threads() {
     is_send::<CaptureReader<std::io::Stdin>>();
     is_send::<CaptureReader<File>>();
 }
+
+/// Records that end exactly where the read buffer does, and files that end there: consumed
+/// records are not shifted out of the buffer one by one (that copied every byte once more),
+/// so the end of the input must still be seen as a clean end, not a cut record.
+#[test]
+fn records_ending_on_the_read_buffer_boundary() {
+    // 24-byte header + 8 records of 131,069 bytes fill the 1 MiB buffer exactly.
+    let data_len = (READ_BUFFER - 24) / 8 - 16;
+    assert_eq!(24 + 8 * (16 + data_len), READ_BUFFER);
+    for records in [8usize, 9, 16, 17] {
+        let mut v = pcap_header(0xa1b2_c3d4, false, 1);
+        for i in 0..records {
+            let data = vec![i as u8; data_len];
+            pcap_record(&mut v, false, i as u32, 0, &data, data_len as u32);
+        }
+        let (pkts, err) = read_bytes(v.clone(), &Limits::default()).unwrap();
+        assert!(err.is_none(), "{records} records: {err:?}");
+        assert_eq!(pkts.len(), records);
+        for (i, p) in pkts.iter().enumerate() {
+            assert_eq!(p.data, vec![i as u8; data_len], "record {i} of {records}");
+        }
+        let mut slow = CaptureReader::new(Trickle(v, 0), &Limits::default()).unwrap();
+        let (slow, err) = drain(&mut slow);
+        assert!(err.is_none());
+        assert_eq!(slow, pkts);
+    }
+}
