@@ -16,6 +16,8 @@ pub struct JsonSink<W: Write> {
     b64: Vec<u8>,
     time: TimeCache,
     conns: ConnCache,
+    /// Base64 straight into the output, when it is memory (see [`JsonSink::in_memory`]).
+    b64_direct: Option<fn(&mut W, &[u8])>,
 }
 
 impl<W: Write> JsonSink<W> {
@@ -25,6 +27,7 @@ impl<W: Write> JsonSink<W> {
             b64: Vec::new(),
             time: TimeCache::default(),
             conns: ConnCache::default(),
+            b64_direct: None,
         }
     }
 
@@ -46,6 +49,18 @@ fn opt_string(w: &mut impl Write, s: Option<&str>) -> io::Result<()> {
     match s {
         Some(s) => string(w, s),
         None => w.write_all(b"null"),
+    }
+}
+
+impl JsonSink<Vec<u8>> {
+    /// Lines formatted into memory: base64 is encoded where it ends up, not into a scratch
+    /// buffer and copied on (bulk binary payloads are most of the output).
+    pub fn in_memory() -> Self {
+        let mut sink = JsonSink::new(Vec::new());
+        sink.b64_direct = Some(|out: &mut Vec<u8>, payload: &[u8]| {
+            base64_simd::STANDARD.encode_append(payload, out);
+        });
+        sink
     }
 }
 
@@ -94,6 +109,10 @@ impl<W: Write> JsonSink<W> {
         // time, so that what is encoded is still in cache when it is copied out: encoding a
         // whole large message first would send it through memory once more.
         self.out.write_all(b",\"data_b64\":\"")?;
+        if let Some(direct) = self.b64_direct {
+            direct(&mut self.out, payload);
+            return self.out.write_all(b"\"");
+        }
         for piece in payload.chunks(B64_PIECE) {
             self.b64.clear();
             base64_simd::STANDARD.encode_append(piece, &mut self.b64);
@@ -278,6 +297,28 @@ mod tests {
             let v = render(msg(Opcode::Binary, &payload, true));
             let want = base64::engine::general_purpose::STANDARD.encode(&payload);
             assert_eq!(v["data_b64"].as_str(), Some(want.as_str()), "{len} bytes");
+        }
+    }
+
+    /// Lines formatted into memory (encoded in place) are the lines a writer gets.
+    #[test]
+    fn in_memory_lines_are_the_written_lines() {
+        for len in [0, 1, 2, 3, B64_PIECE + 1, 3 * B64_PIECE + 2] {
+            let payload: Vec<u8> = (0..len).map(|i| (i * 13 % 256) as u8).collect();
+            let ev = Event {
+                ts: Timestamp::new(1_700_000_000, 5_000),
+                conn: Some(conn()),
+                kind: msg(Opcode::Binary, &payload, false),
+            };
+            let mut written = JsonSink::new(io::Cursor::new(Vec::new()));
+            written.event(&ev).unwrap();
+            let mut memory = JsonSink::in_memory();
+            memory.event(&ev).unwrap();
+            assert_eq!(
+                memory.into_inner(),
+                written.into_inner().into_inner(),
+                "{len}"
+            );
         }
     }
 

@@ -78,7 +78,7 @@ impl MemSink {
 impl<'a> LineWriter<'a> {
     pub fn new(style: LineStyle, filter: Option<&'a Filter>, summary: bool) -> Self {
         let sink = match style {
-            LineStyle::Json => MemSink::Json(JsonSink::new(Vec::new())),
+            LineStyle::Json => MemSink::Json(JsonSink::in_memory()),
             LineStyle::Text => MemSink::Text(TextSink::new(Vec::new())),
         };
         LineWriter {
