@@ -4,9 +4,12 @@
 //! these, which know where each sink writes the number.
 
 use std::io::Write;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use crate::event::ConnId;
-use std::ops::Range;
 
 /// The line format of a sink.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,19 +27,24 @@ const TEXT_CONN: &[u8] = b"  #";
 /// Columns the text sink pads numbers to (`{:<3}`).
 const TEXT_ID_WIDTH: usize = 3;
 
+/// Searchers built once: this runs for every line, and building one costs about as much as
+/// searching the few dozen bytes before the number.
+static FIND_JSON_CONN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(JSON_CONN));
+static FIND_TWO_SPACES: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"  "));
+
 impl LineStyle {
     /// Where the connection number sits in `line`, one event as the sink wrote it (padding
     /// included); `None` for events about no connection.
     pub fn conn_id_span(self, line: &[u8]) -> Option<Range<usize>> {
         match self {
             LineStyle::Json => {
-                let start = memchr::memmem::find(line, JSON_CONN)? + JSON_CONN.len();
+                let start = FIND_JSON_CONN.find(line)? + JSON_CONN.len();
                 let digits = digits_at(line, start);
                 (digits > 0).then_some(start..start + digits)
             }
             LineStyle::Text => {
                 // The first two spaces end the time: the number follows them or nothing does.
-                let start = memchr::memmem::find(line, b"  ")?;
+                let start = FIND_TWO_SPACES.find(line)?;
                 let start = start
                     + line
                         .get(start..)?
