@@ -3,6 +3,7 @@
 //!
 //! OWNER: helper "packet". Interface fixed; fill in the bodies.
 
+mod blocks;
 mod format;
 #[cfg(feature = "live")]
 pub mod live;
@@ -15,11 +16,12 @@ use std::fmt;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
-use pcap_parser::traits::PcapReaderIterator;
-use pcap_parser::{LegacyPcapReader, PcapError, PcapNGReader};
+use pcap_parser::PcapError;
 
 use crate::limits::Limits;
 use crate::packet::RawPacket;
+use blocks::Blocks;
+pub use blocks::Chunk;
 use format::{Block, Format, Meta};
 use source::{ErrorSlot, Source};
 
@@ -61,9 +63,10 @@ impl fmt::Display for CaptureError {
 impl std::error::Error for CaptureError {}
 
 /// Streaming reader of pcap (µs/ns, either byte order) and pcapng (several sections and
-/// interfaces; unknown blocks skipped). Holds at most one record plus a read buffer.
+/// interfaces; unknown blocks skipped). Holds a read buffer (grown only for a record that does
+/// not fit), plus the buffers packets were lent out of while they are held.
 pub struct CaptureReader<R: Read> {
-    inner: Inner<R>,
+    inner: Blocks<Source<R>>,
     format: Format,
     io_error: ErrorSlot,
     /// Bytes of the block lent out by the last `next_packet`, consumed on the next call.
@@ -74,27 +77,6 @@ pub struct CaptureReader<R: Read> {
     max_record: usize,
     /// Records (pcap) or blocks (pcapng) read so far, for error messages.
     records: u64,
-}
-
-enum Inner<R: Read> {
-    Legacy(LegacyPcapReader<Source<R>>),
-    Ng(PcapNGReader<Source<R>>),
-}
-
-impl<R: Read> Inner<R> {
-    fn it(&mut self) -> &mut dyn PcapReaderIterator {
-        match self {
-            Inner::Legacy(r) => r,
-            Inner::Ng(r) => r,
-        }
-    }
-
-    fn data(&self) -> &[u8] {
-        match self {
-            Inner::Legacy(r) => r.data(),
-            Inner::Ng(r) => r.data(),
-        }
-    }
 }
 
 /// What one attempt at the next block found, with no borrow of the buffer left.
@@ -118,11 +100,7 @@ impl<R: Read> CaptureReader<R> {
         let io_error: ErrorSlot = Arc::new(Mutex::new(None));
         let capacity = READ_BUFFER.max(probe.bytes.len() + 1);
         let source = Source::new(probe.bytes, reader, io_error.clone());
-        let inner = match probe.format {
-            Format::Legacy(_) => LegacyPcapReader::new(capacity, source).map(Inner::Legacy),
-            Format::Ng(_) => PcapNGReader::new(capacity, source).map(Inner::Ng),
-        };
-        let inner = inner.map_err(|_| CaptureError {
+        let inner = Blocks::new(capacity, source, &probe.format).ok_or(CaptureError {
             offset: 0,
             kind: CaptureErrorKind::NotACapture,
         })?;
@@ -140,6 +118,12 @@ impl<R: Read> CaptureReader<R> {
 
     /// The next packet, `Ok(None)` at a clean end of input.
     pub fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, CaptureError> {
+        Ok(self.next_packet_lent()?.map(|(pkt, _)| pkt))
+    }
+
+    /// The next packet and the buffer its bytes lie in: another thread may hold on to a
+    /// range of it (the buffer is not written again while it does).
+    pub fn next_packet_lent(&mut self) -> Result<Option<(RawPacket<'_>, &Chunk)>, CaptureError> {
         self.consume_pending();
         // Two phases: find the next packet block (consuming the others), then lend its
         // bytes from the buffer. Returning a borrow from inside the loop would keep the
@@ -147,7 +131,7 @@ impl<R: Read> CaptureReader<R> {
         let meta = loop {
             match self.step() {
                 Step::Skip(n) => {
-                    self.inner.it().consume_noshift(n);
+                    self.inner.consume(n);
                     self.consumed += n as u64;
                 }
                 Step::Packet(meta) => break meta,
@@ -163,12 +147,13 @@ impl<R: Read> CaptureReader<R> {
             return Err(self.corrupt(format!("record #{} data out of bounds", self.records)));
         };
         self.pending = meta.block_len;
-        Ok(Some(RawPacket {
+        let pkt = RawPacket {
             ts: meta.ts,
             link: meta.link,
             data,
             orig_len: meta.orig_len,
-        }))
+        };
+        Ok(Some((pkt, self.inner.chunk())))
     }
 
     /// Input bytes consumed so far (for progress and error messages).
@@ -178,7 +163,7 @@ impl<R: Read> CaptureReader<R> {
 
     fn consume_pending(&mut self) {
         if self.pending > 0 {
-            self.inner.it().consume_noshift(self.pending);
+            self.inner.consume(self.pending);
             self.consumed += self.pending as u64;
             self.pending = 0;
         }
@@ -187,7 +172,7 @@ impl<R: Read> CaptureReader<R> {
     fn step(&mut self) -> Step {
         let record = self.records + 1;
         let max = self.max_record;
-        match self.inner.it().next() {
+        match self.inner.next() {
             Ok((len, block)) => match self.format.block(block, len, max, record) {
                 Ok(Block::Packet(meta)) => {
                     self.records = record;
@@ -245,7 +230,7 @@ impl<R: Read> CaptureReader<R> {
                 .saturating_mul(2)
                 .min(usize::try_from(wanted).unwrap_or(usize::MAX))
                 .min(limit);
-            if grown <= self.capacity || !self.inner.it().grow(grown) {
+            if grown <= self.capacity || !self.inner.grow(grown) {
                 return Err(self.corrupt(format!(
                     "record #{record} is larger than the {}-byte record limit",
                     self.max_record
@@ -254,7 +239,7 @@ impl<R: Read> CaptureReader<R> {
             self.capacity = grown;
             return Ok(());
         }
-        if self.inner.it().refill().is_err() {
+        if self.inner.refill().is_err() {
             return Err(self.read_error());
         }
         Ok(())

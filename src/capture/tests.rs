@@ -643,3 +643,34 @@ fn records_ending_on_the_read_buffer_boundary() {
         assert_eq!(slow, pkts);
     }
 }
+
+/// Packets lent out stay intact while held, however much is read after them; when nothing
+/// is held, the one buffer is refilled in place.
+#[test]
+fn lent_packets_are_not_overwritten() {
+    let mut v = pcap_header(0xa1b2_c3d4, false, 1);
+    let records = 3 * READ_BUFFER / 1500;
+    let data = |i: usize| -> Vec<u8> { (0..1500).map(|j| (i * 31 + j) as u8).collect() };
+    for i in 0..records {
+        pcap_record(&mut v, false, i as u32, 0, &data(i), 1500);
+    }
+    let mut r = CaptureReader::new(Cursor::new(v.clone()), &Limits::default()).unwrap();
+    let mut held = Vec::new();
+    while let Some((pkt, chunk)) = r.next_packet_lent().unwrap() {
+        let at = pkt.data.as_ptr() as usize - chunk.as_ptr() as usize;
+        held.push((Chunk::clone(chunk), at));
+    }
+    assert_eq!(held.len(), records);
+    let buffers: std::collections::HashSet<_> = held.iter().map(|(c, _)| c.as_ptr()).collect();
+    assert!(buffers.len() >= 3, "{} buffers", buffers.len());
+    for (i, (chunk, at)) in held.iter().enumerate() {
+        assert_eq!(chunk[*at..*at + 1500], data(i), "packet {i}");
+    }
+
+    let mut r = CaptureReader::new(Cursor::new(v), &Limits::default()).unwrap();
+    let mut buffers = std::collections::HashSet::new();
+    while let Some((_, chunk)) = r.next_packet_lent().unwrap() {
+        buffers.insert(chunk.as_ptr());
+    }
+    assert_eq!(buffers.len(), 1);
+}

@@ -9,9 +9,12 @@
 //! merger writes round by round, so that output is the same for every N and memory stays
 //! bounded by the rounds in flight.
 //!
-//! What limits scaling: the reader (capture parsing, header decoding, one copy of each
-//! payload) and the merger (one copy of each output line) are one thread each; a single
-//! connection is never split, so one busy connection is one worker's work.
+//! Payloads are not copied on the way: a worker gets ranges of the buffers the capture was
+//! read into (see [`crate::capture::Chunk`]).
+//!
+//! What limits scaling: the reader (reading the file, capture parsing, header decoding) and
+//! the merger (one copy of each output line) are one thread each; a single connection is
+//! never split, so one busy connection is one worker's work.
 
 mod lines;
 mod merge;
@@ -237,8 +240,8 @@ impl Reader<'_> {
         let mut events: Vec<Event> = Vec::new();
         let mut read_error = None;
         loop {
-            let pkt = match reader.next_packet() {
-                Ok(Some(pkt)) => pkt,
+            let (pkt, chunk) = match reader.next_packet_lent() {
+                Ok(Some(lent)) => lent,
                 Ok(None) => break,
                 Err(e) => {
                     read_error = Some(format!("{name}: {e}"));
@@ -251,7 +254,7 @@ impl Reader<'_> {
                     let cost = seg.payload.len() + SEG_COST;
                     let w = self.shards.worker(&FlowKey::new(seg.src, seg.dst), cost);
                     if let Some(batch) = self.batches.get_mut(w) {
-                        batch.push(index, pkt.ts, &seg);
+                        batch.push(index, pkt.ts, &seg, chunk);
                     }
                     self.round_cost += cost;
                 }

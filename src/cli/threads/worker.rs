@@ -2,10 +2,13 @@
 //! into lines as it goes (formatting is most of the output work, so it is spread too).
 
 use std::net::SocketAddr;
+use std::ops::Range;
+use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
 
 use super::lines::{LineWriter, Lines};
+use crate::capture::Chunk;
 use crate::engine::Engine;
 use crate::event::{Event, Timestamp};
 use crate::filter::Filter;
@@ -16,7 +19,7 @@ use crate::sink::{LineStyle, Summary};
 /// Payload capacity a reused batch keeps (one jumbo segment may have grown it).
 const KEEP_DATA: usize = 4 << 20;
 
-/// One TCP segment, its payload in the batch's `data`.
+/// One TCP segment; its payload is a range of one of the batch's buffers.
 #[derive(Clone, Copy, Debug)]
 pub struct Seg {
     pub index: u64,
@@ -26,20 +29,43 @@ pub struct Seg {
     pub seq: u32,
     pub flags: TcpFlags,
     pub missing: u32,
-    /// End of the payload in `data` (it starts where the previous segment's ended).
+    /// Which of the batch's capture buffers, or [`OWN`]: the batch's own `data`.
+    pub chunk: u32,
+    pub start: usize,
     pub end: usize,
 }
 
-/// The segments of one round for one worker.
+/// [`Seg::chunk`] of a payload copied into the batch (reassembled from IP fragments, it is in
+/// no capture buffer).
+const OWN: u32 = u32::MAX;
+
+/// The segments of one round for one worker. Payloads stay where the capture reader read
+/// them: the batch holds those buffers (no copy of the bulk of the bytes on the reader's
+/// thread, which every packet goes through).
 #[derive(Debug, Default)]
 pub struct Batch {
     pub segs: Vec<Seg>,
+    pub chunks: Vec<Chunk>,
     pub data: Vec<u8>,
 }
 
 impl Batch {
-    pub fn push(&mut self, index: u64, ts: Timestamp, seg: &TcpSegment<'_>) {
-        self.data.extend_from_slice(seg.payload);
+    /// Adds a segment whose packet was read into `chunk`.
+    pub fn push(&mut self, index: u64, ts: Timestamp, seg: &TcpSegment<'_>, chunk: &Chunk) {
+        let (which, start, end) = match range_in(chunk, seg.payload) {
+            Some(range) => {
+                if !self.chunks.last().is_some_and(|c| Arc::ptr_eq(c, chunk)) {
+                    self.chunks.push(Arc::clone(chunk));
+                }
+                let which = u32::try_from(self.chunks.len() - 1).unwrap_or(OWN);
+                (which, range.start, range.end)
+            }
+            None => {
+                let start = self.data.len();
+                self.data.extend_from_slice(seg.payload);
+                (OWN, start, self.data.len())
+            }
+        };
         self.segs.push(Seg {
             index,
             ts,
@@ -48,9 +74,34 @@ impl Batch {
             seq: seg.seq,
             flags: seg.flags,
             missing: seg.missing,
-            end: self.data.len(),
+            chunk: which,
+            start,
+            end,
         });
     }
+
+    pub fn payload(&self, s: &Seg) -> &[u8] {
+        let from = match s.chunk {
+            OWN => Some(self.data.as_slice()),
+            i => self.chunks.get(i as usize).map(|c| c.as_slice()),
+        };
+        from.and_then(|b| b.get(s.start..s.end)).unwrap_or_default()
+    }
+
+    /// Empties the batch for the next round, letting go of the capture buffers.
+    fn clear(&mut self) {
+        self.segs.clear();
+        self.chunks.clear();
+        self.data.clear();
+        self.data.shrink_to(KEEP_DATA);
+    }
+}
+
+/// Where `part` lies in `whole`, if it does.
+fn range_in(whole: &[u8], part: &[u8]) -> Option<Range<usize>> {
+    let at = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    let end = at.checked_add(part.len())?;
+    (end <= whole.len() && !part.is_empty()).then_some(at..end)
 }
 
 pub enum ToWorker {
@@ -86,10 +137,8 @@ pub fn run(
     while let Ok(msg) = input.recv() {
         match msg {
             ToWorker::Round(batch) => {
-                let mut start = 0;
                 for s in &batch.segs {
-                    let payload = batch.data.get(start..s.end).unwrap_or_default();
-                    start = s.end;
+                    let payload = batch.payload(s);
                     let seg = TcpSegment {
                         src: s.src,
                         dst: s.dst,
@@ -111,9 +160,7 @@ pub fn run(
                 }
                 // The reader refills it: its buffers keep their size from round to round.
                 let mut batch = batch;
-                batch.segs.clear();
-                batch.data.clear();
-                batch.data.shrink_to(KEEP_DATA);
+                batch.clear();
                 let _ = recycle.send(batch);
             }
             ToWorker::Finish(ts) => {
@@ -134,5 +181,48 @@ pub fn run(
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(payload: &[u8]) -> TcpSegment<'_> {
+        TcpSegment {
+            src: SocketAddr::from(([10, 0, 0, 1], 40000)),
+            dst: SocketAddr::from(([10, 0, 0, 2], 80)),
+            seq: 7,
+            flags: TcpFlags::default(),
+            payload,
+            missing: 0,
+        }
+    }
+
+    /// Payloads read into a capture buffer are held as ranges of it (one reference per
+    /// buffer), others (put together from fragments) are copied; each comes back exact.
+    #[test]
+    fn payloads_stay_in_their_buffers() {
+        let a: Chunk = Arc::new((0..=255u8).collect());
+        let b: Chunk = Arc::new(vec![9; 64]);
+        let reassembled = vec![1, 2, 3];
+        let mut batch = Batch::default();
+        let ts = Timestamp::default();
+        batch.push(0, ts, &seg(&a[10..20]), &a);
+        batch.push(1, ts, &seg(&a[200..256]), &a);
+        batch.push(2, ts, &seg(&reassembled), &a);
+        batch.push(3, ts, &seg(&b[..5]), &b);
+        batch.push(4, ts, &seg(&[]), &b);
+        assert_eq!(batch.chunks.len(), 2);
+        assert_eq!(batch.data, reassembled);
+        let payloads: Vec<&[u8]> = batch.segs.iter().map(|s| batch.payload(s)).collect();
+        assert_eq!(
+            payloads,
+            [&a[10..20], &a[200..256], &reassembled[..], &b[..5], &[][..]]
+        );
+        assert_eq!(Arc::strong_count(&a), 2);
+        batch.clear();
+        assert_eq!(Arc::strong_count(&a), 1);
+        assert!(batch.segs.is_empty() && batch.data.is_empty());
     }
 }
