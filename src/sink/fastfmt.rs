@@ -35,9 +35,19 @@ pub fn write_json_str(w: &mut impl Write, s: &str) -> io::Result<()> {
 /// A JSON string value from bytes known to be valid UTF-8, escaped as serde_json does
 /// (`\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, `\u00XX`), clean runs copied whole.
 pub fn write_json_utf8(w: &mut impl Write, s: &[u8]) -> io::Result<()> {
+    // The staging buffer is zeroed on every call: on short strings (most messages of a
+    // chatty feed) a large one costs more than the escaping.
+    if s.len() <= SHORT_STRING {
+        escape::<_, SHORT_STAGING>(w, s)
+    } else {
+        escape::<_, STAGING>(w, s)
+    }
+}
+
+fn escape<W: Write, const N: usize>(w: &mut W, s: &[u8]) -> io::Result<()> {
     // Pieces go through a small buffer: JSON-like text has an escape every few bytes, and
     // handing each piece to the writer on its own costs more than copying it.
-    let mut out = Staging::new(w);
+    let mut out = Staging::<W, N>::new(w);
     out.push(b"\"")?;
     let mut run = 0;
     let mut i = 0;
@@ -81,19 +91,22 @@ pub fn write_json_utf8(w: &mut impl Write, s: &[u8]) -> io::Result<()> {
 
 /// Bytes of small pieces gathered before they are handed to the writer.
 const STAGING: usize = 2048;
+/// Strings up to this long are staged in [`SHORT_STAGING`] bytes (room for some escapes).
+const SHORT_STRING: usize = 256;
+const SHORT_STAGING: usize = 512;
 
 /// Gathers small pieces for one write; a piece too large for it goes straight through.
-struct Staging<'w, W: Write> {
+struct Staging<'w, W: Write, const N: usize> {
     w: &'w mut W,
-    buf: [u8; STAGING],
+    buf: [u8; N],
     len: usize,
 }
 
-impl<'w, W: Write> Staging<'w, W> {
+impl<'w, W: Write, const N: usize> Staging<'w, W, N> {
     fn new(w: &'w mut W) -> Self {
         Staging {
             w,
-            buf: [0; STAGING],
+            buf: [0; N],
             len: 0,
         }
     }
@@ -105,7 +118,7 @@ impl<'w, W: Write> Staging<'w, W> {
             return Ok(());
         }
         self.flush()?;
-        if piece.len() >= STAGING {
+        if piece.len() >= N {
             return self.w.write_all(piece);
         }
         if let Some(dst) = self.buf.get_mut(..piece.len()) {
@@ -198,9 +211,15 @@ mod tests {
                 cases.push(s);
             }
         }
-        // Around the staging buffer's size: escapes on both sides of its edge, clean runs
+        // Around the staging buffers' sizes: escapes on both sides of its edge, clean runs
         // longer than it, escapes that fill it.
         for len in [
+            SHORT_STRING - 1,
+            SHORT_STRING,
+            SHORT_STRING + 1,
+            SHORT_STAGING - 1,
+            SHORT_STAGING,
+            SHORT_STAGING + 1,
             STAGING - 3,
             STAGING - 1,
             STAGING,
