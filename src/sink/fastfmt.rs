@@ -44,6 +44,13 @@ pub fn write_json_utf8(w: &mut impl Write, s: &[u8]) -> io::Result<()> {
     }
 }
 
+/// [`write_json_utf8`] into memory: pieces go straight in (staging them would copy them
+/// twice).
+pub fn write_json_utf8_in_memory(out: &mut Vec<u8>, s: &[u8]) {
+    // Writing into a Vec cannot fail.
+    let _ = escape::<_, 0>(out, s);
+}
+
 fn escape<W: Write, const N: usize>(w: &mut W, s: &[u8]) -> io::Result<()> {
     // Pieces go through a small buffer: JSON-like text has an escape every few bytes, and
     // handing each piece to the writer on its own costs more than copying it.

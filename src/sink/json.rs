@@ -2,7 +2,9 @@
 
 use std::io::{self, Write};
 
-use super::fastfmt::{ConnCache, TimeCache, write_json_str, write_json_utf8, write_u64};
+use super::fastfmt::{
+    ConnCache, TimeCache, write_json_str, write_json_utf8, write_json_utf8_in_memory, write_u64,
+};
 use super::{Sink, Summary, write_rfc3339_micros};
 use crate::event::{Event, EventKind, Message, Opcode};
 
@@ -16,8 +18,15 @@ pub struct JsonSink<W: Write> {
     b64: Vec<u8>,
     time: TimeCache,
     conns: ConnCache,
-    /// Base64 straight into the output, when it is memory (see [`JsonSink::in_memory`]).
-    b64_direct: Option<fn(&mut W, &[u8])>,
+    /// Payload writers for output in memory (see [`JsonSink::in_memory`]).
+    direct: Option<Direct<W>>,
+}
+
+/// How payloads are written straight into memory.
+struct Direct<W> {
+    b64: fn(&mut W, &[u8]),
+    /// Text known to be valid UTF-8, as a JSON string.
+    text: fn(&mut W, &[u8]),
 }
 
 impl<W: Write> JsonSink<W> {
@@ -27,7 +36,7 @@ impl<W: Write> JsonSink<W> {
             b64: Vec::new(),
             time: TimeCache::default(),
             conns: ConnCache::default(),
-            b64_direct: None,
+            direct: None,
         }
     }
 
@@ -53,12 +62,16 @@ fn opt_string(w: &mut impl Write, s: Option<&str>) -> io::Result<()> {
 }
 
 impl JsonSink<Vec<u8>> {
-    /// Lines formatted into memory: base64 is encoded where it ends up, not into a scratch
-    /// buffer and copied on (bulk binary payloads are most of the output).
+    /// Lines formatted into memory: payloads are written where they end up, base64 encoded
+    /// in place and text escaped without a staging buffer (bulk payloads are most of the
+    /// output, and each copy of them counts).
     pub fn in_memory() -> Self {
         let mut sink = JsonSink::new(Vec::new());
-        sink.b64_direct = Some(|out: &mut Vec<u8>, payload: &[u8]| {
-            base64_simd::STANDARD.encode_append(payload, out);
+        sink.direct = Some(Direct {
+            b64: |out: &mut Vec<u8>, payload: &[u8]| {
+                base64_simd::STANDARD.encode_append(payload, out);
+            },
+            text: |out: &mut Vec<u8>, text: &[u8]| write_json_utf8_in_memory(out, text),
         });
         sink
     }
@@ -83,7 +96,10 @@ impl<W: Write> JsonSink<W> {
         // The decoder validated text messages (`utf8_valid`): no second pass here.
         if msg.opcode == Opcode::Text && msg.utf8_valid {
             w.write_all(b",\"text\":")?;
-            write_json_utf8(w, &msg.payload)?;
+            match &self.direct {
+                Some(direct) => (direct.text)(w, &msg.payload),
+                None => write_json_utf8(w, &msg.payload)?,
+            }
         } else if msg.opcode == Opcode::Close {
             if let Some(code) = msg.close_code() {
                 write!(w, ",\"close_code\":{code}")?;
@@ -109,8 +125,8 @@ impl<W: Write> JsonSink<W> {
         // time, so that what is encoded is still in cache when it is copied out: encoding a
         // whole large message first would send it through memory once more.
         self.out.write_all(b",\"data_b64\":\"")?;
-        if let Some(direct) = self.b64_direct {
-            direct(&mut self.out, payload);
+        if let Some(direct) = &self.direct {
+            (direct.b64)(&mut self.out, payload);
             return self.out.write_all(b"\"");
         }
         for piece in payload.chunks(B64_PIECE) {
@@ -303,22 +319,29 @@ mod tests {
     /// Lines formatted into memory (encoded in place) are the lines a writer gets.
     #[test]
     fn in_memory_lines_are_the_written_lines() {
-        for len in [0, 1, 2, 3, B64_PIECE + 1, 3 * B64_PIECE + 2] {
-            let payload: Vec<u8> = (0..len).map(|i| (i * 13 % 256) as u8).collect();
-            let ev = Event {
-                ts: Timestamp::new(1_700_000_000, 5_000),
-                conn: Some(conn()),
-                kind: msg(Opcode::Binary, &payload, false),
-            };
-            let mut written = JsonSink::new(io::Cursor::new(Vec::new()));
-            written.event(&ev).unwrap();
-            let mut memory = JsonSink::in_memory();
-            memory.event(&ev).unwrap();
-            assert_eq!(
-                memory.into_inner(),
-                written.into_inner().into_inner(),
-                "{len}"
-            );
+        for len in [0, 1, 2, 3, 300, B64_PIECE + 1, 3 * B64_PIECE + 2] {
+            let binary: Vec<u8> = (0..len).map(|i| (i * 13 % 256) as u8).collect();
+            // Every escape, clean runs, and multi-byte characters.
+            let text: String = (0..len)
+                .map(|i| ['"', '\\', '\n', '\u{1}', 'é', 'a', '€', 'b'][i * 7 % 8])
+                .collect();
+            for kind in [
+                msg(Opcode::Binary, &binary, false),
+                msg(Opcode::Text, text.as_bytes(), true),
+            ] {
+                let ev = Event {
+                    ts: Timestamp::new(1_700_000_000, 5_000),
+                    conn: Some(conn()),
+                    kind,
+                };
+                let mut written = JsonSink::new(io::Cursor::new(Vec::new()));
+                written.event(&ev).unwrap();
+                let mut memory = JsonSink::in_memory();
+                memory.event(&ev).unwrap();
+                let line = memory.into_inner();
+                assert_eq!(line, written.into_inner().into_inner(), "{len}");
+                serde_json::from_slice::<serde_json::Value>(&line).unwrap();
+            }
         }
     }
 
