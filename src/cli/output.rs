@@ -58,6 +58,12 @@ impl LineOutput {
         &self.name
     }
 
+    /// The buffer lines are gathered in: part of a line may be written straight into it,
+    /// never a line's end (whole lines are handed on when one is written through `Write`).
+    pub fn line_buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
     /// Writes every whole line buffered; a partial last line stays buffered.
     fn push_lines(&mut self) -> io::Result<()> {
         match memchr::memrchr(b'\n', &self.buf) {
@@ -252,5 +258,63 @@ mod tests {
         want.extend_from_slice(b"ab\n");
         out.flush().unwrap();
         assert!(*got.lock().unwrap() == want);
+    }
+
+    /// A JSON sink writing payloads straight into the line buffer hands on exactly the lines
+    /// a plain writer gets, whole, long ones included.
+    #[test]
+    fn payloads_written_into_the_line_buffer() {
+        use crate::event::{ConnRef, Dir, Event, EventKind, Message, Opcode, Timestamp};
+        use crate::sink::{JsonSink, Sink};
+        let event = |opcode, payload: Vec<u8>| Event {
+            ts: Timestamp::new(1_700_000_000, 7),
+            conn: Some(ConnRef {
+                id: 1,
+                client: "10.0.0.1:4000".parse().unwrap(),
+                server: "10.0.0.2:80".parse().unwrap(),
+            }),
+            kind: EventKind::Message {
+                dir: Dir::C2s,
+                msg: Message {
+                    opcode,
+                    utf8_valid: opcode == Opcode::Text,
+                    payload,
+                    frames: 1,
+                    compressed: false,
+                    wire_len: 0,
+                    frame_detail: Vec::new(),
+                },
+            },
+        };
+        let events: Vec<Event> = [10, BUFFER + 5, 3, DIRECT_LINE * 3, 1]
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &len)| {
+                let binary = (0..len).map(|j| (i * 7 + j) as u8).collect();
+                let text = "a\"é\n".repeat(len / 5 + 1).into_bytes();
+                [event(Opcode::Binary, binary), event(Opcode::Text, text)]
+            })
+            .collect();
+        let mut plain = JsonSink::new(Vec::new());
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let mut out = LineOutput::new(
+            Box::new(Filling {
+                got: got.clone(),
+                room: usize::MAX,
+            }),
+            None,
+            "t".into(),
+        );
+        {
+            let mut sink = JsonSink::with_line_buffer(&mut out, |o| o.line_buffer());
+            for ev in &events {
+                plain.event(ev).unwrap();
+                sink.event(ev).unwrap();
+                // Only whole lines are ever handed on.
+                assert_eq!(got.lock().unwrap().last().copied().unwrap_or(b'\n'), b'\n');
+            }
+        }
+        out.flush().unwrap();
+        assert_eq!(*got.lock().unwrap(), plain.into_inner());
     }
 }

@@ -93,7 +93,7 @@ fn default_threads() -> usize {
 
 fn sink_for<'a>(style: LineStyle, out: &'a mut LineOutput) -> Box<dyn Sink + 'a> {
     match style {
-        LineStyle::Json => Box::new(JsonSink::new(out)),
+        LineStyle::Json => Box::new(JsonSink::with_line_buffer(out, |o| o.line_buffer())),
         LineStyle::Text => Box::new(TextSink::new(out)),
     }
 }

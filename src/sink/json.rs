@@ -18,15 +18,9 @@ pub struct JsonSink<W: Write> {
     b64: Vec<u8>,
     time: TimeCache,
     conns: ConnCache,
-    /// Payload writers for output in memory (see [`JsonSink::in_memory`]).
-    direct: Option<Direct<W>>,
-}
-
-/// How payloads are written straight into memory.
-struct Direct<W> {
-    b64: fn(&mut W, &[u8]),
-    /// Text known to be valid UTF-8, as a JSON string.
-    text: fn(&mut W, &[u8]),
+    /// The buffer the output's current line is written into, when it is memory that
+    /// payloads may be written into directly (see [`JsonSink::with_line_buffer`]).
+    line_buffer: Option<fn(&mut W) -> &mut Vec<u8>>,
 }
 
 impl<W: Write> JsonSink<W> {
@@ -36,7 +30,7 @@ impl<W: Write> JsonSink<W> {
             b64: Vec::new(),
             time: TimeCache::default(),
             conns: ConnCache::default(),
-            direct: None,
+            line_buffer: None,
         }
     }
 
@@ -61,19 +55,22 @@ fn opt_string(w: &mut impl Write, s: Option<&str>) -> io::Result<()> {
     }
 }
 
-impl JsonSink<Vec<u8>> {
-    /// Lines formatted into memory: payloads are written where they end up, base64 encoded
-    /// in place and text escaped without a staging buffer (bulk payloads are most of the
-    /// output, and each copy of them counts).
-    pub fn in_memory() -> Self {
-        let mut sink = JsonSink::new(Vec::new());
-        sink.direct = Some(Direct {
-            b64: |out: &mut Vec<u8>, payload: &[u8]| {
-                base64_simd::STANDARD.encode_append(payload, out);
-            },
-            text: |out: &mut Vec<u8>, text: &[u8]| write_json_utf8_in_memory(out, text),
-        });
+impl<W: Write> JsonSink<W> {
+    /// A sink whose output keeps the line being written in memory (`buffer` gives it), up to
+    /// the line's end: payloads are written straight into it, base64 encoded in place and
+    /// text escaped without a staging buffer (bulk payloads are most of the output, and each
+    /// copy of them counts). Nothing but whole payload values goes in this way.
+    pub fn with_line_buffer(out: W, buffer: fn(&mut W) -> &mut Vec<u8>) -> Self {
+        let mut sink = JsonSink::new(out);
+        sink.line_buffer = Some(buffer);
         sink
+    }
+}
+
+impl JsonSink<Vec<u8>> {
+    /// Lines formatted into memory.
+    pub fn in_memory() -> Self {
+        JsonSink::with_line_buffer(Vec::new(), |v| v)
     }
 }
 
@@ -96,8 +93,8 @@ impl<W: Write> JsonSink<W> {
         // The decoder validated text messages (`utf8_valid`): no second pass here.
         if msg.opcode == Opcode::Text && msg.utf8_valid {
             w.write_all(b",\"text\":")?;
-            match &self.direct {
-                Some(direct) => (direct.text)(w, &msg.payload),
+            match self.line_buffer {
+                Some(buffer) => write_json_utf8_in_memory(buffer(w), &msg.payload),
                 None => write_json_utf8(w, &msg.payload)?,
             }
         } else if msg.opcode == Opcode::Close {
@@ -125,8 +122,8 @@ impl<W: Write> JsonSink<W> {
         // time, so that what is encoded is still in cache when it is copied out: encoding a
         // whole large message first would send it through memory once more.
         self.out.write_all(b",\"data_b64\":\"")?;
-        if let Some(direct) = &self.direct {
-            (direct.b64)(&mut self.out, payload);
+        if let Some(buffer) = self.line_buffer {
+            base64_simd::STANDARD.encode_append(payload, buffer(&mut self.out));
             return self.out.write_all(b"\"");
         }
         for piece in payload.chunks(B64_PIECE) {
