@@ -34,6 +34,16 @@ impl<W: Write> JsonSink<W> {
         }
     }
 
+    /// A sink whose output keeps the line being written in memory (`buffer` gives it), up to
+    /// the line's end: payloads are written straight into it, base64 encoded in place and
+    /// text escaped without a staging buffer (bulk payloads are most of the output, and each
+    /// copy of them counts). Nothing but whole payload values goes in this way.
+    pub fn with_line_buffer(out: W, buffer: fn(&mut W) -> &mut Vec<u8>) -> Self {
+        let mut sink = JsonSink::new(out);
+        sink.line_buffer = Some(buffer);
+        sink
+    }
+
     pub fn into_inner(self) -> W {
         self.out
     }
@@ -52,18 +62,6 @@ fn opt_string(w: &mut impl Write, s: Option<&str>) -> io::Result<()> {
     match s {
         Some(s) => string(w, s),
         None => w.write_all(b"null"),
-    }
-}
-
-impl<W: Write> JsonSink<W> {
-    /// A sink whose output keeps the line being written in memory (`buffer` gives it), up to
-    /// the line's end: payloads are written straight into it, base64 encoded in place and
-    /// text escaped without a staging buffer (bulk payloads are most of the output, and each
-    /// copy of them counts). Nothing but whole payload values goes in this way.
-    pub fn with_line_buffer(out: W, buffer: fn(&mut W) -> &mut Vec<u8>) -> Self {
-        let mut sink = JsonSink::new(out);
-        sink.line_buffer = Some(buffer);
-        sink
     }
 }
 
@@ -118,9 +116,10 @@ impl<W: Write> JsonSink<W> {
     }
 
     fn data_b64(&mut self, payload: &[u8]) -> io::Result<()> {
-        // SIMD base64: on bulk binary traffic this is most of the output work. A piece at a
-        // time, so that what is encoded is still in cache when it is copied out: encoding a
-        // whole large message first would send it through memory once more.
+        // SIMD base64: on bulk binary traffic this is most of the output work. Straight into
+        // the line buffer when there is one; else a piece at a time, so that what is encoded
+        // is still in cache when it is copied out (encoding a whole large message first would
+        // send it through memory once more).
         self.out.write_all(b",\"data_b64\":\"")?;
         if let Some(buffer) = self.line_buffer {
             base64_simd::STANDARD.encode_append(payload, buffer(&mut self.out));
