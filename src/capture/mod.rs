@@ -1,7 +1,5 @@
 //! Capture sources: pcap and pcapng files (streaming, from any `Read`, including stdin).
 //! Live capture from interfaces (feature `live`, libpcap) is in [`live`].
-//!
-//! OWNER: helper "packet". Interface fixed; fill in the bodies.
 
 mod blocks;
 mod format;

@@ -1,7 +1,4 @@
 //! Link, IP and TCP layers: one captured packet in, a view of its TCP segment out.
-//!
-//! OWNER: helper "packet". Interface fixed; fill in the bodies, add private submodules
-//! (`link.rs`, `ipfrag.rs`, ...) as needed.
 
 mod ip;
 mod ipfrag;
