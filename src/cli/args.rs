@@ -111,7 +111,8 @@ pub struct LiveArgs {
     /// Rotated files kept (PATH.1 .. PATH.N).
     #[arg(long, value_name = "N", default_value_t = 5, requires = "rotate_size")]
     pub rotate_keep: u32,
-    /// Also save the raw packets of WebSocket connections to this pcap file.
+    /// Also save the raw packets of WebSocket connections to this pcap file (a new one is
+    /// started on SIGHUP if it was moved away).
     #[arg(short = 'w', long = "write", value_name = "PATH")]
     pub write: Option<PathBuf>,
     /// Print a stats line on stderr every SECS seconds (0: never).

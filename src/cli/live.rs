@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::args::LiveArgs;
 use super::daemon::{OutHandle, Output, Rotation, StatsRecord, wall_clock};
-use super::savefile::{PcapWriter, WsPackets};
+use super::savefile::{SaveFile, WsPackets};
 use super::signals::Signals;
 use super::{EXIT_INPUT, EXIT_OK, EXIT_USAGE};
 use crate::capture::live::{
@@ -89,21 +89,18 @@ pub fn run(args: &LiveArgs) -> i32 {
         None => Output::stdout(),
     }
     .shared();
-    let save = match &args.write {
+    let (save_file, save) = match &args.write {
         Some(path) => {
-            let made = File::create(path).and_then(|f| {
-                let snap = u32::try_from(snaplen).unwrap_or(u32::MAX);
-                PcapWriter::new(BufWriter::with_capacity(256 << 10, f), linktype, snap)
-            });
-            match made {
-                Ok(w) => Some(WsPackets::new(w)),
+            let snap = u32::try_from(snaplen).unwrap_or(u32::MAX);
+            match SaveFile::create(path, linktype, snap) {
+                Ok((file, w)) => (Some(file), Some(WsPackets::new(w))),
                 Err(e) => {
                     eprintln!("wsnoop: cannot write {}: {e}", path.display());
                     return EXIT_INPUT;
                 }
             }
         }
-        None => None,
+        None => (None, None),
     };
     let sink: Box<dyn Sink> = if args.json {
         Box::new(JsonSink::new(output.clone()))
@@ -127,6 +124,7 @@ pub fn run(args: &LiveArgs) -> i32 {
         sink,
         output,
         save,
+        save_file,
         filter,
         counts: Counts::default(),
         dirty: false,
@@ -193,6 +191,8 @@ struct Run {
     sink: Box<dyn Sink>,
     output: OutHandle,
     save: Option<WsPackets<BufWriter<File>>>,
+    /// The `-w` file by name (a new one after SIGHUP if it was moved away).
+    save_file: Option<SaveFile>,
     filter: Option<Filter>,
     counts: Counts,
     /// Something was written since the last flush.
@@ -310,10 +310,22 @@ impl Run {
         Ok(())
     }
 
-    /// SIGHUP: a failed reopen is reported and writing goes on to the old file.
+    /// SIGHUP: the output and the `-w` file are reopened by name; a failed reopen is
+    /// reported and writing goes on to the old file.
     fn reopen(&mut self) {
         if let Err(e) = self.output.0.borrow_mut().reopen() {
             eprintln!("wsnoop: SIGHUP: cannot reopen the output: {e}");
+        }
+        if let (Some(file), Some(save)) = (&mut self.save_file, &mut self.save) {
+            let reopened = file
+                .reopen()
+                .and_then(|new| new.map_or(Ok(()), |w| save.replace_writer(w)));
+            if let Err(e) = reopened {
+                eprintln!(
+                    "wsnoop: SIGHUP: cannot reopen {}: {e}",
+                    file.path().display()
+                );
+            }
         }
     }
 

@@ -3,7 +3,10 @@
 //! earlier packets (SYN, handshake) wait in a small bounded per-connection buffer.
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 
 use crate::engine::PacketFate;
 use crate::event::Timestamp;
@@ -51,6 +54,64 @@ impl<W: Write> PcapWriter<W> {
 
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// Write buffer of the `-w` file.
+const SAVE_BUFFER: usize = 256 << 10;
+
+/// The `-w` file by name: created at the start, and created again on SIGHUP when logrotate
+/// (or anyone) moved it away, so that a capture daemon's packets can be rotated like its lines.
+pub struct SaveFile {
+    path: PathBuf,
+    linktype: u32,
+    snaplen: u32,
+    /// Device and inode of the file being written.
+    id: (u64, u64),
+}
+
+impl SaveFile {
+    pub fn create(
+        path: &Path,
+        linktype: u32,
+        snaplen: u32,
+    ) -> io::Result<(SaveFile, PcapWriter<BufWriter<File>>)> {
+        let mut file = SaveFile {
+            path: path.to_path_buf(),
+            linktype,
+            snaplen,
+            id: (0, 0),
+        };
+        let writer = file.open()?;
+        Ok((file, writer))
+    }
+
+    fn open(&mut self) -> io::Result<PcapWriter<BufWriter<File>>> {
+        let f = File::create(&self.path)?;
+        let meta = f.metadata()?;
+        self.id = (meta.dev(), meta.ino());
+        PcapWriter::new(
+            BufWriter::with_capacity(SAVE_BUFFER, f),
+            self.linktype,
+            self.snaplen,
+        )
+    }
+
+    /// SIGHUP: a new file (with its own header) if the name no longer leads to the file being
+    /// written; `None` if it still does (writing goes on, nothing is cut). Packets of
+    /// connections already open continue in the new file without their handshake, which
+    /// `wsnoop read` picks up mid-stream.
+    pub fn reopen(&mut self) -> io::Result<Option<PcapWriter<BufWriter<File>>>> {
+        match std::fs::metadata(&self.path) {
+            Ok(meta) if (meta.dev(), meta.ino()) == self.id => Ok(None),
+            Ok(_) => self.open().map(Some),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => self.open().map(Some),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 
@@ -157,6 +218,14 @@ impl<W: Write> WsPackets<W> {
 
     pub fn flush(&mut self) -> io::Result<()> {
         self.writer.flush()
+    }
+
+    /// Goes on in another file: what was written to the old one is flushed first (if that
+    /// fails, the old writer is kept).
+    pub fn replace_writer(&mut self, writer: PcapWriter<W>) -> io::Result<()> {
+        self.writer.flush()?;
+        self.writer = writer;
+        Ok(())
     }
 }
 
@@ -278,5 +347,56 @@ mod tests {
             .unwrap();
         assert_eq!(ws.pending_bytes(), 0);
         assert_eq!(ws.written, 0);
+    }
+
+    /// SIGHUP with the file still in place: writing goes on in it. After logrotate moved it
+    /// away: the moved file keeps everything written before (flushed), and a new file with its
+    /// own header takes what follows.
+    #[test]
+    fn reopen_follows_a_moved_file_only() {
+        let dir = std::env::temp_dir().join(format!("wsnoop-savefile-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ws.pcap");
+        let (mut file, w) = SaveFile::create(&path, 101, 65535).unwrap();
+        let mut ws = WsPackets::new(w);
+        let ws_pkt = |ws: &mut WsPackets<_>, secs, data: &[u8]| {
+            ws.packet(conn(1, ConnKind::WebSocket, false), &pkt(secs, data))
+                .unwrap();
+        };
+        ws_pkt(&mut ws, 1, b"one");
+        assert!(file.reopen().unwrap().is_none());
+        ws_pkt(&mut ws, 2, b"two");
+        ws.flush().unwrap();
+        let header = std::fs::read(&path).unwrap()[..24].to_vec();
+        assert_eq!(
+            records(&std::fs::read(&path).unwrap()),
+            [(1, b"one".to_vec()), (2, b"two".to_vec())]
+        );
+
+        let moved = dir.join("ws.pcap.1");
+        std::fs::rename(&path, &moved).unwrap();
+        ws_pkt(&mut ws, 3, b"three");
+        let new = file.reopen().unwrap().expect("a new file");
+        ws.replace_writer(new).unwrap();
+        ws_pkt(&mut ws, 4, b"four");
+        ws.flush().unwrap();
+        let old = std::fs::read(&moved).unwrap();
+        assert_eq!(
+            records(&old),
+            [
+                (1, b"one".to_vec()),
+                (2, b"two".to_vec()),
+                (3, b"three".to_vec())
+            ]
+        );
+        let fresh = std::fs::read(&path).unwrap();
+        assert_eq!(fresh[..24], header);
+        assert_eq!(records(&fresh), [(4, b"four".to_vec())]);
+        // Removed outright (not moved): a new file as well.
+        std::fs::remove_file(&path).unwrap();
+        assert!(file.reopen().unwrap().is_some());
+        assert!(file.reopen().unwrap().is_none());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
