@@ -92,7 +92,8 @@ impl<R: Read> Blocks<R> {
         &self.chunk
     }
 
-    fn capacity(&self) -> usize {
+    /// The read buffer's size.
+    pub fn capacity(&self) -> usize {
         self.chunk.len()
     }
 

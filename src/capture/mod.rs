@@ -71,7 +71,6 @@ pub struct CaptureReader<R: Read> {
     pending: usize,
     /// Bytes consumed before `pending`.
     consumed: u64,
-    capacity: usize,
     max_record: usize,
     /// Records (pcap) or blocks (pcapng) read so far, for error messages.
     records: u64,
@@ -108,7 +107,6 @@ impl<R: Read> CaptureReader<R> {
             io_error,
             pending: 0,
             consumed: 0,
-            capacity,
             max_record: limits.max_record_bytes,
             records: 0,
         })
@@ -220,21 +218,21 @@ impl<R: Read> CaptureReader<R> {
                 "file ends inside a record (record #{record}: {have}{of} bytes present)"
             )));
         }
-        if have >= self.capacity {
+        if have >= self.inner.capacity() {
             let limit = self.max_record.saturating_add(format::RECORD_SLACK);
             let wanted = claimed.map_or(u64::MAX, |c| c.total.saturating_add(1));
             let grown = self
-                .capacity
+                .inner
+                .capacity()
                 .saturating_mul(2)
                 .min(usize::try_from(wanted).unwrap_or(usize::MAX))
                 .min(limit);
-            if grown <= self.capacity || !self.inner.grow(grown) {
+            if !self.inner.grow(grown) {
                 return Err(self.corrupt(format!(
                     "record #{record} is larger than the {}-byte record limit",
                     self.max_record
                 )));
             }
-            self.capacity = grown;
             return Ok(());
         }
         if self.inner.refill().is_err() {

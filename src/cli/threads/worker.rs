@@ -52,20 +52,21 @@ pub struct Batch {
 impl Batch {
     /// Adds a segment whose packet was read into `chunk`.
     pub fn push(&mut self, index: u64, ts: Timestamp, seg: &TcpSegment<'_>, chunk: &Chunk) {
-        let (which, start, end) = match range_in(chunk, seg.payload) {
-            Some(range) => {
-                if !self.chunks.last().is_some_and(|c| Arc::ptr_eq(c, chunk)) {
-                    self.chunks.push(Arc::clone(chunk));
-                }
-                let which = u32::try_from(self.chunks.len() - 1).unwrap_or(OWN);
-                (which, range.start, range.end)
+        let lent = range_in(chunk, seg.payload).and_then(|range| {
+            if !self.chunks.last().is_some_and(|c| Arc::ptr_eq(c, chunk)) {
+                self.chunks.push(Arc::clone(chunk));
             }
-            None => {
-                let start = self.data.len();
-                self.data.extend_from_slice(seg.payload);
-                (OWN, start, self.data.len())
-            }
-        };
+            let which = u32::try_from(self.chunks.len() - 1)
+                .ok()
+                .filter(|&w| w != OWN)?;
+            Some((which, range.start, range.end))
+        });
+        // Outside the capture buffer (or past what a round could ever number): a copy.
+        let (which, start, end) = lent.unwrap_or_else(|| {
+            let start = self.data.len();
+            self.data.extend_from_slice(seg.payload);
+            (OWN, start, self.data.len())
+        });
         self.segs.push(Seg {
             index,
             ts,
