@@ -263,6 +263,7 @@ fn json(c: &mut Criterion) {
         id: 7,
         client: SocketAddr::from(([127, 0, 0, 1], 40_000)),
         server: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        stream: None,
     };
     let event = |opcode: Opcode, payload: Vec<u8>| Event {
         ts: Timestamp::new(1_700_000_000, 123_456_000),

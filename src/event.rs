@@ -109,75 +109,54 @@ impl Opcode {
     }
 }
 
-/// Every kind of anomaly wsnoop reports; `as_str` is the JSON `kind`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AnomalyKind {
-    BadAccept,
-    UnmaskedClientFrame,
-    MaskedServerFrame,
-    ReservedOpcode,
-    RsvWithoutExtension,
-    NonminimalLength,
-    LengthMsbSet,
-    ControlTooLong,
-    FragmentedControl,
-    ContinuationWithoutStart,
-    DataInterleavedInFragmentedMessage,
-    InvalidUtf8,
-    InvalidClosePayload,
-    InvalidCloseCode,
-    DataAfterClose,
-    DeflateError,
-    DecompressionLimit,
-    MessageTooLarge,
-    IncompleteMessage,
-    TcpGap,
-    TcpConflict,
-    NoHandshake,
-    TruncatedCapture,
-    CorruptCapture,
-    HandshakeTooLarge,
-    ConnectionLimit,
-    IpFragmentLimit,
-    DeflateContextLost,
-    ProbeLimit,
+/// What kind of anomaly: the JSON `kind`. An open set: a layer that raises kinds of its own
+/// defines them beside its code (`impl AnomalyKind { pub const ...}` in its module), so a new
+/// kind touches no central list. The names below are the WebSocket, TCP and capture kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AnomalyKind(&'static str);
+
+#[allow(non_upper_case_globals)]
+impl AnomalyKind {
+    pub const BadAccept: AnomalyKind = AnomalyKind("bad_accept");
+    pub const UnmaskedClientFrame: AnomalyKind = AnomalyKind("unmasked_client_frame");
+    pub const MaskedServerFrame: AnomalyKind = AnomalyKind("masked_server_frame");
+    pub const ReservedOpcode: AnomalyKind = AnomalyKind("reserved_opcode");
+    pub const RsvWithoutExtension: AnomalyKind = AnomalyKind("rsv_without_extension");
+    pub const NonminimalLength: AnomalyKind = AnomalyKind("nonminimal_length");
+    pub const LengthMsbSet: AnomalyKind = AnomalyKind("length_msb_set");
+    pub const ControlTooLong: AnomalyKind = AnomalyKind("control_too_long");
+    pub const FragmentedControl: AnomalyKind = AnomalyKind("fragmented_control");
+    pub const ContinuationWithoutStart: AnomalyKind = AnomalyKind("continuation_without_start");
+    pub const DataInterleavedInFragmentedMessage: AnomalyKind =
+        AnomalyKind("data_interleaved_in_fragmented_message");
+    pub const InvalidUtf8: AnomalyKind = AnomalyKind("invalid_utf8");
+    pub const InvalidClosePayload: AnomalyKind = AnomalyKind("invalid_close_payload");
+    pub const InvalidCloseCode: AnomalyKind = AnomalyKind("invalid_close_code");
+    pub const DataAfterClose: AnomalyKind = AnomalyKind("data_after_close");
+    pub const DeflateError: AnomalyKind = AnomalyKind("deflate_error");
+    pub const DecompressionLimit: AnomalyKind = AnomalyKind("decompression_limit");
+    pub const MessageTooLarge: AnomalyKind = AnomalyKind("message_too_large");
+    pub const IncompleteMessage: AnomalyKind = AnomalyKind("incomplete_message");
+    pub const TcpGap: AnomalyKind = AnomalyKind("tcp_gap");
+    pub const TcpConflict: AnomalyKind = AnomalyKind("tcp_conflict");
+    pub const NoHandshake: AnomalyKind = AnomalyKind("no_handshake");
+    pub const TruncatedCapture: AnomalyKind = AnomalyKind("truncated_capture");
+    pub const CorruptCapture: AnomalyKind = AnomalyKind("corrupt_capture");
+    pub const HandshakeTooLarge: AnomalyKind = AnomalyKind("handshake_too_large");
+    pub const ConnectionLimit: AnomalyKind = AnomalyKind("connection_limit");
+    pub const IpFragmentLimit: AnomalyKind = AnomalyKind("ip_fragment_limit");
+    pub const DeflateContextLost: AnomalyKind = AnomalyKind("deflate_context_lost");
+    pub const ProbeLimit: AnomalyKind = AnomalyKind("probe_limit");
 }
 
 impl AnomalyKind {
+    /// A kind named `name` (snake_case, as written in the JSON `kind`).
+    pub const fn named(name: &'static str) -> AnomalyKind {
+        AnomalyKind(name)
+    }
+
     pub fn as_str(self) -> &'static str {
-        match self {
-            AnomalyKind::BadAccept => "bad_accept",
-            AnomalyKind::UnmaskedClientFrame => "unmasked_client_frame",
-            AnomalyKind::MaskedServerFrame => "masked_server_frame",
-            AnomalyKind::ReservedOpcode => "reserved_opcode",
-            AnomalyKind::RsvWithoutExtension => "rsv_without_extension",
-            AnomalyKind::NonminimalLength => "nonminimal_length",
-            AnomalyKind::LengthMsbSet => "length_msb_set",
-            AnomalyKind::ControlTooLong => "control_too_long",
-            AnomalyKind::FragmentedControl => "fragmented_control",
-            AnomalyKind::ContinuationWithoutStart => "continuation_without_start",
-            AnomalyKind::DataInterleavedInFragmentedMessage => {
-                "data_interleaved_in_fragmented_message"
-            }
-            AnomalyKind::InvalidUtf8 => "invalid_utf8",
-            AnomalyKind::InvalidClosePayload => "invalid_close_payload",
-            AnomalyKind::InvalidCloseCode => "invalid_close_code",
-            AnomalyKind::DataAfterClose => "data_after_close",
-            AnomalyKind::DeflateError => "deflate_error",
-            AnomalyKind::DecompressionLimit => "decompression_limit",
-            AnomalyKind::MessageTooLarge => "message_too_large",
-            AnomalyKind::IncompleteMessage => "incomplete_message",
-            AnomalyKind::TcpGap => "tcp_gap",
-            AnomalyKind::TcpConflict => "tcp_conflict",
-            AnomalyKind::NoHandshake => "no_handshake",
-            AnomalyKind::TruncatedCapture => "truncated_capture",
-            AnomalyKind::CorruptCapture => "corrupt_capture",
-            AnomalyKind::HandshakeTooLarge => "handshake_too_large",
-            AnomalyKind::ConnectionLimit => "connection_limit",
-            AnomalyKind::IpFragmentLimit => "ip_fragment_limit",
-            AnomalyKind::DeflateContextLost => "deflate_context_lost",
-            AnomalyKind::ProbeLimit => "probe_limit",
-        }
+        self.0
     }
 }
 
@@ -273,6 +252,66 @@ pub struct OpenInfo {
     pub extensions: Option<String>,
     /// The connection was picked up without its handshake.
     pub mid_stream: bool,
+    /// The handshake itself, as exchanged (empty for a connection picked up mid-stream).
+    pub handshake: Handshake,
+    /// The TLS connection underneath (wss://), `None` for cleartext.
+    pub tls: Option<TlsInfo>,
+}
+
+/// HTTP version of the exchange that opened a WebSocket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum HttpVersion {
+    /// An HTTP/1.1 `Upgrade: websocket` answered 101 (RFC 6455 §4).
+    #[default]
+    Http11,
+    /// An HTTP/2 extended CONNECT with `:protocol websocket` answered 200 (RFC 8441).
+    Http2,
+}
+
+impl HttpVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpVersion::Http11 => "1.1",
+            HttpVersion::Http2 => "2",
+        }
+    }
+}
+
+/// The opening request and its answer, in full: enough to write a HAR entry or show the
+/// handshake as a browser's DevTools does. Header names and values are as sent (HTTP/2 header
+/// names are lowercase on the wire, pseudo-headers such as `:path` included, in order);
+/// values that are not UTF-8 are kept lossily.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Handshake {
+    pub http: HttpVersion,
+    /// `GET` for HTTP/1.1, `CONNECT` for HTTP/2; empty when not seen.
+    pub method: String,
+    /// The request target as sent (`/chat?x=1`), or for HTTP/2 the `:path`.
+    pub target: String,
+    /// Status code of the answer (101, or 200 for HTTP/2); 0 when not seen.
+    pub status: u16,
+    /// The status line's reason phrase (HTTP/1.1 only).
+    pub reason: String,
+    pub request_headers: Vec<(String, String)>,
+    pub response_headers: Vec<(String, String)>,
+    /// Capture times of the packets that completed the request and the response.
+    pub request_ts: Option<Timestamp>,
+    pub response_ts: Option<Timestamp>,
+}
+
+/// What was learned of a decrypted TLS connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// `1.2` or `1.3`.
+    pub version: String,
+    /// IANA name of the cipher suite, e.g. `TLS_AES_128_GCM_SHA256`.
+    pub cipher: String,
+    /// server_name of the ClientHello.
+    pub sni: Option<String>,
+    /// The protocol ALPN settled on (`http/1.1`, `h2`).
+    pub alpn: Option<String>,
+    /// The session was resumed (TLS 1.2 session ID or ticket, TLS 1.3 PSK).
+    pub resumed: bool,
 }
 
 /// How a connection ended.
@@ -300,12 +339,18 @@ impl EndHow {
     }
 }
 
-/// The endpoints of a recognised WebSocket connection.
+/// A recognised WebSocket connection: its number, the TCP endpoints that carry it and, for a
+/// WebSocket carried in an HTTP/2 stream (RFC 8441), that stream. A transport connection (one
+/// TCP 4-tuple) may carry several WebSocket connections; each has its own number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ConnRef {
     pub id: ConnId,
+    /// The TCP endpoint that opened the connection (sent the Upgrade request or the CONNECT).
     pub client: SocketAddr,
     pub server: SocketAddr,
+    /// The HTTP/2 stream carrying this WebSocket; `None` for an HTTP/1.1 upgrade (one
+    /// WebSocket per TCP connection).
+    pub stream: Option<u32>,
 }
 
 /// One engine output.

@@ -272,6 +272,7 @@ mod tests {
                 id: 1,
                 client: "10.0.0.1:4000".parse().unwrap(),
                 server: "10.0.0.2:80".parse().unwrap(),
+                stream: None,
             }),
             kind: EventKind::Message {
                 dir: Dir::C2s,

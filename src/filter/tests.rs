@@ -189,6 +189,7 @@ fn events_for_read() {
             id,
             client: "10.0.0.1:5000".parse().unwrap(),
             server: "10.0.0.2:80".parse().unwrap(),
+            stream: None,
         })
     };
     let ts = Timestamp::new(1, 0);

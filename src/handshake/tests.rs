@@ -36,6 +36,7 @@ fn rfc_info() -> OpenInfo {
         subprotocol: Some("chat".into()),
         extensions: None,
         mid_stream: false,
+        ..OpenInfo::default()
     }
 }
 

@@ -46,6 +46,7 @@ impl WsConn {
             } else {
                 endpoints[0]
             },
+            stream: None,
         };
         ctx.out.push(Event {
             ts: ctx.ts,

@@ -248,6 +248,7 @@ mod tests {
             id: 3,
             client: SocketAddr::from(([127, 0, 0, 1], 40000)),
             server: "[::1]:8765".parse().unwrap(),
+            stream: None,
         }
     }
 

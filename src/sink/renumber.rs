@@ -97,6 +97,7 @@ mod tests {
             id,
             client: "10.0.0.1:4000".parse::<SocketAddr>().unwrap(),
             server: "10.0.0.2:80".parse::<SocketAddr>().unwrap(),
+            stream: None,
         });
         let ts = Timestamp::new(1_700_000_000, 123_456_000);
         // Payloads that look like what is searched for must not be taken for it.

@@ -19,6 +19,7 @@ pub fn export_conn(model: &Model, conn: u64, out: impl Write) -> io::Result<(u64
         id: c.id,
         client: c.client,
         server: c.server,
+        stream: None,
     });
     let mut sink = JsonSink::new(out);
     let (mut written, mut cut) = (0, 0);

@@ -11,7 +11,12 @@ use crate::event::{
 fn conn(id: u64) -> ConnRef {
     let client = SocketAddr::from(([10, 0, 0, 1], 50_000 + id as u16));
     let server = SocketAddr::from(([10, 0, 0, 2], 8080));
-    ConnRef { id, client, server }
+    ConnRef {
+        id,
+        client,
+        server,
+        stream: None,
+    }
 }
 
 /// Time `secs` plus `id` milliseconds, so connections interleave deterministically.
@@ -31,6 +36,7 @@ pub fn open(id: u64, secs: i64) -> Event {
             subprotocol: Some("chat.v1".into()),
             extensions: Some("permessage-deflate; client_max_window_bits".into()),
             mid_stream: false,
+            ..OpenInfo::default()
         })),
     }
 }
