@@ -166,6 +166,10 @@ pub struct Anomaly {
     pub kind: AnomalyKind,
     /// One human-readable sentence: what was affected and how much.
     pub detail: String,
+    /// For an anomaly about a transport connection that has no WebSocket number (a TLS
+    /// connection without keys, an HTTP/2 connection's own errors): its endpoints, so that
+    /// output names them even though the event's `conn` is `None`.
+    pub transport: Option<Transport>,
 }
 
 impl Anomaly {
@@ -173,8 +177,24 @@ impl Anomaly {
         Anomaly {
             kind,
             detail: detail.into(),
+            transport: None,
         }
     }
+
+    /// An anomaly about the transport connection `transport`, which carries no (numbered)
+    /// WebSocket.
+    pub fn on_transport(mut self, transport: Transport) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+}
+
+/// A transport (TCP) connection, client first, and the HTTP/2 stream concerned if any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Transport {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub stream: Option<u32>,
 }
 
 /// A whole WebSocket message (data message with fragments joined and inflated, or one
@@ -364,6 +384,14 @@ pub struct Event {
 }
 
 impl Event {
+    /// The transport connection an event without a WebSocket number is about, if any.
+    pub fn transport(&self) -> Option<&Transport> {
+        match &self.kind {
+            EventKind::Anomaly { anomaly, .. } if self.conn.is_none() => anomaly.transport.as_ref(),
+            _ => None,
+        }
+    }
+
     /// An anomaly about the input as a whole (no connection, no direction).
     pub fn input_anomaly(ts: Timestamp, kind: AnomalyKind, detail: impl Into<String>) -> Event {
         Event {

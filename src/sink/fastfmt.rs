@@ -183,11 +183,16 @@ pub struct ConnCache {
 impl ConnCache {
     pub fn get(&mut self, c: &ConnRef) -> &[u8] {
         self.rendered.entry(c.id).or_insert_with(|| {
-            format!(
+            let mut s = format!(
                 "\"conn\":{},\"client\":\"{}\",\"server\":\"{}\"",
                 c.id, c.client, c.server
-            )
-            .into_bytes()
+            );
+            // Only WebSockets carried in HTTP/2 streams have the field: HTTP/1.1 lines keep
+            // their form.
+            if let Some(stream) = c.stream {
+                s.push_str(&format!(",\"stream\":{stream}"));
+            }
+            s.into_bytes()
         })
     }
 

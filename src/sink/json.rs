@@ -151,9 +151,22 @@ impl<W: Write> Sink for JsonSink<W> {
                 self.out.write_all(b"\",")?;
                 self.out.write_all(self.conns.get(c))?;
             }
-            None => self
-                .out
-                .write_all(b"\",\"conn\":null,\"client\":null,\"server\":null")?,
+            None => match event.transport() {
+                // An event about a TCP connection that carries no numbered WebSocket.
+                Some(t) => {
+                    write!(
+                        self.out,
+                        "\",\"conn\":null,\"client\":\"{}\",\"server\":\"{}\"",
+                        t.client, t.server
+                    )?;
+                    if let Some(stream) = t.stream {
+                        write!(self.out, ",\"stream\":{stream}")?;
+                    }
+                }
+                None => self
+                    .out
+                    .write_all(b"\",\"conn\":null,\"client\":null,\"server\":null")?,
+            },
         }
         match &event.kind {
             EventKind::Open(info) => {

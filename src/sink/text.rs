@@ -98,9 +98,26 @@ impl<W: Write> Sink for TextSink<W> {
                     } => "←",
                     _ => "→",
                 };
-                let _ = write!(line, "  #{:<3} {} {arrow} {}  ", c.id, c.client, c.server);
+                // `#3/5`: WebSocket 3, carried in HTTP/2 stream 5.
+                let id = match c.stream {
+                    Some(stream) => format!("{}/{stream}", c.id),
+                    None => c.id.to_string(),
+                };
+                let _ = write!(line, "  #{id:<3} {} {arrow} {}  ", c.client, c.server);
             }
-            None => line.push_str("  (input)  "),
+            None => match event.transport() {
+                Some(t) => {
+                    let arrow = match event.kind {
+                        EventKind::Anomaly {
+                            dir: Some(Dir::S2c),
+                            ..
+                        } => "←",
+                        _ => "→",
+                    };
+                    let _ = write!(line, "  #-   {} {arrow} {}  ", t.client, t.server);
+                }
+                None => line.push_str("  (input)  "),
+            },
         }
         match &event.kind {
             EventKind::Open(info) => {
