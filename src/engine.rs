@@ -57,6 +57,8 @@ struct Conns {
     probes: Arc<ProbePool>,
     /// Large message buffers given back by the caller ([`Engine::recycle`]).
     pool: BufPool,
+    /// Index of the last packet given (events at the end of input are stamped with it).
+    last_packet: u64,
 }
 
 impl Engine {
@@ -68,6 +70,7 @@ impl Engine {
                 next_conn: 0,
                 probes: ProbePool::new(limits.max_probe_total_bytes),
                 pool: BufPool::default(),
+                last_packet: 0,
                 limits,
             },
             last_ts: Timestamp::default(),
@@ -219,10 +222,12 @@ impl Conns {
     ) {
         let mut ctx = Ctx {
             ts,
+            packet: self.last_packet,
             limits: &self.limits,
             next_conn: &mut self.next_conn,
             out,
             pool: &self.pool,
+            probes: &self.probes,
         };
         for (_, mut session) in sessions {
             session.finish(how, &mut ctx);
@@ -239,12 +244,15 @@ impl Conns {
         out: &mut Vec<Event>,
     ) -> PacketFate {
         let key = FlowKey::new(seg.src, seg.dst);
+        self.last_packet = index;
         let mut ctx = Ctx {
             ts,
+            packet: index,
             limits: &self.limits,
             next_conn: &mut self.next_conn,
             out,
             pool: &self.pool,
+            probes: &self.probes,
         };
         let session = match self.flows.get_mut(&key) {
             Some(session) => session,
@@ -261,7 +269,7 @@ impl Conns {
                     }
                     self.flows.unretire(&key);
                 }
-                let mut session = Session::new(seg, ctx.limits, &self.probes);
+                let mut session = Session::new(seg, ctx.limits, ctx.probes);
                 session.first_packet = index;
                 if let Some((_, mut old)) = self.flows.insert(key, session) {
                     old.finish(EndHow::Evicted, &mut ctx);

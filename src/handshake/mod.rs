@@ -101,6 +101,22 @@ impl HttpPhase {
     }
 }
 
+/// Whether `data`, the first bytes a side sent, start an HTTP/1.x request or status line
+/// (RFC 9112 §3, §4): `Some(true)` once the line is recognised up to its version, `Some(false)`
+/// as soon as it cannot be one, `None` while more bytes are needed. The one test of "this is
+/// HTTP" for every layer (the HTTP phase itself uses the same sniffer).
+pub fn looks_like_http_start(data: &[u8]) -> Option<bool> {
+    use sniff::{Kind, Sniffer, Verdict};
+    let verdicts = [Kind::Request, Kind::Response].map(|k| Sniffer::new(k).check(data));
+    if verdicts.contains(&Verdict::Yes) {
+        Some(true)
+    } else if verdicts.contains(&Verdict::Maybe) {
+        None
+    } else {
+        Some(false)
+    }
+}
+
 /// RFC 6455 §4.2.2: base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
 pub fn accept_key(key: &str) -> String {
     accept::accept_key(key)

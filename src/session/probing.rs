@@ -5,12 +5,17 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use std::net::SocketAddr;
+
+use super::Ctx;
+use super::http1::Http1;
+use super::layer::Layer;
 use super::ws::WsConn;
-use super::{ConnState, Ctx, Phase};
-use crate::event::{Anomaly, AnomalyKind, Dir, OpenInfo};
+use crate::event::{Anomaly, AnomalyKind, Dir, Event, OpenInfo};
 use crate::frame::{self, Probe};
-use crate::handshake::HttpPhase;
+use crate::handshake::looks_like_http_start;
 use crate::message::{DirConfig, Sender, WsDecoder};
+use crate::reassembly::GapReason;
 
 /// Bytes held by every probing connection together, bounded by
 /// `Limits::max_probe_total_bytes`: without it, tens of thousands of connections picked up
@@ -146,31 +151,75 @@ impl ProbeBuf {
     }
 }
 
-impl ConnState {
-    /// Decide what a connection seen without its SYN is, if its bytes so far allow it.
-    /// `last_chance`: no more bytes will come.
-    pub(super) fn try_probe(&mut self, last_chance: bool, ctx: &mut Ctx<'_>) {
-        let Phase::Probing(bufs) = &mut self.phase else {
-            return;
-        };
-        // A connection whose first captured bytes are an HTTP message goes the normal way.
-        if bufs
-            .iter()
-            .any(|b| !b.lost && looks_like_http_start(&b.data))
-        {
-            let bufs = std::mem::take(bufs);
-            self.phase = Phase::Http(HttpPhase::new(ctx.limits.max_handshake_bytes));
-            for (side, buf) in bufs.iter().enumerate() {
-                if buf.lost {
-                    self.on_gap(side, 0, crate::reassembly::GapReason::NeverFilled, ctx);
-                }
-                for seg in buf.segments() {
-                    self.on_data(side, seg, ctx);
-                }
-            }
-            return;
+/// A connection seen without its SYN, until its first bytes tell what it is.
+pub(super) struct Probing {
+    endpoints: [SocketAddr; 2],
+    bufs: [ProbeBuf; 2],
+}
+
+impl Probing {
+    pub fn new(endpoints: [SocketAddr; 2], pool: &Arc<ProbePool>) -> Probing {
+        Probing {
+            endpoints,
+            bufs: [ProbeBuf::new(pool), ProbeBuf::new(pool)],
         }
-        let found = bufs.each_ref().map(|b| b.probe());
+    }
+
+    pub fn memory(&self) -> usize {
+        std::mem::size_of::<Probing>() + self.bufs.iter().map(ProbeBuf::held).sum::<usize>()
+    }
+
+    pub fn feed(&mut self, side: usize, bytes: &[u8], ctx: &mut Ctx<'_>) -> Option<Layer> {
+        let starved = self
+            .bufs
+            .get_mut(side)
+            .is_some_and(|buf| buf.push(bytes, ctx.limits.max_probe_bytes));
+        if starved {
+            let detail = format!(
+                "the probe buffers of connections seen without their handshake hold {} bytes in \
+                 all (max_probe_total_bytes): from connection {} <-> {} on, such connections may \
+                 not be recognised (reported once)",
+                ctx.limits.max_probe_total_bytes, self.endpoints[0], self.endpoints[1]
+            );
+            ctx.out.push(Event::input_anomaly(
+                ctx.ts,
+                AnomalyKind::ProbeLimit,
+                detail,
+            ));
+        }
+        self.decide(false, ctx)
+    }
+
+    pub fn gap(&mut self, side: usize) {
+        if let Some(buf) = self.bufs.get_mut(side) {
+            buf.lose();
+        }
+    }
+
+    /// What the connection is, if its bytes so far tell. `last_chance`: no more bytes will
+    /// come.
+    pub fn decide(&mut self, last_chance: bool, ctx: &mut Ctx<'_>) -> Option<Layer> {
+        // A connection whose first captured bytes are an HTTP message goes the normal way.
+        let verdicts = self
+            .bufs
+            .iter()
+            .filter(|b| !b.lost && !b.data.is_empty())
+            .map(|b| looks_like_http_start(&b.data));
+        let mut http = Some(false);
+        for verdict in verdicts {
+            http = match (http, verdict) {
+                (_, Some(true)) => Some(true),
+                (Some(true), _) => Some(true),
+                (_, None) | (None, _) => None,
+                (Some(false), Some(false)) => Some(false),
+            };
+        }
+        match http {
+            Some(true) => return Some(self.hand_to_http(ctx)),
+            None if !last_chance => return None,
+            _ => {}
+        }
+        let found = self.bufs.each_ref().map(|b| b.probe());
         // Clients mask their frames (RFC 6455 §5.1): a masked chain names the client, an
         // unmasked one the server.
         let client_side = match found {
@@ -181,12 +230,9 @@ impl ConnState {
             [None, None] => None,
         };
         let Some(client_side) = client_side else {
-            if last_chance || bufs.iter().all(ProbeBuf::full) {
-                self.phase = Phase::Ignored;
-            }
-            return;
+            return (last_chance || self.bufs.iter().all(ProbeBuf::full)).then_some(Layer::Ignored);
         };
-        let bufs = std::mem::take(bufs);
+        let bufs = std::mem::take(&mut self.bufs);
         let decoder = |sender: Sender| {
             let mut config = DirConfig::new(sender, None, ctx.limits);
             config.mid_stream = true;
@@ -198,7 +244,7 @@ impl ConnState {
             mid_stream: true,
             ..OpenInfo::default()
         };
-        let mut ws = WsConn::start(self.endpoints, client_side, decoders, info, ctx);
+        let mut ws = WsConn::start(self.endpoints, client_side, None, decoders, info, ctx);
         let detail = "connection picked up without its opening handshake: client and server told \
                       apart by frame masking; extensions and subprotocol unknown";
         ws.anomaly(None, Anomaly::new(AnomalyKind::NoHandshake, detail), ctx);
@@ -208,7 +254,7 @@ impl ConnState {
                 continue;
             };
             let starts_at_frame = probe.is_some_and(|p| p.offset == 0);
-            ws.decode(dir, &mut self.scratch, ctx, |d, out| {
+            ws.decode(dir, ctx, |d, out| {
                 if starts_at_frame {
                     d.resume_at_boundary();
                 }
@@ -220,26 +266,21 @@ impl ConnState {
                 }
             });
         }
-        self.phase = Phase::WebSocket(ws);
+        Some(Layer::WebSocket(ws))
     }
-}
 
-/// The first bytes of an HTTP/1.x request or response (enough of them to tell).
-fn looks_like_http_start(data: &[u8]) -> bool {
-    const STARTS: [&[u8]; 9] = [
-        b"GET ",
-        b"POST ",
-        b"PUT ",
-        b"HEAD ",
-        b"DELETE ",
-        b"OPTIONS ",
-        b"PATCH ",
-        b"CONNECT ",
-        b"HTTP/1.",
-    ];
-    data.len() >= 4
-        && STARTS.iter().any(|s| {
-            let n = s.len().min(data.len());
-            data.get(..n) == s.get(..n)
-        })
+    /// The kept bytes go to the HTTP layer, as they came.
+    fn hand_to_http(&mut self, ctx: &mut Ctx<'_>) -> Layer {
+        let bufs = std::mem::take(&mut self.bufs);
+        let mut next = Layer::Http1(Box::new(Http1::new(self.endpoints, ctx.limits)));
+        for (side, buf) in bufs.iter().enumerate() {
+            if buf.lost {
+                next.gap(side, 0, GapReason::NeverFilled, ctx);
+            }
+            for seg in buf.segments() {
+                next.feed(side, seg, ctx);
+            }
+        }
+        next
+    }
 }

@@ -21,21 +21,25 @@ pub(super) struct WsConn {
     truncation_reported: [bool; 2],
     messages: u64,
     bytes: u64,
+    /// Reusable buffer for one decoder call's events.
+    scratch: Vec<DirEvent>,
 }
 
 impl WsConn {
-    /// Number the connection and report it open. `decoders`: client's, then server's.
+    /// Number the connection and report it open. `endpoints`: the TCP sides (0 first);
+    /// `stream`: the HTTP/2 stream carrying it, if any; `decoders`: client's, then server's.
     pub fn start(
         endpoints: [SocketAddr; 2],
         client_side: usize,
+        stream: Option<u32>,
         decoders: [WsDecoder; 2],
         info: OpenInfo,
         ctx: &mut Ctx<'_>,
     ) -> Box<WsConn> {
+        debug_assert!(client_side <= 1, "a side is 0 or 1");
         let client_side = client_side.min(1);
-        *ctx.next_conn += 1;
         let conn = ConnRef {
-            id: *ctx.next_conn,
+            id: ctx.number_conn(),
             client: if client_side == 0 {
                 endpoints[0]
             } else {
@@ -46,7 +50,7 @@ impl WsConn {
             } else {
                 endpoints[0]
             },
-            stream: None,
+            stream,
         };
         ctx.out.push(Event {
             ts: ctx.ts,
@@ -61,6 +65,7 @@ impl WsConn {
             truncation_reported: [false; 2],
             messages: 0,
             bytes: 0,
+            scratch: Vec::new(),
         })
     }
 
@@ -83,19 +88,38 @@ impl WsConn {
         self.ended.iter().all(|&e| e)
     }
 
+    /// Bytes of `side`'s stream.
+    pub fn feed(&mut self, side: usize, data: &[u8], ctx: &mut Ctx<'_>) {
+        let dir = self.dir_of(side);
+        self.decode(dir, ctx, |d, out| d.feed(data, out));
+    }
+
+    /// `len` bytes of `side`'s stream are lost: reported, and the decoder told.
+    pub fn gap(&mut self, side: usize, len: u64, reason: GapReason, ctx: &mut Ctx<'_>) {
+        let dir = self.dir_of(side);
+        self.report_gap(side, len, reason, ctx);
+        self.decode(dir, ctx, |d, out| d.gap(len, out));
+    }
+
+    /// Heap bytes held beyond what the limits bound (see `Session::memory`).
+    pub fn memory(&self) -> usize {
+        std::mem::size_of::<WsConn>() + self.scratch.capacity() * std::mem::size_of::<DirEvent>()
+    }
+
     /// One call into `dir`'s decoder; its events are stamped and handed on.
     pub fn decode(
         &mut self,
         dir: Dir,
-        scratch: &mut Vec<DirEvent>,
         ctx: &mut Ctx<'_>,
         call: impl FnOnce(&mut WsDecoder, &mut Vec<DirEvent>),
     ) {
+        let mut events = std::mem::take(&mut self.scratch);
         if let Some(decoder) = self.decoders.get_mut(dir.index()) {
             decoder.set_time(ctx.ts);
-            call(decoder, scratch);
+            call(decoder, &mut events);
         }
-        self.emit(dir, scratch, ctx);
+        self.emit(dir, &mut events, ctx);
+        self.scratch = events;
     }
 
     /// Stamp a decoder's events with the connection, direction and time.
@@ -164,19 +188,13 @@ impl WsConn {
     }
 
     /// `side` ended; when both have, the connection's `end` event.
-    pub fn end_side(
-        &mut self,
-        side: usize,
-        how: EndHow,
-        scratch: &mut Vec<DirEvent>,
-        ctx: &mut Ctx<'_>,
-    ) {
+    pub fn end_side(&mut self, side: usize, how: EndHow, ctx: &mut Ctx<'_>) {
         match self.ended.get_mut(side) {
             Some(ended) if !*ended => *ended = true,
             _ => return,
         }
         let dir = self.dir_of(side);
-        self.decode(dir, scratch, ctx, |d, out| d.finish(out));
+        self.decode(dir, ctx, |d, out| d.finish(out));
         if self.all_ended() {
             ctx.out.push(Event {
                 ts: ctx.ts,
@@ -191,10 +209,10 @@ impl WsConn {
     }
 
     /// End both directions (client's first), e.g. at the end of input.
-    pub fn end_all(&mut self, how: EndHow, scratch: &mut Vec<DirEvent>, ctx: &mut Ctx<'_>) {
+    pub fn end_all(&mut self, how: EndHow, ctx: &mut Ctx<'_>) {
         for dir in Dir::BOTH {
             let side = self.side_of(dir);
-            self.end_side(side, how, scratch, ctx);
+            self.end_side(side, how, ctx);
         }
     }
 }

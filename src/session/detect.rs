@@ -1,0 +1,160 @@
+//! What a connection seen from its SYN carries, told by its first bytes (no port lists): each
+//! candidate layer's sniffer looks at the bytes each side sent first; HTTP/1.x is what is left,
+//! and its own parser turns away what is not HTTP after a few bytes.
+
+use std::net::SocketAddr;
+
+use super::Ctx;
+use super::http1::Http1;
+use super::layer::Layer;
+use crate::reassembly::GapReason;
+
+/// A sniffer's answer about a side's first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sniff {
+    Yes,
+    No,
+    /// Too few bytes to tell.
+    NeedMore,
+}
+
+/// Bytes kept per side while deciding: more than any sniffer needs.
+const MAX_HELD: usize = 64;
+
+pub(super) struct Detect {
+    endpoints: [SocketAddr; 2],
+    /// The first bytes of each side, until the layer is chosen.
+    held: [Vec<u8>; 2],
+    /// The side whose bytes came first (its bytes are handed on first).
+    first_side: Option<usize>,
+}
+
+/// The layers that can be told from a side's first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Choice {
+    Http1,
+    /// A TLS handshake record (RFC 8446 §5.1): ContentType 22, legacy version 3.x.
+    Tls,
+    /// The HTTP/2 client connection preface (RFC 9113 §3.4).
+    Http2,
+}
+
+type Sniffer = fn(&[u8]) -> Sniff;
+
+/// Every layer that can be told by its first bytes, asked in this order; HTTP/1.x is what
+/// remains once none says yes (its parser rejects non-HTTP bytes quickly).
+const CANDIDATES: [(Choice, Sniffer); 2] = [(Choice::Tls, sniff_tls), (Choice::Http2, sniff_h2)];
+
+fn sniff_tls(first: &[u8]) -> Sniff {
+    match first {
+        [0x16, 0x03, minor, ..] if *minor <= 0x04 => Sniff::Yes,
+        [0x16, 0x03] | [0x16] | [] => Sniff::NeedMore,
+        _ => Sniff::No,
+    }
+}
+
+/// RFC 9113 §3.4: the preface starts with `PRI * HTTP/2.0`, which no HTTP/1.1 request can.
+fn sniff_h2(first: &[u8]) -> Sniff {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let n = first.len().min(PREFACE.len());
+    match (first.get(..n), PREFACE.get(..n)) {
+        (Some(a), Some(b)) if a != b => Sniff::No,
+        _ if n == PREFACE.len() => Sniff::Yes,
+        _ => Sniff::NeedMore,
+    }
+}
+
+impl Detect {
+    pub fn new(endpoints: [SocketAddr; 2]) -> Detect {
+        Detect {
+            endpoints,
+            held: [Vec::new(), Vec::new()],
+            first_side: None,
+        }
+    }
+
+    pub fn feed(&mut self, side: usize, data: &[u8], ctx: &mut Ctx<'_>) -> Option<Layer> {
+        let held = self.held.get_mut(side)?;
+        self.first_side.get_or_insert(side);
+        let room = MAX_HELD.saturating_sub(held.len());
+        if data.len() <= room {
+            held.extend_from_slice(data);
+            let choice = self.choose(false)?;
+            return Some(self.hand_over(choice, None, ctx));
+        }
+        // More than a sniffer needs: decide with what is held plus this, and pass it all on.
+        let choice = self.choose(true).unwrap_or(Choice::Http1);
+        Some(self.hand_over(choice, Some((side, data)), ctx))
+    }
+
+    /// Bytes were lost before anything was decided: decide now with what is held and let the
+    /// chosen layer deal with the loss.
+    pub fn gap(
+        &mut self,
+        side: usize,
+        len: u64,
+        reason: GapReason,
+        ctx: &mut Ctx<'_>,
+    ) -> Option<Layer> {
+        let choice = self.choose(true).unwrap_or(Choice::Http1);
+        let mut next = self.hand_over(choice, None, ctx);
+        next.gap(side, len, reason, ctx);
+        Some(next)
+    }
+
+    /// Nothing more will come: hand what is held to the best guess of a parser (which only
+    /// reports what its own grammar recognises).
+    pub fn finish(&mut self, ctx: &mut Ctx<'_>) -> Option<Layer> {
+        if self.held.iter().all(Vec::is_empty) {
+            return None;
+        }
+        let choice = self.choose(true).unwrap_or(Choice::Http1);
+        Some(self.hand_over(choice, None, ctx))
+    }
+
+    pub fn memory(&self) -> usize {
+        self.held.iter().map(Vec::capacity).sum()
+    }
+
+    /// The layer the held bytes call for, if they tell. `last`: no more bytes come before
+    /// deciding, so "need more" counts as "no".
+    fn choose(&self, last: bool) -> Option<Choice> {
+        let mut undecided = false;
+        for (choice, sniff) in CANDIDATES {
+            for held in self.held.iter().filter(|h| !h.is_empty()) {
+                match sniff(held) {
+                    Sniff::Yes => return Some(choice),
+                    Sniff::NeedMore if !last => undecided = true,
+                    Sniff::No | Sniff::NeedMore => {}
+                }
+            }
+        }
+        (!undecided).then_some(Choice::Http1)
+    }
+
+    /// The chosen layer, given everything held (the side that spoke first first), then
+    /// `more` if any.
+    fn hand_over(
+        &mut self,
+        choice: Choice,
+        more: Option<(usize, &[u8])>,
+        ctx: &mut Ctx<'_>,
+    ) -> Layer {
+        let mut next = match choice {
+            Choice::Http1 => Layer::Http1(Box::new(Http1::new(self.endpoints, ctx.limits))),
+            // Not decoded yet: the TLS and HTTP/2 layers are being added.
+            Choice::Tls | Choice::Http2 => Layer::Ignored,
+        };
+        let first = self.first_side.unwrap_or(0).min(1);
+        for side in [first, 1 - first] {
+            let held = self.held.get_mut(side).map(std::mem::take);
+            if let Some(held) = held.filter(|h| !h.is_empty()) {
+                next.feed(side, &held, ctx);
+            }
+        }
+        if let Some((side, data)) = more {
+            next.feed(side, data, ctx);
+        }
+        next
+    }
+}

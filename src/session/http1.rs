@@ -1,0 +1,115 @@
+//! The HTTP/1.x layer: exchanges followed until one is a WebSocket upgrade answered with 101
+//! (RFC 6455 §4), then the connection becomes that WebSocket; or it is shown not to be one.
+
+use std::net::SocketAddr;
+
+use super::Ctx;
+use super::layer::Layer;
+use super::ws::WsConn;
+use crate::event::{AnomalyKind, Event};
+use crate::handshake::{HttpPhase, HttpStatus, Upgrade};
+use crate::limits::Limits;
+use crate::message::{DirConfig, DirDeflate, Sender, WsDecoder};
+use crate::reassembly::GapReason;
+
+pub(super) struct Http1 {
+    endpoints: [SocketAddr; 2],
+    phase: HttpPhase,
+    /// Bytes per side that the snap length cut before the connection was recognised.
+    cut_before_open: [u64; 2],
+}
+
+impl Http1 {
+    pub fn new(endpoints: [SocketAddr; 2], limits: &Limits) -> Http1 {
+        Http1 {
+            endpoints,
+            phase: HttpPhase::new(limits.max_handshake_bytes),
+            cut_before_open: [0; 2],
+        }
+    }
+
+    pub fn feed(&mut self, side: usize, data: &[u8], ctx: &mut Ctx<'_>) -> Option<Layer> {
+        let status = self.phase.feed(side, data);
+        self.on_status(status, ctx)
+    }
+
+    pub fn gap(
+        &mut self,
+        side: usize,
+        len: u64,
+        reason: GapReason,
+        ctx: &mut Ctx<'_>,
+    ) -> Option<Layer> {
+        if let (GapReason::Truncated, Some(cut)) = (reason, self.cut_before_open.get_mut(side)) {
+            *cut = cut.saturating_add(len);
+        }
+        let status = self.phase.gap(side);
+        self.on_status(status, ctx)
+    }
+
+    fn on_status(&mut self, status: HttpStatus, ctx: &mut Ctx<'_>) -> Option<Layer> {
+        match status {
+            HttpStatus::Pending => None,
+            HttpStatus::NotWebSocket {
+                reason, over_limit, ..
+            } => {
+                // Given up for the limit, not for what the bytes said: account for it (the
+                // connection has no number yet, so the anomaly names its endpoints).
+                if over_limit {
+                    let [a, b] = self.endpoints;
+                    ctx.out.push(Event::input_anomaly(
+                        ctx.ts,
+                        AnomalyKind::HandshakeTooLarge,
+                        format!("connection {a} <-> {b}: {reason}: not followed"),
+                    ));
+                }
+                Some(Layer::Ignored)
+            }
+            HttpStatus::Upgraded(upgrade) => Some(Layer::WebSocket(self.open(*upgrade, ctx))),
+        }
+    }
+
+    /// The upgrade completed: number the connection, report it, decode what followed it.
+    fn open(&self, upgrade: Upgrade, ctx: &mut Ctx<'_>) -> Box<WsConn> {
+        let client_side = upgrade.client_side.min(1);
+        let deflate = upgrade.deflate;
+        let decoder = |sender: Sender| {
+            let dir_deflate = deflate.map(|p| DirDeflate::for_sender(&p, sender));
+            let mut config = DirConfig::new(sender, dir_deflate, ctx.limits);
+            config.pool = Some(ctx.pool.clone());
+            WsDecoder::new(config)
+        };
+        let decoders = [decoder(Sender::Client), decoder(Sender::Server)];
+        let mut ws = WsConn::start(
+            self.endpoints,
+            client_side,
+            None,
+            decoders,
+            upgrade.info,
+            ctx,
+        );
+        for (dir, anomaly) in upgrade.anomalies {
+            ws.anomaly(Some(dir), anomaly, ctx);
+        }
+        for (side, &cut) in self.cut_before_open.iter().enumerate() {
+            if cut > 0 {
+                ws.report_gap(side, cut, GapReason::Truncated, ctx);
+            }
+        }
+        for (side, rest) in upgrade.rest.iter().enumerate() {
+            let resync = upgrade.resync.get(side).copied().unwrap_or(false);
+            if rest.is_empty() && !resync {
+                continue;
+            }
+            let dir = ws.dir_of(side);
+            ws.decode(dir, ctx, |d, out| {
+                if resync {
+                    // Bytes right after the handshake were lost: find a frame boundary.
+                    d.gap(0, out);
+                }
+                d.feed(rest, out);
+            });
+        }
+        ws
+    }
+}

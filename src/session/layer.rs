@@ -1,0 +1,143 @@
+//! The layers a connection's bytes go through, as one list. Each takes both sides' byte
+//! streams with the same contract (`feed` / `gap` / `end` / `finish`); a layer that learns what
+//! its bytes carry becomes the next layer, handing over what it buffered:
+//!
+//! ```text
+//!   TCP streams ─┬─ SYN seen ──────► Detect ─┬─ HTTP/1.x ──► Http1 ── 101 ──► WebSocket
+//!                │                           └─ other ─────► Ignored
+//!                └─ picked up mid-stream ──► Probing ─┬─ frames ─► WebSocket (mid-stream)
+//!                                                     └─ HTTP ───► Http1
+//! ```
+//!
+//! A new layer (a transform such as TLS, a protocol carrying several WebSockets such as
+//! HTTP/2) is a new variant here and a file of its own beside this one.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use super::detect::Detect;
+use super::http1::Http1;
+use super::probing::{ProbePool, Probing};
+use super::ws::WsConn;
+use super::{ConnKind, Ctx};
+use crate::event::{Anomaly, EndHow};
+use crate::reassembly::GapReason;
+
+pub(super) enum Layer {
+    /// A connection seen from its SYN: its first bytes are to tell what it carries.
+    Detect(Detect),
+    /// HTTP/1.x exchanges until one upgrades to WebSocket.
+    Http1(Box<Http1>),
+    /// Seen without its SYN and not (yet) as HTTP: first bytes of each side, kept to look for
+    /// WebSocket frames.
+    Probing(Box<Probing>),
+    /// One WebSocket connection over the whole byte stream.
+    WebSocket(Box<WsConn>),
+    /// Not WebSocket: the rest of the connection is ignored.
+    Ignored,
+}
+
+impl Layer {
+    /// The first layer of a connection between `endpoints` (side 0 first).
+    pub fn first(endpoints: [SocketAddr; 2], syn: bool, probes: &Arc<ProbePool>) -> Layer {
+        if syn {
+            Layer::Detect(Detect::new(endpoints))
+        } else {
+            Layer::Probing(Box::new(Probing::new(endpoints, probes)))
+        }
+    }
+
+    pub fn feed(&mut self, side: usize, data: &[u8], ctx: &mut Ctx<'_>) {
+        let next = match self {
+            Layer::Detect(d) => d.feed(side, data, ctx),
+            Layer::Http1(h) => h.feed(side, data, ctx),
+            Layer::Probing(p) => p.feed(side, data, ctx),
+            Layer::WebSocket(ws) => {
+                ws.feed(side, data, ctx);
+                None
+            }
+            Layer::Ignored => None,
+        };
+        self.become_(next);
+    }
+
+    pub fn gap(&mut self, side: usize, len: u64, reason: GapReason, ctx: &mut Ctx<'_>) {
+        let next = match self {
+            Layer::Detect(d) => d.gap(side, len, reason, ctx),
+            Layer::Http1(h) => h.gap(side, len, reason, ctx),
+            Layer::Probing(p) => {
+                p.gap(side);
+                None
+            }
+            Layer::WebSocket(ws) => {
+                ws.gap(side, len, reason, ctx);
+                None
+            }
+            Layer::Ignored => None,
+        };
+        self.become_(next);
+    }
+
+    /// `side` ended (FIN or RST).
+    pub fn end(&mut self, side: usize, how: EndHow, ctx: &mut Ctx<'_>) {
+        if let Layer::WebSocket(ws) = self {
+            ws.end_side(side, how, ctx);
+        }
+    }
+
+    /// Nothing more will come: decide with what there is, and end what is open.
+    pub fn finish(&mut self, how: EndHow, ctx: &mut Ctx<'_>) {
+        let next = match self {
+            Layer::Detect(d) => d.finish(ctx),
+            Layer::Probing(p) => p.decide(true, ctx),
+            _ => None,
+        };
+        self.become_(next);
+        if let Layer::WebSocket(ws) = self {
+            ws.end_all(how, ctx);
+        }
+    }
+
+    /// An anomaly found below the layers (TCP) about `side`'s stream: reported on the
+    /// WebSocket it concerns, if the connection is one by now.
+    pub fn report(&mut self, side: usize, anomaly: Anomaly, ctx: &mut Ctx<'_>) {
+        if let Layer::WebSocket(ws) = self {
+            let dir = ws.dir_of(side);
+            ws.anomaly(Some(dir), anomaly, ctx);
+        }
+    }
+
+    pub fn kind(&self) -> ConnKind {
+        match self {
+            Layer::Detect(_) | Layer::Http1(_) | Layer::Probing(_) => ConnKind::Pending,
+            Layer::WebSocket(_) => ConnKind::WebSocket,
+            Layer::Ignored => ConnKind::Ignored,
+        }
+    }
+
+    /// Whether the connection is over as far as the layers are concerned; `None`: as far as
+    /// TCP says.
+    pub fn is_done(&self) -> Option<bool> {
+        match self {
+            Layer::WebSocket(ws) => Some(ws.all_ended()),
+            _ => None,
+        }
+    }
+
+    /// Heap bytes the layers hold (beyond the session itself).
+    pub fn memory(&self) -> usize {
+        match self {
+            Layer::Detect(d) => d.memory(),
+            Layer::Http1(_) => std::mem::size_of::<Http1>(),
+            Layer::Probing(p) => p.memory(),
+            Layer::WebSocket(ws) => ws.memory(),
+            Layer::Ignored => 0,
+        }
+    }
+
+    fn become_(&mut self, next: Option<Layer>) {
+        if let Some(next) = next {
+            *self = next;
+        }
+    }
+}
