@@ -19,7 +19,7 @@ pub struct Stats {
     pub tcp_packets: u64,
     /// Packets too damaged to read (not counting non-TCP traffic).
     pub malformed: u64,
-    /// Connections recognised as WebSocket so far.
+    /// WebSocket connections this engine has recognised (numbered) so far.
     pub websocket_conns: u64,
 }
 
@@ -45,6 +45,8 @@ pub struct Engine {
     conns: Conns,
     last_ts: Timestamp,
     stats: Stats,
+    /// Numbers before this one belong to earlier inputs.
+    conn_base: ConnId,
 }
 
 /// The tracked connections (apart from the packet decoder, which lends out the segments
@@ -75,12 +77,19 @@ impl Engine {
             },
             last_ts: Timestamp::default(),
             stats: Stats::default(),
+            conn_base: 0,
         }
     }
 
     /// Number connections from `base + 1` on (to keep numbers unique over several inputs).
     pub fn set_conn_base(&mut self, base: ConnId) {
         self.conns.next_conn = base;
+        self.conn_base = base;
+    }
+
+    /// The last connection number handed out (the base when none was).
+    pub fn last_conn_id(&self) -> ConnId {
+        self.conns.next_conn
     }
 
     pub fn limits(&self) -> &Limits {
@@ -89,7 +98,7 @@ impl Engine {
 
     pub fn stats(&self) -> Stats {
         Stats {
-            websocket_conns: self.conns.next_conn,
+            websocket_conns: self.conns.next_conn - self.conn_base,
             ..self.stats
         }
     }

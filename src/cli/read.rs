@@ -200,7 +200,7 @@ fn read_file(
     progress.finish_and_clear();
     engine.finish(&mut events);
     emit(&mut events, &engine, sink, summary, filter)?;
-    *conn_base = engine.stats().websocket_conns;
+    *conn_base = engine.last_conn_id();
     outcome
 }
 

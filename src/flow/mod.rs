@@ -1,8 +1,9 @@
 //! Connections: the direction-independent flow key and the table of tracked connections with
 //! least-recently-active eviction.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
+
+use hashlink::{LinkedHashMap, LinkedHashSet};
 
 /// The two endpoints of a TCP connection, in a canonical order so that both directions map to
 /// the same key.
@@ -22,39 +23,29 @@ impl FlowKey {
     }
 }
 
-struct Slot<T> {
-    /// Boxed: a table of tens of thousands of flows then moves small slots when it grows, and
-    /// an idle slot costs a pointer rather than a whole session.
-    value: Box<T>,
-    stamp: u64,
-}
-
 /// Seeded per process, so addresses chosen by whoever shaped the traffic cannot be made to
 /// collide on purpose; faster than SipHash on these small keys.
 type Hasher = foldhash::fast::RandomState;
 
-/// Flows with a bound on their number. Each access marks a flow as recently active; when a new
-/// flow would exceed the bound, the least recently active one is handed back for eviction.
+/// Flows with a bound on their number, kept in order of last activity (an O(1) LRU: each
+/// access moves the flow to the recent end; when a new flow would exceed the bound, the least
+/// recently active one is handed back for eviction).
 pub struct FlowTable<T> {
-    flows: HashMap<FlowKey, Slot<T>, Hasher>,
-    by_age: BTreeMap<u64, FlowKey>,
-    clock: u64,
+    /// Boxed values: a table of tens of thousands of flows then moves small entries when it
+    /// grows, and an idle entry costs a pointer rather than a whole session.
+    flows: LinkedHashMap<FlowKey, Box<T>, Hasher>,
     capacity: usize,
     /// Flows that ended (FIN both ways or RST), oldest first: late retransmissions and
     /// duplicates of their segments must not start a ghost connection. Bounded by `capacity`.
-    retired: HashSet<FlowKey, Hasher>,
-    retired_order: VecDeque<FlowKey>,
+    retired: LinkedHashSet<FlowKey, Hasher>,
 }
 
 impl<T> FlowTable<T> {
     pub fn new(capacity: usize) -> Self {
         FlowTable {
-            flows: HashMap::default(),
-            by_age: BTreeMap::new(),
-            clock: 0,
+            flows: LinkedHashMap::with_hasher(Hasher::default()),
             capacity: capacity.max(1),
-            retired: HashSet::default(),
-            retired_order: VecDeque::new(),
+            retired: LinkedHashSet::with_hasher(Hasher::default()),
         }
     }
 
@@ -68,16 +59,7 @@ impl<T> FlowTable<T> {
 
     /// The flow, marked as just active.
     pub fn get_mut(&mut self, key: &FlowKey) -> Option<&mut T> {
-        let slot = self.flows.get_mut(key)?;
-        self.clock += 1;
-        // Re-stamping on every packet would cost a tree update each time; a flow only needs a
-        // fresh stamp when it has drifted towards the old end of the order.
-        if self.clock - slot.stamp > (self.capacity as u64 / 4).max(1) {
-            self.by_age.remove(&slot.stamp);
-            slot.stamp = self.clock;
-            self.by_age.insert(self.clock, *key);
-        }
-        Some(&mut slot.value)
+        self.flows.to_back(key).map(|v| &mut **v)
     }
 
     /// Insert a new flow. When the table is full, the least recently active flow is removed
@@ -88,36 +70,22 @@ impl<T> FlowTable<T> {
         } else {
             None
         };
-        self.clock += 1;
-        if let Some(old) = self.flows.insert(
-            key,
-            Slot {
-                value: Box::new(value),
-                stamp: self.clock,
-            },
-        ) {
-            self.by_age.remove(&old.stamp);
-        }
-        self.by_age.insert(self.clock, key);
+        // A replaced flow's entry moves to the recent end like a new one.
+        self.flows.remove(&key);
+        self.flows.insert(key, Box::new(value));
         evicted
     }
 
     pub fn remove(&mut self, key: &FlowKey) -> Option<T> {
-        let slot = self.flows.remove(key)?;
-        self.by_age.remove(&slot.stamp);
-        Some(*slot.value)
+        self.flows.remove(key).map(|v| *v)
     }
 
     /// Remove a flow that ended, remembering its key (see [`FlowTable::is_retired`]).
     pub fn retire(&mut self, key: &FlowKey) -> Option<T> {
         let value = self.remove(key)?;
-        if self.retired.insert(*key) {
-            self.retired_order.push_back(*key);
-        }
-        while self.retired_order.len() > self.capacity {
-            if let Some(old) = self.retired_order.pop_front() {
-                self.retired.remove(&old);
-            }
+        self.retired.insert(*key);
+        while self.retired.len() > self.capacity {
+            self.retired.pop_front();
         }
         Some(value)
     }
@@ -129,41 +97,30 @@ impl<T> FlowTable<T> {
 
     /// A new connection reuses the key (its SYN was seen).
     pub fn unretire(&mut self, key: &FlowKey) {
-        if self.retired.remove(key) {
-            self.retired_order.retain(|k| k != key);
-        }
+        self.retired.remove(key);
     }
 
     fn pop_oldest(&mut self) -> Option<(FlowKey, T)> {
-        let (_, key) = self.by_age.pop_first()?;
-        let slot = self.flows.remove(&key)?;
-        Some((key, *slot.value))
+        self.flows.pop_front().map(|(k, v)| (k, *v))
     }
 
-    /// Every flow, in no particular order.
+    /// Every flow, least recently active first.
     pub fn values(&self) -> impl Iterator<Item = &T> {
-        self.flows.values().map(|slot| &*slot.value)
+        self.flows.values().map(|v| &**v)
     }
 
     /// Remove the flows for which `pred` holds, oldest first. Linear in the table size:
     /// meant for periodic sweeps (idle timeout), not per packet.
     pub fn remove_where(&mut self, mut pred: impl FnMut(&T) -> bool) -> Vec<(FlowKey, T)> {
-        let mut stamps: Vec<u64> = self
+        let keys: Vec<FlowKey> = self
             .flows
-            .values()
-            .filter(|slot| pred(&slot.value))
-            .map(|slot| slot.stamp)
+            .iter()
+            .filter(|(_, v)| pred(v))
+            .map(|(k, _)| *k)
             .collect();
-        stamps.sort_unstable();
-        let mut removed = Vec::with_capacity(stamps.len());
-        for stamp in stamps {
-            if let Some(key) = self.by_age.remove(&stamp)
-                && let Some(slot) = self.flows.remove(&key)
-            {
-                removed.push((key, *slot.value));
-            }
-        }
-        removed
+        keys.into_iter()
+            .filter_map(|k| self.remove(&k).map(|v| (k, v)))
+            .collect()
     }
 
     /// Remove every flow, oldest first.
