@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod bytes;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod capture;
 pub mod cli;

@@ -17,6 +17,7 @@ use pcap_parser::{
 };
 
 use super::format::Format;
+use crate::bytes::within;
 
 /// A read buffer that packets may be lent out of.
 pub type Chunk = Arc<Vec<u8>>;
@@ -84,7 +85,7 @@ impl<R: Read> Blocks<R> {
 
     /// The bytes read and not consumed yet.
     pub fn data(&self) -> &[u8] {
-        self.chunk.get(self.pos..self.end).unwrap_or_default()
+        within(&self.chunk, self.pos..self.end)
     }
 
     /// The buffer `data` lies in, to lend ranges of it.
@@ -101,7 +102,7 @@ impl<R: Read> Blocks<R> {
     /// `Eof` at the end, `Incomplete` when more must be read, `BufferTooSmall` when the
     /// block cannot fit, `UnexpectedEof` when the input ended inside it.
     pub fn next(&mut self) -> Result<(usize, PcapBlockOwned<'_>), PcapError<&[u8]>> {
-        let data = self.chunk.get(self.pos..self.end).unwrap_or_default();
+        let data = within(&self.chunk, self.pos..self.end);
         if let Parser::LegacyHeader(frame) = self.parser {
             self.parser = Parser::Legacy(frame);
             if let Ok((rem, header)) = parse_pcap_header(data) {

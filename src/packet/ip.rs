@@ -7,6 +7,7 @@
 use std::net::IpAddr;
 
 use super::link::be16_at;
+use crate::bytes::within;
 
 pub(super) const PROTO_TCP: u8 = 6;
 const IPV6_HOP_BY_HOP: u8 = 0;
@@ -104,7 +105,7 @@ pub(super) fn parse_v6(data: &[u8]) -> Result<Ip<'_>, &'static str> {
             return Err("IPv6 packet with another IP version");
         }
     };
-    let body = data.get(IPV6_HEADER..).unwrap_or_default();
+    let body = within(data, IPV6_HEADER..);
     let (payload_len, next, src, dst) = (
         header.payload_length(),
         header.next_header().0,

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::ip::Frag;
+use crate::bytes::within;
 
 /// Identifies one datagram's fragments (RFC 791 §3.2: source, destination, protocol, id).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -177,8 +178,7 @@ impl FragPool {
             let from = (s - frag.offset) as usize;
             let to = (e - frag.offset) as usize;
             let pos = d.data.len() as u32;
-            d.data
-                .extend_from_slice(bytes.get(from..to).unwrap_or_default());
+            d.data.extend_from_slice(within(bytes, from..to));
             d.pieces.push(Piece {
                 off: s,
                 len: e - s,
@@ -209,13 +209,13 @@ impl FragPool {
         if let Some(d) = &held {
             for p in &d.pieces {
                 let (pos, len) = (p.pos as usize, p.len as usize);
-                runs.push((p.off, d.data.get(pos..pos + len).unwrap_or_default()));
+                runs.push((p.off, within(&d.data, pos..pos + len)));
             }
             self.held -= d.cost();
         }
         for &(s, e) in gaps {
             let (from, to) = ((s - offset) as usize, (e - offset) as usize);
-            runs.push((s, bytes.get(from..to).unwrap_or_default()));
+            runs.push((s, within(bytes, from..to)));
         }
         runs.sort_unstable_by_key(|r| r.0);
         self.datagram.clear();
@@ -224,8 +224,7 @@ impl FragPool {
                 break;
             }
             let keep = run.len().min((total - off) as usize);
-            self.datagram
-                .extend_from_slice(run.get(..keep).unwrap_or_default());
+            self.datagram.extend_from_slice(within(run, ..keep));
         }
     }
 

@@ -4,6 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::{TcpFlags, TcpSegment};
+use crate::bytes::within;
 
 /// `payload` is the captured IP payload, `missing` the announced bytes that were not
 /// captured: a header cut short is told apart from one the IP length itself cuts.
@@ -26,7 +27,7 @@ pub(super) fn parse(
             });
         }
     };
-    let data = payload.get(header.slice().len()..).unwrap_or_default();
+    let data = within(payload, header.slice().len()..);
     Ok(TcpSegment {
         src: SocketAddr::new(src, header.source_port()),
         dst: SocketAddr::new(dst, header.destination_port()),

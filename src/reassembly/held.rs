@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::span::{Span, idx};
+use crate::bytes::within;
 
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Piece {
@@ -125,9 +126,7 @@ pub(super) fn report_conflicts(
     conflict: &mut dyn FnMut(u64, u64),
 ) {
     let Piece::Data(held) = piece else { return };
-    let old = held
-        .get(idx(part.start.saturating_sub(start))..)
-        .unwrap_or_default();
+    let old = within(held, idx(part.start.saturating_sub(start))..);
     let n = old.len().min(part.data.len());
     let (Some(old), Some(new)) = (old.get(..n), part.data.get(..n)) else {
         return;

@@ -1,6 +1,8 @@
 //! A stretch of one segment in stream coordinates: captured bytes, then bytes the snap length
 //! cut off (which occupy sequence space but whose content is lost).
 
+use crate::bytes::within;
+
 /// Converts a length known to fit (it never exceeds a slice length) to an index; an absurd
 /// value saturates so that a later `get` fails instead of wrapping.
 pub(super) fn idx(n: u64) -> usize {
@@ -36,7 +38,7 @@ impl<'a> Span<'a> {
         let from_data = n.min(self.data.len() as u64);
         Span {
             start: self.start.saturating_add(n),
-            data: self.data.get(idx(from_data)..).unwrap_or_default(),
+            data: within(self.data, idx(from_data)..),
             lost: self.lost.saturating_sub(n - from_data),
         }
     }
@@ -46,7 +48,7 @@ impl<'a> Span<'a> {
         let keep_data = n.min(self.data.len() as u64);
         Span {
             start: self.start,
-            data: self.data.get(..idx(keep_data)).unwrap_or_default(),
+            data: within(self.data, ..idx(keep_data)),
             lost: self.lost.min(n - keep_data),
         }
     }

@@ -145,6 +145,9 @@ impl Detect {
             // Not decoded yet: the TLS and HTTP/2 layers are being added.
             Choice::Tls | Choice::Http2 => Layer::Ignored,
         };
+        debug_assert!(
+            self.first_side.is_some_and(|s| s <= 1) || self.held.iter().all(Vec::is_empty)
+        );
         let first = self.first_side.unwrap_or(0).min(1);
         for side in [first, 1 - first] {
             let held = self.held.get_mut(side).map(std::mem::take);

@@ -11,6 +11,7 @@ use super::Ctx;
 use super::http1::Http1;
 use super::layer::Layer;
 use super::ws::WsConn;
+use crate::bytes::within;
 use crate::event::{Anomaly, AnomalyKind, Dir, Event, OpenInfo};
 use crate::frame::{self, Probe};
 use crate::handshake::looks_like_http_start;
@@ -95,8 +96,7 @@ impl ProbeBuf {
                 pool.held.fetch_add(take, Ordering::Relaxed);
             }
             self.segment_starts.push(self.data.len());
-            self.data
-                .extend_from_slice(bytes.get(..take).unwrap_or_default());
+            self.data.extend_from_slice(within(bytes, ..take));
         }
         self.dropped = (bytes.len() - take) as u64;
         take < wanted
