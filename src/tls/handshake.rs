@@ -3,10 +3,8 @@
 
 pub const CLIENT_HELLO: u8 = 1;
 pub const SERVER_HELLO: u8 = 2;
-pub const NEW_SESSION_TICKET: u8 = 4;
 pub const END_OF_EARLY_DATA: u8 = 5;
 pub const ENCRYPTED_EXTENSIONS: u8 = 8;
-pub const SERVER_HELLO_DONE: u8 = 14;
 pub const FINISHED: u8 = 20;
 pub const KEY_UPDATE: u8 = 24;
 
@@ -106,11 +104,6 @@ impl Assembler {
             typ,
             usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c),
         ))
-    }
-
-    /// No partial message is held.
-    pub fn is_idle(&self) -> bool {
-        self.buf.is_empty() && self.skip == 0
     }
 
     pub fn memory(&self) -> usize {

@@ -55,10 +55,6 @@ impl RecordKey {
         }
     }
 
-    pub fn is_tls13(&self) -> bool {
-        self.nonce == Nonce::Tls13
-    }
-
     /// Decrypts `body` (the record after its 5-byte `header`) in place; returns where the
     /// plaintext lies in `body`, or `None` when the record fails authentication (then `body`
     /// holds garbage).

@@ -39,7 +39,7 @@ pub fn prf(hash: Hash, secret: &[u8], label: &[u8], seed: &[u8], out: &mut [u8])
     ctx.update(label);
     ctx.update(seed);
     let mut a = ctx.sign();
-    for chunk in out.chunks_mut(hash.len()) {
+    for chunk in out.chunks_mut(hash.output_len()) {
         let mut ctx = hmac::Context::with_key(&key);
         ctx.update(a.as_ref());
         ctx.update(label);
@@ -65,7 +65,7 @@ pub fn tls13_key(suite: &Suite, secret: &[u8]) -> Option<RecordKey> {
 /// RFC 8446 §7.2: application_traffic_secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd",
 /// "", Hash.length).
 pub fn tls13_next_secret(hash: Hash, secret: &[u8]) -> Option<Vec<u8>> {
-    let mut next = vec![0u8; hash.len()];
+    let mut next = vec![0u8; hash.output_len()];
     expand_label(hash, secret, b"traffic upd", b"", &mut next)?;
     Some(next)
 }

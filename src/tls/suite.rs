@@ -37,7 +37,8 @@ pub enum Hash {
 }
 
 impl Hash {
-    pub fn len(self) -> usize {
+    /// Output length in bytes.
+    pub fn output_len(self) -> usize {
         match self {
             Hash::Sha256 => 32,
             Hash::Sha384 => 48,
