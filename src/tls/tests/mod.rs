@@ -1,5 +1,6 @@
 //! Unit tests of the TLS layer: published vectors, key log parsing, framing.
 
+mod framing;
 mod keylog;
 mod rfc8448;
 mod vectors;
