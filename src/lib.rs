@@ -37,6 +37,8 @@ pub mod reassembly;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod session;
 pub mod sink;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
+pub mod tls;
 pub mod tui;
 
 pub use engine::Engine;

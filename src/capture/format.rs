@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use pcap_parser::{Block as NgBlock, OptionCode, PcapBlockOwned};
+use pcap_parser::{Block as NgBlock, OptionCode, PcapBlockOwned, SecretsType};
 
 use super::source::fill_to;
 use super::ts;
@@ -16,6 +16,10 @@ use crate::packet::LinkType;
 pub(super) const RECORD_SLACK: usize = 64 << 10;
 /// Interfaces per pcapng section: each costs memory, and real files have a handful.
 const MAX_INTERFACES: usize = 65_536;
+/// Key log bytes from Decryption Secrets Blocks held until the caller takes them: a file's
+/// secrets are a few hundred bytes per TLS connection, and a caller that never takes them
+/// must not make the reader grow without bound.
+const MAX_HELD_SECRETS: usize = 16 << 20;
 
 const PCAP_HEADER: usize = 24;
 const PCAP_RECORD_HEADER: usize = 16;
@@ -74,6 +78,9 @@ pub(super) struct Legacy {
 pub(super) struct Ng {
     big_endian: bool,
     interfaces: Vec<Interface>,
+    /// TLS key log text from Decryption Secrets Blocks, in capture order, not taken yet.
+    pub secrets: Vec<Vec<u8>>,
+    secrets_bytes: usize,
 }
 
 struct Interface {
@@ -122,6 +129,8 @@ pub(super) fn probe<R: Read>(reader: &mut R, max_record: usize) -> Result<Probe,
         let format = Format::Ng(Ng {
             big_endian,
             interfaces: Vec::new(),
+            secrets: Vec::new(),
+            secrets_bytes: 0,
         });
         return Ok(Probe { bytes, format });
     }
@@ -291,8 +300,24 @@ impl Ng {
                     block_len: len,
                 }))
             }
+            // pcapng §4.7: a Decryption Secrets Block of type TLSK holds NSS key log text.
+            NgBlock::DecryptionSecrets(dsb) if dsb.secrets_type == SecretsType::TlsKeyLog => {
+                let len = (dsb.secrets_len as usize).min(dsb.data.len());
+                let data = dsb.data.get(..len).unwrap_or_default();
+                if self.secrets_bytes + data.len() <= MAX_HELD_SECRETS {
+                    self.secrets_bytes += data.len();
+                    self.secrets.push(data.to_vec());
+                }
+                Ok(Block::Other)
+            }
             _ => Ok(Block::Other),
         }
+    }
+
+    /// The key log text seen since the last call.
+    pub fn take_secrets(&mut self) -> Vec<Vec<u8>> {
+        self.secrets_bytes = 0;
+        std::mem::take(&mut self.secrets)
     }
 
     fn unknown_interface(&self, record: u64, id: u32) -> String {

@@ -152,6 +152,17 @@ impl<R: Read> CaptureReader<R> {
         Ok(Some((pkt, self.inner.chunk())))
     }
 
+    /// TLS key log text (NSS format) from pcapng Decryption Secrets Blocks read since the
+    /// last call, one entry per block, in capture order. A block precedes the packets it
+    /// decrypts, so taking them after each `next_packet` keeps keys ahead of their records.
+    /// Empty for pcap files.
+    pub fn take_secrets(&mut self) -> Vec<Vec<u8>> {
+        match &mut self.format {
+            Format::Ng(ng) => ng.take_secrets(),
+            Format::Legacy(_) => Vec::new(),
+        }
+    }
+
     /// Input bytes consumed so far (for progress and error messages).
     pub fn offset(&self) -> u64 {
         self.consumed + self.pending as u64
