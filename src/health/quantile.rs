@@ -59,10 +59,6 @@ impl Samples {
         }
     }
 
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
     pub fn add(&mut self, v: u64) {
         self.count = self.count.saturating_add(1);
         self.min = self.min.min(v);
