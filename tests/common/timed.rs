@@ -92,7 +92,7 @@ pub fn capture(
 ) -> Vec<u8> {
     let mut tcp = Tcp::new(client, server, [0x1000_0000, 0x7fff_f000]);
     let mut cap = Cap::new(Link::Ethernet);
-    let mut put = |cap: &mut Cap, tcp: &Tcp, at: u64, seg| {
+    let put = |cap: &mut Cap, tcp: &Tcp, at: u64, seg| {
         let ip = tcp.ip_packet(&seg);
         cap.packets.push((at, cap.link.wrap(&ip)));
     };
