@@ -189,14 +189,14 @@ fn every_bundled_capture_exports_exactly_its_messages() {
         std::fs::write(&file, &har).expect("write har");
         files.push(file);
     }
-    files.push(synthetic_export());
+    files.push(synthetic_export("synthetic.har"));
     schema_check(&files);
 }
 
 /// A HAR of hand-made events with every handshake field filled (what the HTTP layers will
 /// give): HTTP/1.1 over TLS with cookies and a query, HTTP/2, a mid-stream pick-up, every
 /// opcode, a text that is not UTF-8.
-fn synthetic_export() -> PathBuf {
+fn synthetic_export(file_name: &str) -> PathBuf {
     let ts = |us: u64| {
         Timestamp::new(
             1_700_000_000 + (us / 1_000_000) as i64,
@@ -342,7 +342,7 @@ fn synthetic_export() -> PathBuf {
         got[&key("50003", "s2c")],
         vec![("text".to_owned(), b"bad \xff utf-8".to_vec())]
     );
-    let file = out_dir().join("synthetic.har");
+    let file = out_dir().join(file_name);
     std::fs::write(&file, bytes).expect("write");
     file
 }
@@ -379,5 +379,55 @@ fn schema_check(files: &[PathBuf]) {
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok ")).count(),
         files.len()
+    );
+}
+
+/// Chromium DevTools' own importer (`tests/har/devtools_import.mjs`: the frontend bundled in
+/// the installed Chromium, driven over CDP) loads exports and yields exactly their messages as
+/// the frames its Messages pane lists. Skipped, saying why, without node or Chromium
+/// (`CHROMIUM` names the binary; default `chromium` on PATH).
+#[test]
+fn devtools_importer_yields_the_messages() {
+    let browser = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let found = Command::new(&browser)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        println!("SKIPPED the DevTools import check: no Chromium ({browser} --version failed)");
+        return;
+    }
+    let cap = captures_dir().join("py_control_frames.pcap");
+    let file = out_dir().join("devtools_py_control_frames.har");
+    std::fs::write(&file, export(&cap)).expect("write");
+    let files = [file, synthetic_export("devtools_synthetic.har")];
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/har/devtools_import.mjs");
+    let out = match Command::new("node")
+        .arg(script)
+        .args(&files)
+        .env("CHROMIUM", &browser)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            println!("SKIPPED the DevTools import check: cannot run node: {e}");
+            return;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    assert!(
+        out.status.success(),
+        "DevTools import: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // 37 messages in py_control_frames (its expected.jsonl), 7 in the synthetic export.
+    assert!(
+        stdout.contains("5 websocket requests, 37 frames"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("3 websocket requests, 7 frames"),
+        "{stdout}"
     );
 }
