@@ -199,16 +199,16 @@ fn entry_exact() {
             },
             "_webSocketMessages": [
                 {"type": "send", "time": 1_700_000_000.004, "opcode": 1, "data": "hello \"w\"\n"},
-                {"type": "receive", "time": 1_700_000_000.0043, "opcode": 9, "data": "cA=="},
-                {"type": "send", "time": 1_700_000_000.0046, "opcode": 10, "data": ""},
+                {"type": "receive", "time": 1_700_000_000.004_3, "opcode": 9, "data": "cA=="},
+                {"type": "send", "time": 1_700_000_000.004_6, "opcode": 10, "data": ""},
             ],
         })
     );
     assert_eq!(
         entries[0]["_webSocketMessages"],
         json!([
-            {"type": "receive", "time": 1_700_000_000.0042, "opcode": 2, "data": "AAEC/w=="},
-            {"type": "send", "time": 1_700_000_000.0044, "opcode": 8, "data": "A+hieWU="},
+            {"type": "receive", "time": 1_700_000_000.004_2, "opcode": 2, "data": "AAEC/w=="},
+            {"type": "send", "time": 1_700_000_000.004_4, "opcode": 8, "data": "A+hieWU="},
         ])
     );
     // Times are exact decimals in the text, not rounded floats.

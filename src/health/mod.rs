@@ -131,7 +131,14 @@ impl Health {
         self.last.get(dir.index()).copied().unwrap_or(self.open_ts)
     }
 
-    /// The report for the connection's `end` at `end_ts`.
+    /// How long `dir` has been silent at `now`, in microseconds (0 if `now` is not later):
+    /// a live alarm fires once when this passes its threshold, and re-arms when `dir` speaks.
+    pub fn silent_for(&self, dir: Dir, now: Timestamp) -> u64 {
+        micros_between(self.silent_since(dir), now)
+    }
+
+    /// The report for the connection's `end` at `end_ts` (may be asked at any time: the
+    /// figures so far, with `end_ts` as the end).
     pub fn report(&self, end_ts: Timestamp) -> HealthReport {
         let silence = |dir: Dir| {
             let seen = self.longest_silence_us.get(dir.index()).copied();

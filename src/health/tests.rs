@@ -302,6 +302,8 @@ fn silence_counts_from_open_between_messages_and_to_the_end() {
     h.message(S2c, at(2401), &pong(b""));
     assert_eq!(h.silent_since(C2s), at(2400));
     assert_eq!(h.silent_since(S2c), at(2401));
+    assert_eq!(h.silent_for(C2s, at(2500)), 100_000);
+    assert_eq!(h.silent_for(C2s, at(2000)), 0);
     // The server's direction ended (FIN) at 2500: its silence stops there, not at 9000.
     h.tcp_end(S2c, EndHow::Fin, at(2500));
     let r = h.report(at(9000));
