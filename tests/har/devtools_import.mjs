@@ -21,9 +21,15 @@ const chrome = spawn(process.env.CHROMIUM || 'chromium', [
 
 function done(code, msg) {
   if (msg) console.log(msg);
+  // The profile can only go once the browser has stopped writing to it.
+  const cleanup = () => {
+    try { rmSync(profile, { recursive: true, force: true }); } catch {}
+    process.exit(code);
+  };
+  if (chrome.exitCode !== null || chrome.signalCode !== null) cleanup();
+  chrome.once('exit', cleanup);
+  setTimeout(cleanup, 5_000).unref();
   chrome.kill();
-  try { rmSync(profile, { recursive: true, force: true }); } catch {}
-  process.exit(code);
 }
 chrome.on('error', (e) => done(2, `cannot start Chromium: ${e.message}`));
 setTimeout(() => done(2, 'timed out driving Chromium'), 60_000).unref();
