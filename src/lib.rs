@@ -26,6 +26,9 @@ pub mod flow;
 pub mod frame;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod handshake;
+pub mod har;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
+pub mod health;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod limits;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]

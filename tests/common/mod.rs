@@ -6,6 +6,7 @@ pub mod flood;
 pub mod forge;
 pub mod scenarios;
 pub mod synth;
+pub mod timed;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
