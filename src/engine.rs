@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::message::BufPool;
 use crate::session::{ConnKind, Ctx, ProbePool, Session};
+use crate::tls::{KeyLog, KeyLogError};
 
 /// Counters over everything the engine was given.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,6 +62,8 @@ struct Conns {
     pool: BufPool,
     /// Index of the last packet given (events at the end of input are stamped with it).
     last_packet: u64,
+    /// TLS secrets known so far (key log files, Decryption Secrets Blocks, a live key log).
+    keys: KeyLog,
 }
 
 impl Engine {
@@ -73,6 +76,7 @@ impl Engine {
                 probes: ProbePool::new(limits.max_probe_total_bytes),
                 pool: BufPool::default(),
                 last_packet: 0,
+                keys: KeyLog::new(),
                 limits,
             },
             last_ts: Timestamp::default(),
@@ -85,6 +89,14 @@ impl Engine {
     pub fn set_conn_base(&mut self, base: ConnId) {
         self.conns.next_conn = base;
         self.conn_base = base;
+    }
+
+    /// TLS secrets in the NSS key log format (RFC 9850): whole lines of a key log file,
+    /// `first_line` being the number of the first in its file, or the text of a pcapng
+    /// Decryption Secrets Block. Connections whose records wait for them are decrypted at
+    /// their next packet. Malformed lines are returned (and skipped).
+    pub fn add_keys(&mut self, text: &[u8], first_line: usize) -> Vec<KeyLogError> {
+        self.conns.keys.add_text(text, first_line)
     }
 
     /// The last connection number handed out (the base when none was).
@@ -237,6 +249,7 @@ impl Conns {
             out,
             pool: &self.pool,
             probes: &self.probes,
+            keys: &self.keys,
         };
         for (_, mut session) in sessions {
             session.finish(how, &mut ctx);
@@ -262,6 +275,7 @@ impl Conns {
             out,
             pool: &self.pool,
             probes: &self.probes,
+            keys: &self.keys,
         };
         let session = match self.flows.get_mut(&key) {
             Some(session) => session,
@@ -292,8 +306,10 @@ impl Conns {
         session.segment(seg, &mut ctx);
         let kind = session.kind();
         let ended = session.is_done();
-        if ended {
-            self.flows.retire(&key);
+        if ended && let Some(mut session) = self.flows.retire(&key) {
+            // Both directions are over: what a layer still holds is decided now (a TLS
+            // connection whose keys never came is reported, a probe decides with what it has).
+            session.finish(EndHow::Fin, &mut ctx);
         }
         PacketFate::Conn {
             flow: key,
@@ -410,11 +426,36 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
     }
 
     #[test]
-    fn a_connection_that_is_not_http_is_ignored() {
+    fn a_connection_that_is_neither_http_nor_tls_is_ignored() {
         let mut e = Engine::new(Limits::default());
         let mut out = Vec::new();
         feed(&mut e, 1, &tcp(true, 999, 0x02, b""), &mut out);
-        // A TLS ClientHello start: not an HTTP request.
+        let fate = feed(
+            &mut e,
+            1,
+            &tcp(true, 1000, 0x18, b"SSH-2.0-OpenSSH_9.6\r\n"),
+            &mut out,
+        );
+        assert!(
+            matches!(
+                fate,
+                PacketFate::Conn {
+                    kind: ConnKind::Ignored,
+                    ended: false,
+                    ..
+                }
+            ),
+            "{fate:?}"
+        );
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_tls_connection_waits_for_its_handshake() {
+        let mut e = Engine::new(Limits::default());
+        let mut out = Vec::new();
+        feed(&mut e, 1, &tcp(true, 999, 0x02, b""), &mut out);
+        // The start of a ClientHello record: TLS, undecided until its plaintext says more.
         let hello = [
             0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
         ];
@@ -423,7 +464,7 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
             matches!(
                 fate,
                 PacketFate::Conn {
-                    kind: ConnKind::Ignored,
+                    kind: ConnKind::Pending,
                     ended: false,
                     ..
                 }

@@ -35,6 +35,10 @@ pub struct Limits {
     /// Bytes held by all such connections together (past it, further connections seen without
     /// their handshake are given up as not WebSocket).
     pub max_probe_total_bytes: usize,
+    /// Encrypted TLS records held per connection while their keys are missing, so that keys
+    /// arriving later (a live key log, a Decryption Secrets Block further on) still decrypt
+    /// them; past it they are dropped and reported (`tls_pending_limit`).
+    pub max_tls_pending_bytes: usize,
 }
 
 impl Default for Limits {
@@ -51,6 +55,7 @@ impl Default for Limits {
             max_record_bytes: 16 << 20,
             max_probe_bytes: 64 << 10,
             max_probe_total_bytes: 32 << 20,
+            max_tls_pending_bytes: 1 << 20,
         }
     }
 }

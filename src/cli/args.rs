@@ -168,6 +168,9 @@ pub struct LimitArgs {
     /// Bytes buffered by all connections picked up without a handshake together [default: 32M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_probe_total_bytes: Option<u64>,
+    /// Encrypted TLS bytes held per connection while its keys are missing [default: 1M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_tls_pending_bytes: Option<u64>,
 }
 
 impl LimitArgs {
@@ -188,6 +191,7 @@ impl LimitArgs {
             max_record_bytes: size(self.max_record_bytes, d.max_record_bytes),
             max_probe_bytes: size(self.max_probe_bytes, d.max_probe_bytes),
             max_probe_total_bytes: size(self.max_probe_total_bytes, d.max_probe_total_bytes),
+            max_tls_pending_bytes: size(self.max_tls_pending_bytes, d.max_tls_pending_bytes),
         }
     }
 }

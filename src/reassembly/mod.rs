@@ -45,6 +45,10 @@ pub enum GapReason {
     NeverFilled,
     /// The out-of-order buffer limit was reached; the hole was skipped.
     BufferLimit,
+    /// Never produced here: bytes lost in a layer above TCP (a TLS record that could not be
+    /// decrypted, or that a TCP hole took), which reported the loss itself; the layers on top
+    /// only resynchronise.
+    Below,
 }
 
 /// One direction's reassembler.

@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use super::Ctx;
 use super::http1::Http1;
 use super::layer::Layer;
+use super::tls::TlsLayer;
+use crate::event::TlsInfo;
 use crate::reassembly::GapReason;
 
 /// A sniffer's answer about a side's first bytes.
@@ -23,6 +25,9 @@ const MAX_HELD: usize = 64;
 
 pub(super) struct Detect {
     endpoints: [SocketAddr; 2],
+    /// Inside a TLS connection: its facts (once the handshake told them), and no TLS again.
+    tls: Option<TlsInfo>,
+    inside_tls: bool,
     /// The first bytes of each side, until the layer is chosen.
     held: [Vec<u8>; 2],
     /// The side whose bytes came first (its bytes are handed on first).
@@ -45,11 +50,17 @@ type Sniffer = fn(&[u8]) -> Sniff;
 /// remains once none says yes (its parser rejects non-HTTP bytes quickly).
 const CANDIDATES: [(Choice, Sniffer); 2] = [(Choice::Tls, sniff_tls), (Choice::Http2, sniff_h2)];
 
+/// A ClientHello says TLS. A ServerHello seen first (the capture holds the server's answer
+/// before the client's hello: a retransmitted hello, merged taps) waits for the hello.
 fn sniff_tls(first: &[u8]) -> Sniff {
-    match first {
-        [0x16, 0x03, minor, ..] if *minor <= 0x04 => Sniff::Yes,
-        [0x16, 0x03] | [0x16] | [] => Sniff::NeedMore,
-        _ => Sniff::No,
+    match crate::tls::sniff(first) {
+        crate::tls::Sniff::Yes => Sniff::Yes,
+        crate::tls::Sniff::NeedMore(_) => Sniff::NeedMore,
+        crate::tls::Sniff::No => match first {
+            // RFC 8446 §4: handshake record, then server_hello (2).
+            [0x16, 0x03, minor, _, _, 2, ..] if *minor <= 0x04 => Sniff::NeedMore,
+            _ => Sniff::No,
+        },
     }
 }
 
@@ -68,23 +79,35 @@ impl Detect {
     pub fn new(endpoints: [SocketAddr; 2]) -> Detect {
         Detect {
             endpoints,
+            tls: None,
+            inside_tls: false,
             held: [Vec::new(), Vec::new()],
             first_side: None,
+        }
+    }
+
+    /// The plaintext of a TLS connection (`tls`: what its handshake said, once known).
+    pub fn inside_tls(endpoints: [SocketAddr; 2], tls: Option<TlsInfo>) -> Detect {
+        Detect {
+            tls,
+            inside_tls: true,
+            ..Detect::new(endpoints)
         }
     }
 
     pub fn feed(&mut self, side: usize, data: &[u8], ctx: &mut Ctx<'_>) -> Option<Layer> {
         let held = self.held.get_mut(side)?;
         self.first_side.get_or_insert(side);
-        let room = MAX_HELD.saturating_sub(held.len());
-        if data.len() <= room {
-            held.extend_from_slice(data);
-            let choice = self.choose(false)?;
-            return Some(self.hand_over(choice, None, ctx));
-        }
-        // More than a sniffer needs: decide with what is held plus this, and pass it all on.
-        let choice = self.choose(true).unwrap_or(Choice::Http1);
-        Some(self.hand_over(choice, Some((side, data)), ctx))
+        // Sniffers need the first few bytes only: those are kept, the rest passed on.
+        let (head, rest) = data.split_at(data.len().min(MAX_HELD.saturating_sub(held.len())));
+        held.extend_from_slice(head);
+        let choice = match self.choose(false) {
+            Some(choice) => choice,
+            None if rest.is_empty() => return None,
+            // More than a sniffer needs is here: decide with it.
+            None => self.choose(true).unwrap_or(Choice::Http1),
+        };
+        Some(self.hand_over(choice, (!rest.is_empty()).then_some((side, rest)), ctx))
     }
 
     /// Bytes were lost before anything was decided: decide now with what is held and let the
@@ -121,6 +144,9 @@ impl Detect {
     fn choose(&self, last: bool) -> Option<Choice> {
         let mut undecided = false;
         for (choice, sniff) in CANDIDATES {
+            if choice == Choice::Tls && self.inside_tls {
+                continue;
+            }
             for held in self.held.iter().filter(|h| !h.is_empty()) {
                 match sniff(held) {
                     Sniff::Yes => return Some(choice),
@@ -141,14 +167,28 @@ impl Detect {
         ctx: &mut Ctx<'_>,
     ) -> Layer {
         let mut next = match choice {
-            Choice::Http1 => Layer::Http1(Box::new(Http1::new(self.endpoints, ctx.limits))),
-            // Not decoded yet: the TLS and HTTP/2 layers are being added.
-            Choice::Tls | Choice::Http2 => Layer::Ignored,
+            Choice::Http1 => Layer::Http1(Box::new(Http1::new(
+                self.endpoints,
+                self.tls.take(),
+                ctx.limits,
+            ))),
+            Choice::Tls => Layer::Tls(Box::new(TlsLayer::new(self.endpoints, ctx))),
+            // Not decoded yet: the HTTP/2 layer is being added.
+            Choice::Http2 => Layer::Ignored,
         };
         debug_assert!(
             self.first_side.is_some_and(|s| s <= 1) || self.held.iter().all(Vec::is_empty)
         );
-        let first = self.first_side.unwrap_or(0).min(1);
+        let mut first = self.first_side.unwrap_or(0).min(1);
+        // The TLS layer learns which side is the client from its ClientHello: that side first.
+        if choice == Choice::Tls
+            && self
+                .held
+                .get(1 - first)
+                .is_some_and(|h| crate::tls::sniff(h) == crate::tls::Sniff::Yes)
+        {
+            first = 1 - first;
+        }
         for side in [first, 1 - first] {
             let held = self.held.get_mut(side).map(std::mem::take);
             if let Some(held) = held.filter(|h| !h.is_empty()) {

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use super::Ctx;
 use super::layer::Layer;
 use super::ws::WsConn;
-use crate::event::{AnomalyKind, Event};
+use crate::event::{AnomalyKind, Event, TlsInfo};
 use crate::handshake::{HttpPhase, HttpStatus, Upgrade};
 use crate::limits::Limits;
 use crate::message::{DirConfig, DirDeflate, Sender, WsDecoder};
@@ -14,15 +14,18 @@ use crate::reassembly::GapReason;
 
 pub(super) struct Http1 {
     endpoints: [SocketAddr; 2],
+    /// The TLS connection these exchanges run in, if any (it goes on the `open`).
+    tls: Option<TlsInfo>,
     phase: HttpPhase,
     /// Bytes per side that the snap length cut before the connection was recognised.
     cut_before_open: [u64; 2],
 }
 
 impl Http1 {
-    pub fn new(endpoints: [SocketAddr; 2], limits: &Limits) -> Http1 {
+    pub fn new(endpoints: [SocketAddr; 2], tls: Option<TlsInfo>, limits: &Limits) -> Http1 {
         Http1 {
             endpoints,
+            tls,
             phase: HttpPhase::new(limits.max_handshake_bytes),
             cut_before_open: [0; 2],
         }
@@ -70,8 +73,9 @@ impl Http1 {
     }
 
     /// The upgrade completed: number the connection, report it, decode what followed it.
-    fn open(&self, upgrade: Upgrade, ctx: &mut Ctx<'_>) -> Box<WsConn> {
+    fn open(&self, mut upgrade: Upgrade, ctx: &mut Ctx<'_>) -> Box<WsConn> {
         let client_side = upgrade.client_side.min(1);
+        upgrade.info.tls = self.tls.clone();
         let deflate = upgrade.deflate;
         let decoder = |sender: Sender| {
             let dir_deflate = deflate.map(|p| DirDeflate::for_sender(&p, sender));

@@ -4,10 +4,14 @@
 //!
 //! ```text
 //!   TCP streams ─┬─ SYN seen ──────► Detect ─┬─ HTTP/1.x ──► Http1 ── 101 ──► WebSocket
+//!                │                           ├─ ClientHello ► Tls ── plaintext ──► Detect …
 //!                │                           └─ other ─────► Ignored
 //!                └─ picked up mid-stream ──► Probing ─┬─ frames ─► WebSocket (mid-stream)
 //!                                                     └─ HTTP ───► Http1
 //! ```
+//!
+//! A transform (TLS) owns the layer its output feeds, so the same layers run on decrypted
+//! bytes as on cleartext ones.
 //!
 //! A new layer (a transform such as TLS, a protocol carrying several WebSockets such as
 //! HTTP/2) is a new variant here and a file of its own beside this one.
@@ -18,6 +22,7 @@ use std::sync::Arc;
 use super::detect::Detect;
 use super::http1::Http1;
 use super::probing::{ProbePool, Probing};
+use super::tls::TlsLayer;
 use super::ws::WsConn;
 use super::{ConnKind, Ctx};
 use crate::event::{Anomaly, EndHow};
@@ -25,7 +30,9 @@ use crate::reassembly::GapReason;
 
 pub(super) enum Layer {
     /// A connection seen from its SYN: its first bytes are to tell what it carries.
-    Detect(Detect),
+    Detect(Box<Detect>),
+    /// TLS records decrypted; the plaintext feeds the layer inside.
+    Tls(Box<TlsLayer>),
     /// HTTP/1.x exchanges until one upgrades to WebSocket.
     Http1(Box<Http1>),
     /// Seen without its SYN and not (yet) as HTTP: first bytes of each side, kept to look for
@@ -41,7 +48,7 @@ impl Layer {
     /// The first layer of a connection between `endpoints` (side 0 first).
     pub fn first(endpoints: [SocketAddr; 2], syn: bool, probes: &Arc<ProbePool>) -> Layer {
         if syn {
-            Layer::Detect(Detect::new(endpoints))
+            Layer::Detect(Box::new(Detect::new(endpoints)))
         } else {
             Layer::Probing(Box::new(Probing::new(endpoints, probes)))
         }
@@ -50,6 +57,10 @@ impl Layer {
     pub fn feed(&mut self, side: usize, data: &[u8], ctx: &mut Ctx<'_>) {
         let next = match self {
             Layer::Detect(d) => d.feed(side, data, ctx),
+            Layer::Tls(t) => {
+                t.feed(side, data, ctx);
+                None
+            }
             Layer::Http1(h) => h.feed(side, data, ctx),
             Layer::Probing(p) => p.feed(side, data, ctx),
             Layer::WebSocket(ws) => {
@@ -64,6 +75,10 @@ impl Layer {
     pub fn gap(&mut self, side: usize, len: u64, reason: GapReason, ctx: &mut Ctx<'_>) {
         let next = match self {
             Layer::Detect(d) => d.gap(side, len, reason, ctx),
+            Layer::Tls(t) => {
+                t.gap(side, len, reason, ctx);
+                None
+            }
             Layer::Http1(h) => h.gap(side, len, reason, ctx),
             Layer::Probing(p) => {
                 p.gap(side);
@@ -80,8 +95,10 @@ impl Layer {
 
     /// `side` ended (FIN or RST).
     pub fn end(&mut self, side: usize, how: EndHow, ctx: &mut Ctx<'_>) {
-        if let Layer::WebSocket(ws) = self {
-            ws.end_side(side, how, ctx);
+        match self {
+            Layer::WebSocket(ws) => ws.end_side(side, how, ctx),
+            Layer::Tls(t) => t.end(side, how, ctx),
+            _ => {}
         }
     }
 
@@ -93,23 +110,31 @@ impl Layer {
             _ => None,
         };
         self.become_(next);
-        if let Layer::WebSocket(ws) = self {
-            ws.end_all(how, ctx);
+        match self {
+            Layer::WebSocket(ws) => ws.end_all(how, ctx),
+            Layer::Tls(t) => t.finish(how, ctx),
+            _ => {}
         }
     }
 
-    /// An anomaly found below the layers (TCP) about `side`'s stream: reported on the
-    /// WebSocket it concerns, if the connection is one by now.
-    pub fn report(&mut self, side: usize, anomaly: Anomaly, ctx: &mut Ctx<'_>) {
-        if let Layer::WebSocket(ws) = self {
-            let dir = ws.dir_of(side);
-            ws.anomaly(Some(dir), anomaly, ctx);
+    /// An anomaly found underneath (TCP, TLS) about `side`'s stream: reported on the
+    /// WebSocket it concerns if the connection carries one by now; else handed back.
+    pub fn report(&mut self, side: usize, anomaly: Anomaly, ctx: &mut Ctx<'_>) -> Option<Anomaly> {
+        match self {
+            Layer::WebSocket(ws) => {
+                let dir = ws.dir_of(side);
+                ws.anomaly(Some(dir), anomaly, ctx);
+                None
+            }
+            Layer::Tls(t) => t.inner_mut().report(side, anomaly, ctx),
+            _ => Some(anomaly),
         }
     }
 
     pub fn kind(&self) -> ConnKind {
         match self {
             Layer::Detect(_) | Layer::Http1(_) | Layer::Probing(_) => ConnKind::Pending,
+            Layer::Tls(t) => t.inner().kind(),
             Layer::WebSocket(_) => ConnKind::WebSocket,
             Layer::Ignored => ConnKind::Ignored,
         }
@@ -120,6 +145,7 @@ impl Layer {
     pub fn is_done(&self) -> Option<bool> {
         match self {
             Layer::WebSocket(ws) => Some(ws.all_ended()),
+            Layer::Tls(t) => t.inner().is_done(),
             _ => None,
         }
     }
@@ -127,7 +153,8 @@ impl Layer {
     /// Heap bytes the layers hold (beyond the session itself).
     pub fn memory(&self) -> usize {
         match self {
-            Layer::Detect(d) => d.memory(),
+            Layer::Detect(d) => std::mem::size_of::<Detect>() + d.memory(),
+            Layer::Tls(t) => t.memory(),
             Layer::Http1(_) => std::mem::size_of::<Http1>(),
             Layer::Probing(p) => p.memory(),
             Layer::WebSocket(ws) => ws.memory(),

@@ -13,6 +13,7 @@ mod detect;
 mod http1;
 mod layer;
 mod probing;
+mod tls;
 mod ws;
 
 use std::net::SocketAddr;
@@ -39,6 +40,8 @@ pub struct Ctx<'a> {
     pub pool: &'a BufPool,
     /// Bytes held by connections being probed for frames, all together.
     pub probes: &'a std::sync::Arc<ProbePool>,
+    /// TLS secrets known so far.
+    pub keys: &'a crate::tls::KeyLog,
 }
 
 impl Ctx<'_> {

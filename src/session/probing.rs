@@ -272,7 +272,7 @@ impl Probing {
     /// The kept bytes go to the HTTP layer, as they came.
     fn hand_to_http(&mut self, ctx: &mut Ctx<'_>) -> Layer {
         let bufs = std::mem::take(&mut self.bufs);
-        let mut next = Layer::Http1(Box::new(Http1::new(self.endpoints, ctx.limits)));
+        let mut next = Layer::Http1(Box::new(Http1::new(self.endpoints, None, ctx.limits)));
         for (side, buf) in bufs.iter().enumerate() {
             if buf.lost {
                 next.gap(side, 0, GapReason::NeverFilled, ctx);

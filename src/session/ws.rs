@@ -156,35 +156,12 @@ impl WsConn {
     /// when the snap length cut them.
     pub fn report_gap(&mut self, side: usize, len: u64, reason: GapReason, ctx: &mut Ctx<'_>) {
         let dir = self.dir_of(side);
-        let anomaly = match reason {
-            GapReason::Truncated => {
-                let Some(reported) = self.truncation_reported.get_mut(side) else {
-                    return;
-                };
-                if std::mem::replace(reported, true) {
-                    return;
-                }
-                Anomaly::new(
-                    AnomalyKind::TruncatedCapture,
-                    format!(
-                        "packets cut short by the capture's snap length: {len} bytes lost \
-                         (further cuts in this direction are not reported again)"
-                    ),
-                )
-            }
-            GapReason::NeverFilled | GapReason::BufferLimit => {
-                let why = if reason == GapReason::BufferLimit {
-                    "given up at the out-of-order buffer limit (max_ooo_bytes)"
-                } else {
-                    "never captured"
-                };
-                Anomaly::new(
-                    AnomalyKind::TcpGap,
-                    format!("{len} bytes missing from the TCP stream ({why})"),
-                )
-            }
+        let Some(reported) = self.truncation_reported.get_mut(side) else {
+            return;
         };
-        self.anomaly(Some(dir), anomaly, ctx);
+        if let Some(anomaly) = gap_anomaly(len, reason, reported) {
+            self.anomaly(Some(dir), anomaly, ctx);
+        }
     }
 
     /// `side` ended; when both have, the connection's `end` event.
@@ -214,5 +191,38 @@ impl WsConn {
             let side = self.side_of(dir);
             self.end_side(side, how, ctx);
         }
+    }
+}
+
+/// The anomaly for `len` bytes of a stream lost for `reason`: `tcp_gap`, or
+/// `truncated_capture` only the first time for a direction (`truncation_reported` remembers);
+/// none for a loss a layer underneath reported.
+pub(super) fn gap_anomaly(
+    len: u64,
+    reason: GapReason,
+    truncation_reported: &mut bool,
+) -> Option<Anomaly> {
+    match reason {
+        GapReason::Truncated => (!std::mem::replace(truncation_reported, true)).then(|| {
+            Anomaly::new(
+                AnomalyKind::TruncatedCapture,
+                format!(
+                    "packets cut short by the capture's snap length: {len} bytes lost \
+                     (further cuts in this direction are not reported again)"
+                ),
+            )
+        }),
+        GapReason::NeverFilled | GapReason::BufferLimit => {
+            let why = if reason == GapReason::BufferLimit {
+                "given up at the out-of-order buffer limit (max_ooo_bytes)"
+            } else {
+                "never captured"
+            };
+            Some(Anomaly::new(
+                AnomalyKind::TcpGap,
+                format!("{len} bytes missing from the TCP stream ({why})"),
+            ))
+        }
+        GapReason::Below => None,
     }
 }
