@@ -82,7 +82,10 @@ pub(super) fn decode(
     };
     let mut pairing = Pairing::default();
     let result = match p.kind {
-        1 => d.connect(version),
+        1 => {
+            pairing.waits = Some(("connect", 0));
+            d.connect(version)
+        }
         2 => d.connack(&mut pairing),
         3 => d.publish(p.flags, aliases, max_alias_bytes, &mut pairing),
         4..=7 => d.ack(&mut pairing),

@@ -312,7 +312,7 @@ fn fill(u: &mut Unit, p: Packet, attachments: &[Vec<u8>], cx: &mut Cx<'_>, msg: 
             u.set("event_name", name);
             if let Some(id) = ack_id {
                 u.set("ack_id", id);
-                line.fmt(format_args!("ack {id}"));
+                line.fmt(format_args!("ack #{id}"));
             }
             line.piece(&brief(&args));
             u.set("args", args);
@@ -321,7 +321,7 @@ fn fill(u: &mut Unit, p: Packet, attachments: &[Vec<u8>], cx: &mut Cx<'_>, msg: 
             fill_placeholders(&mut args, attachments, &mut missing);
             if let Some(id) = ack_id {
                 u.set("ack_id", id);
-                line.fmt(format_args!("{id}"));
+                line.fmt(format_args!("#{id}"));
             }
             line.piece(&brief(&args));
             u.set("args", args);
