@@ -11,7 +11,9 @@ pub(super) fn operation(doc: &str, wanted: Option<&str>) -> Option<(&'static str
     let mut depth = 0usize;
     // A keyword at depth 0 waiting for its name.
     let mut pending: Option<&'static str> = None;
-    let mut in_fragment = false;
+    // Inside a definition's head (keyword, name, variables, directives): its first `{` at
+    // depth 0 opens its selection set rather than a shorthand query.
+    let mut in_def = false;
     while let Some(&c) = b.get(i) {
         match c {
             b'#' => {
@@ -44,17 +46,18 @@ pub(super) fn operation(doc: &str, wanted: Option<&str>) -> Option<(&'static str
                 if depth == 0 {
                     if let Some(kind) = pending.take() {
                         ops.push((kind, None));
-                    } else if c == b'{' && !in_fragment {
-                        ops.push(("query", None));
+                    }
+                    if c == b'{' {
+                        if !in_def {
+                            ops.push(("query", None));
+                        }
+                        in_def = false;
                     }
                 }
                 depth += 1;
             }
             b'}' | b')' | b']' => {
                 depth = depth.saturating_sub(1);
-                if depth == 0 && c == b'}' {
-                    in_fragment = false;
-                }
             }
             c if c == b'_' || c.is_ascii_alphabetic() => {
                 let start = i;
@@ -73,9 +76,10 @@ pub(super) fn operation(doc: &str, wanted: Option<&str>) -> Option<(&'static str
                             "query" => pending = Some("query"),
                             "mutation" => pending = Some("mutation"),
                             "subscription" => pending = Some("subscription"),
-                            "fragment" => in_fragment = true,
-                            _ => {}
+                            "fragment" => {}
+                            _ => continue,
                         }
+                        in_def = true;
                     }
                 }
                 continue;
