@@ -22,6 +22,8 @@ mod unit;
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod testutil;
 
 use std::fmt;
 use std::str::FromStr;

@@ -3,55 +3,11 @@
 
 use bytes::BytesMut;
 use mqttbytes::QoS;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::event::{Dir, Opcode, Timestamp};
-use crate::proto::{MsgRef, ProtoChoice, ProtoConfig, ProtoConn, ProtoHints, ProtoName, Unit};
-
-pub(crate) struct Session {
-    pub conn: ProtoConn,
-    pub t: i64,
-}
-
-impl Session {
-    pub fn new(name: ProtoName) -> Session {
-        Session::with(name, ProtoConfig::default())
-    }
-
-    pub fn with(name: ProtoName, config: ProtoConfig) -> Session {
-        Session {
-            conn: ProtoConn::new(&ProtoHints::default(), ProtoChoice::Force(name), config)
-                .expect("a decoder"),
-            t: 0,
-        }
-    }
-
-    /// Feeds one message; each message is one second after the previous.
-    pub fn feed(&mut self, dir: Dir, opcode: Opcode, payload: &[u8]) -> Vec<Unit> {
-        self.t += 1;
-        let mut out = Vec::new();
-        self.conn.message(
-            &MsgRef {
-                dir,
-                ts: Timestamp::new(self.t, 0),
-                opcode,
-                payload,
-            },
-            &mut out,
-        );
-        out
-    }
-
-    pub fn one(&mut self, dir: Dir, payload: &[u8]) -> Unit {
-        let mut units = self.feed(dir, Opcode::Binary, payload);
-        assert_eq!(units.len(), 1, "{units:?}");
-        units.remove(0)
-    }
-}
-
-fn fields(u: &Unit) -> Value {
-    Value::Object(u.fields.clone())
-}
+use crate::proto::testutil::{Session, fields};
+use crate::proto::{ProtoConfig, ProtoName};
 
 fn enc(write: impl FnOnce(&mut BytesMut) -> Result<usize, mqttbytes::Error>) -> Vec<u8> {
     let mut b = BytesMut::new();
