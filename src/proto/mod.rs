@@ -31,7 +31,7 @@ use std::str::FromStr;
 use crate::event::{AnomalyKind, Dir, Opcode, Timestamp};
 
 pub use conn::ProtoConn;
-pub use unit::{Unanswered, Unit};
+pub use unit::{RESERVED_NAMES, Unanswered, Unit};
 
 #[allow(non_upper_case_globals)]
 impl AnomalyKind {

@@ -176,7 +176,6 @@ proptest! {
         binary in any::<bool>(),
     ) {
         let opcode = if binary { Opcode::Binary } else { Opcode::Text };
-        // Text messages must be UTF-8 as a whole: cut them as binary ones are.
         let (a, b) = both_ways(ProtoName::Stomp, opcode, &units, &cuts);
         prop_assert_eq!(a.len(), units.len());
         prop_assert_eq!(essence(&a), essence(&b));
