@@ -32,7 +32,10 @@ fn packet(first: u8, body: Vec<u8>) -> Vec<u8> {
 /// JSON readings on `plant/N/temperature`, every fourth one QoS 1 answered by a PUBACK.
 fn mqtt_messages() -> Vec<(Dir, Vec<u8>)> {
     let mut msgs = vec![
-        (Dir::C2s, b"\x10\x0c\x00\x04MQTT\x04\x02\x00\x3c\x00\x00".to_vec()),
+        (
+            Dir::C2s,
+            b"\x10\x0c\x00\x04MQTT\x04\x02\x00\x3c\x00\x00".to_vec(),
+        ),
         (Dir::S2c, b"\x20\x02\x00\x00".to_vec()),
     ];
     for i in 0..UNITS {
@@ -61,8 +64,8 @@ fn mqtt_messages() -> Vec<(Dir, Vec<u8>)> {
 }
 
 fn run(choice: ProtoChoice, msgs: &[(Dir, Vec<u8>)], opcode: Opcode) -> usize {
-    let mut conn = ProtoConn::new(&ProtoHints::default(), choice, ProtoConfig::default())
-        .expect("a decoder");
+    let mut conn =
+        ProtoConn::new(&ProtoHints::default(), choice, ProtoConfig::default()).expect("a decoder");
     let mut out = Vec::new();
     let mut units = 0;
     for (i, (dir, payload)) in msgs.iter().enumerate() {
@@ -128,7 +131,13 @@ fn mqtt(c: &mut Criterion) {
         b.iter(|| run(ProtoChoice::Force(ProtoName::JsonRpc), &rpc, Opcode::Text))
     });
     let plain: Vec<(Dir, Vec<u8>)> = (0..UNITS)
-        .map(|i| (Dir::S2c, format!("{{\"type\":\"telemetry\",\"seq\":{i},\"values\":[20.3,28.2]}}").into_bytes()))
+        .map(|i| {
+            (
+                Dir::S2c,
+                format!("{{\"type\":\"telemetry\",\"seq\":{i},\"values\":[20.3,28.2]}}")
+                    .into_bytes(),
+            )
+        })
         .collect();
     assert_eq!(run(ProtoChoice::Auto, &plain, Opcode::Text), 0);
     g.throughput(Throughput::Elements(plain.len() as u64));

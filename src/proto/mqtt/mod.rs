@@ -116,9 +116,12 @@ impl Mqtt {
                         cx.cfg.max_unit_bytes
                     ));
                     out.push(unit);
-                    let have = rest.len();
-                    *skip = (total - have.min(total)) as u64;
-                    return data.len().min(at + total);
+                    if rest.len() >= total {
+                        at += total;
+                        continue;
+                    }
+                    *skip = (total - rest.len()) as u64;
+                    return data.len();
                 }
                 let Some(bytes) = rest.get(header..total) else {
                     break;

@@ -418,6 +418,12 @@ fn a_packet_larger_than_the_bound_is_skipped_by_its_length() {
     let rest = s.feed(Dir::C2s, Opcode::Binary, &big[50..]);
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0].kind, "PINGREQ");
+    // Whole in one message, with a PINGREQ after it in the same message.
+    let units = s.feed(Dir::C2s, Opcode::Binary, &big);
+    assert_eq!(
+        units.iter().map(|u| u.kind.as_str()).collect::<Vec<_>>(),
+        ["PUBLISH", "PINGREQ"]
+    );
 }
 
 #[test]
