@@ -41,7 +41,9 @@ pub fn run(choice: ProtoChoice, hints: ProtoHints<'_>, data: &[u8]) {
         conn.message(&MsgRef { dir, ts, opcode, payload }, &mut out);
         for u in out.drain(..) {
             assert!(u.messages >= 1);
-            assert_eq!(u.ts, ts, "a unit is stamped with the message that completed it");
+            // Stamped with its last message: this one, or an earlier one for a Socket.IO
+            // packet whose missing attachments this message shows will never come.
+            assert!(u.ts <= ts && u.ts.secs >= 1);
             assert!(!u.summary.contains('\n'), "a summary is one line");
             for name in wsnoop::proto::RESERVED_NAMES {
                 assert!(!u.fields.contains_key(name), "field {name} is reserved");

@@ -39,12 +39,13 @@ enum State {
     Probing,
     /// Nothing recognised: messages are passed over.
     Off,
-    Mqtt(Mqtt),
-    Stomp(Stomp),
-    SocketIo(SocketIo),
+    // Boxed: a connection without a protocol holds only the small states.
+    Mqtt(Box<Mqtt>),
+    Stomp(Box<Stomp>),
+    SocketIo(Box<SocketIo>),
     JsonRpc(JsonRpc),
     Graphql(Graphql),
-    SignalR(SignalR),
+    SignalR(Box<SignalR>),
 }
 
 impl ProtoConn {
@@ -174,14 +175,14 @@ impl ProtoConn {
 
 fn decoder(name: ProtoName, hints: &ProtoHints<'_>, eio: Option<u8>, sockjs: bool) -> State {
     match name {
-        ProtoName::Mqtt => State::Mqtt(Mqtt::new()),
-        ProtoName::Stomp => State::Stomp(Stomp::new(
+        ProtoName::Mqtt => State::Mqtt(Box::new(Mqtt::new())),
+        ProtoName::Stomp => State::Stomp(Box::new(Stomp::new(
             hints.subprotocol.and_then(detect::stomp_version),
             sockjs,
-        )),
-        ProtoName::SocketIo => State::SocketIo(SocketIo::new(eio.unwrap_or(4))),
+        ))),
+        ProtoName::SocketIo => State::SocketIo(Box::new(SocketIo::new(eio.unwrap_or(4)))),
         ProtoName::JsonRpc => State::JsonRpc(JsonRpc::new()),
         ProtoName::GraphqlWs => State::Graphql(Graphql::new()),
-        ProtoName::SignalR => State::SignalR(SignalR::new()),
+        ProtoName::SignalR => State::SignalR(Box::new(SignalR::new())),
     }
 }
