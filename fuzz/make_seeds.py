@@ -163,6 +163,37 @@ def main():
     comp = zlib.compressobj(wbits=-15)
     bomb = comp.compress(b"\0" * (4 << 20)) + comp.flush(zlib.Z_SYNC_FLUSH)
     write("inflate", "bomb", bytes([7 << 1]) + bomb[:-4])
+    proto_seeds(write)
+
+
+def proto_seeds(write):
+    """proto_*: each connection of captures/subproto as records (see proto_common.rs)."""
+    import base64
+    import json
+    conf = {"mqtt311_mosquitto_paho": ("proto_mqtt", 0), "stomp_rabbitmq_stompjs": ("proto_stomp", 3),
+            "socketio_node": ("proto_json", 1), "jsonrpc_node": ("proto_json", 3),
+            "signalr_json_node": ("proto_json", 5)}
+    for name, (target, cfg) in conf.items():
+        conns = {}
+        for line in open(os.path.join(CAPS, "subproto", name + ".expected.jsonl")):
+            m = json.loads(line)
+            if m["opcode"] not in ("text", "binary"):
+                continue
+            p = base64.b64decode(m["payload_b64"])[:0xFFFF]
+            ctl = (1 if m["dir"] == "s2c" else 0) | (2 if m["opcode"] == "text" else 0)
+            conns.setdefault(m["client"], b"")
+            conns[m["client"]] += bytes([ctl]) + struct.pack(">H", len(p)) + p
+        for i, recs in enumerate(conns.values()):
+            data = bytes([cfg]) + recs
+            if len(data) <= MAX_SEED * 8:
+                write(target, f"{name}_{i}", data)
+    # Auto-detection of the JSON protocols and of graphql (no capture of it).
+    gql = [b'{"type":"connection_init"}', b'{"type":"connection_ack"}',
+           b'{"id":"1","type":"subscribe","payload":{"query":"subscription S { a }"}}',
+           b'{"id":"1","type":"next","payload":{"data":{"a":1}}}', b'{"id":"1","type":"complete"}']
+    recs = b"".join(bytes([2 | (i % 2 if i != 2 else 0)]) + struct.pack(">H", len(g)) + g for i, g in enumerate(gql))
+    write("proto_json", "graphql_auto", bytes([0]) + recs)
+    write("proto_json", "graphql_forced", bytes([4]) + recs)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ pub mod message;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod packet;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
+pub mod proto;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod reassembly;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod session;

@@ -405,8 +405,26 @@ impl Expect {
         self
     }
 
+    /// One line per value, keys sorted (whatever order serde_json's maps keep).
     pub fn jsonl(&self) -> String {
-        self.0.iter().map(|v| format!("{v}\n")).collect()
+        self.0.iter().map(|v| format!("{}\n", sorted(v))).collect()
+    }
+}
+
+/// `v` with every object's keys in sorted order.
+fn sorted(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            serde_json::Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&m[k])))
+                    .collect(),
+            )
+        }
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
     }
 }
 

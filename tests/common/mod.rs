@@ -4,6 +4,7 @@
 
 pub mod flood;
 pub mod forge;
+pub mod protorun;
 pub mod scenarios;
 pub mod synth;
 pub mod timed;
