@@ -26,6 +26,8 @@ pub mod frame;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod handshake;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
+pub mod http2;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod limits;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod message;
