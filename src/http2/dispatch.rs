@@ -193,13 +193,14 @@ impl H2Conn {
 
     fn block_header(&mut self, side: usize, head: FrameHead, out: &mut dyn FnMut(H2Event<'_>)) {
         let limit = self.cfg.max_header_block_bytes;
+        let sender = who(self.client, side);
         let s = self.side(side);
         if head.kind == CONTINUATION {
             match &mut s.block {
                 None => {
                     let detail = format!(
-                        "CONTINUATION frame on stream {} without a header block to continue (RFC 9113 §6.10): {} bytes ignored",
-                        head.stream, head.len
+                        "CONTINUATION frame on stream {} without a header block to continue (RFC 9113 §6.10): its {} bytes are lost, and the HPACK state of the {} is unknown from here",
+                        head.stream, head.len, sender
                     );
                     out(anomaly(
                         Some(side),
@@ -207,12 +208,7 @@ impl H2Conn {
                         AnomalyKind::H2ProtocolError,
                         detail,
                     ));
-                    self.lose_block_state(
-                        side,
-                        head.stream,
-                        "a header block fragment is lost",
-                        out,
-                    );
+                    s.hpack.lose_state();
                     self.skip(side, u64::from(head.len));
                     return;
                 }
@@ -229,9 +225,8 @@ impl H2Conn {
         let pending = s.block.as_ref().map_or(0, |b| b.buf.len());
         if pending + head.len as usize > limit {
             let detail = format!(
-                "header block of stream {} over the limit of {limit} bytes: its fields are lost, and the HPACK state of the {} from here",
-                head.stream,
-                who(self.client, side)
+                "header block of stream {} over the limit of {limit} bytes: its fields are lost, and the HPACK state of the {} is unknown from here",
+                head.stream, sender
             );
             out(anomaly(
                 Some(side),
@@ -272,9 +267,9 @@ impl H2Conn {
         };
         if !block.broken {
             let detail = format!(
-                "header block of stream {} interrupted by a {} frame before END_HEADERS (RFC 9113 §6.10): its fields are lost",
+                "header block of stream {} interrupted by {} before END_HEADERS (RFC 9113 §6.10): its fields are lost",
                 block.stream,
-                kind_name(head.kind)
+                frame::describe(head.kind)
             );
             out(anomaly(
                 Some(side),

@@ -92,6 +92,14 @@ pub fn kind_name(kind: u8) -> &'static str {
     }
 }
 
+/// "a DATA frame", "a frame of unknown type 0xfa".
+pub fn describe(kind: u8) -> String {
+    match kind_name(kind) {
+        "unknown-type" => format!("a frame of unknown type {kind:#04x}"),
+        name => format!("a {name} frame"),
+    }
+}
+
 /// Flags a frame type defines (others must be ignored, RFC 9113 §4.1).
 pub fn defined_flags(kind: u8) -> u8 {
     match kind {

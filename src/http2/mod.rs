@@ -26,6 +26,8 @@ mod streams;
 mod tests;
 #[cfg(test)]
 mod tests_loss;
+#[cfg(test)]
+mod testutil;
 
 use crate::event::{Anomaly, AnomalyKind};
 

@@ -177,30 +177,31 @@ pub fn decode(src: &[u8], out: &mut Vec<u8>) -> Result<(), HuffmanError> {
     }
 }
 
+/// The reference encoder (for tests): the codes of Appendix B, MSB first, padded with ones.
+#[cfg(test)]
+pub(crate) fn encode(src: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut acc: u64 = 0;
+    let mut bits = 0u32;
+    for &b in src {
+        let (code, len) = CODES[usize::from(b)];
+        acc = (acc << len) | u64::from(code);
+        bits += u32::from(len);
+        while bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    if bits > 0 {
+        let pad = 8 - bits;
+        out.push(((acc << pad) | ((1 << pad) - 1)) as u8);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The reference encoder: the codes of Appendix B, MSB first, padded with ones.
-    pub(crate) fn encode(src: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut acc: u64 = 0;
-        let mut bits = 0u32;
-        for &b in src {
-            let (code, len) = CODES[usize::from(b)];
-            acc = (acc << len) | u64::from(code);
-            bits += u32::from(len);
-            while bits >= 8 {
-                bits -= 8;
-                out.push((acc >> bits) as u8);
-            }
-        }
-        if bits > 0 {
-            let pad = 8 - bits;
-            out.push(((acc << pad) | ((1 << pad) - 1)) as u8);
-        }
-        out
-    }
 
     #[test]
     fn code_is_complete_prefix_code() {

@@ -23,6 +23,11 @@ pub use super::HeaderField;
 use primitive::{integer, skip_string, string};
 use table::{ENTRY_OVERHEAD, Lookup, Table};
 
+#[cfg(test)]
+pub(crate) use huffman::encode as huffman_encode;
+#[cfg(test)]
+pub(crate) use table::STATIC;
+
 /// Why a header block could not be decoded (RFC 7541 §5, §6: a COMPRESSION_ERROR for an
 /// endpoint).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 
 /// RFC 7541 Appendix A.
-const STATIC: [(&str, &str); 61] = [
+pub(crate) const STATIC: [(&str, &str); 61] = [
     (":authority", ""),
     (":method", "GET"),
     (":method", "POST"),

@@ -246,7 +246,10 @@ fn bad_indexes() {
     let mut out = Vec::new();
     assert_eq!(d.decode(&[0x80], &mut out), Err(HpackError::IndexZero));
     let mut d = Decoder::new(4096);
-    assert_eq!(d.decode(&[0xbe], &mut out), Err(HpackError::IndexOutOfRange(62)));
+    assert_eq!(
+        d.decode(&[0xbe], &mut out),
+        Err(HpackError::IndexOutOfRange(62))
+    );
     // After an error the table is no longer known whole: the same index is now unresolved.
     assert!(!d.is_certain());
     out.clear();
@@ -301,7 +304,9 @@ fn size_update_flood_stays_bounded() {
         // 4,294,967,295 claimed each time: 0x3f then 4294967295 - 31 in 7-bit groups.
         block.extend([0x3f, 0xe0, 0xff, 0xff, 0xff, 0x0f]);
     }
-    block.extend(hex("400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572"));
+    block.extend(hex(
+        "400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572",
+    ));
     let mut out = Vec::new();
     d.decode(&block, &mut out).unwrap();
     assert_eq!(pairs(&out), [("custom-key".into(), "custom-header".into())]);
@@ -321,8 +326,13 @@ fn table_over_cap_gives_unresolved_not_errors() {
     // Insert "a: 1" then "b: 2" (34 bytes each) and a 40-byte one: only 2 fit in 100.
     d.decode(&[0x40, 0x01, b'a', 0x01, b'1'], &mut out).unwrap();
     d.decode(&[0x40, 0x01, b'b', 0x01, b'2'], &mut out).unwrap();
-    d.decode(&[0x40, 0x01, b'c', 0x07, b'3', b'3', b'3', b'3', b'3', b'3', b'3'], &mut out)
-        .unwrap();
+    d.decode(
+        &[
+            0x40, 0x01, b'c', 0x07, b'3', b'3', b'3', b'3', b'3', b'3', b'3',
+        ],
+        &mut out,
+    )
+    .unwrap();
     out.clear();
     // 62 = c, 63 = b, 64 = a (dropped here, kept by the encoder).
     d.decode(&[0xbe, 0xbf, 0xc0], &mut out).unwrap();
@@ -340,8 +350,11 @@ fn table_over_cap_gives_unresolved_not_errors() {
 fn lost_state_resolves_what_came_after() {
     let mut d = Decoder::new(4096);
     let mut out = Vec::new();
-    d.decode(&hex("8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d"), &mut out)
-        .unwrap();
+    d.decode(
+        &hex("8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d"),
+        &mut out,
+    )
+    .unwrap();
     d.lose_state();
     out.clear();
     // C.3.2 after the loss: index 62 (":authority") is unknown; the new entry is known.
@@ -364,7 +377,10 @@ fn lost_state_resolves_what_came_after() {
     // A size update to 0 empties both tables: everything is known again.
     d.decode(&[0x20, 0x3f, 0xe1, 0x1f], &mut out).unwrap();
     assert!(d.is_certain());
-    assert_eq!(d.decode(&[0xbe], &mut out), Err(HpackError::IndexOutOfRange(62)));
+    assert_eq!(
+        d.decode(&[0xbe], &mut out),
+        Err(HpackError::IndexOutOfRange(62))
+    );
 }
 
 #[test]
