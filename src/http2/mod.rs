@@ -18,12 +18,16 @@ mod dispatch;
 mod frame;
 pub mod hpack;
 mod loss;
+#[cfg(test)]
+mod proptests;
 mod request;
 mod resync;
 mod side;
 mod streams;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;
 #[cfg(test)]
 mod tests_loss;
 #[cfg(test)]

@@ -147,7 +147,7 @@ impl Encoder {
                 int(&mut out, 7, 0x80, i as u64);
                 continue;
             }
-            let indexing = self.never == 0 || self.count % self.never != 0;
+            let indexing = self.never == 0 || !self.count.is_multiple_of(self.never);
             if indexing {
                 int(&mut out, 6, 0x40, name.unwrap_or(0) as u64);
             } else {
