@@ -535,9 +535,13 @@ impl H2Conn {
         out: &mut dyn FnMut(H2Event<'_>),
     ) -> Status {
         let opens_new = !self.streams.is_tracked(stream);
+        let lossy = self.sides.iter().any(|s| s.lossy);
         let status = self.streams.touch(stream, true);
         match status {
-            Status::Tracked if opens_new && (side == self.client) != (stream % 2 == 1) => {
+            // After a loss the client's HEADERS that opened it may have been lost.
+            Status::Tracked
+                if opens_new && !lossy && (side == self.client) != (stream % 2 == 1) =>
+            {
                 // RFC 9113 §5.1.1: clients open odd streams; servers open even ones only by
                 // PUSH_PROMISE.
                 let detail = format!(
