@@ -78,10 +78,13 @@ fn decode_h2c() -> (Seen, H2Conn) {
     (seen, conn)
 }
 
-/// Expected messages per (stream, dir): (opcode, payload).
-fn expected() -> BTreeMap<(u32, String), Vec<(String, Vec<u8>)>> {
+/// Messages (opcode, payload) per (stream, dir).
+type Messages = BTreeMap<(u32, String), Vec<(String, Vec<u8>)>>;
+
+/// The capture's ground truth.
+fn expected() -> Messages {
     let text = std::fs::read_to_string(capture("h2c_python_multi.expected.jsonl")).unwrap();
-    let mut map: BTreeMap<(u32, String), Vec<(String, Vec<u8>)>> = BTreeMap::new();
+    let mut map = Messages::new();
     for line in text.lines() {
         let v: Value = serde_json::from_str(line).unwrap();
         assert_eq!(v["client"], "127.0.0.1:41794");

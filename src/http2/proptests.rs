@@ -186,7 +186,7 @@ fn build(plan: &Plan) -> (Vec<(usize, Vec<u8>)>, Transcript) {
         // only on streams the client opened.
         let mut ready = Vec::new();
         for (i, q) in queues.iter().enumerate() {
-            if !q[C].is_empty() && (i < opened || i == opened) {
+            if !q[C].is_empty() && i <= opened {
                 ready.push((i, C));
             }
             if !q[S].is_empty() && i < opened {

@@ -29,7 +29,7 @@ pub enum Status {
 }
 
 pub struct Streams {
-    map: HashMap<u32, Stream>,
+    map: HashMap<u32, Stream, foldhash::fast::RandomState>,
     max: usize,
     /// Highest stream identifier seen, even [0] and odd [1] (RFC 9113 §5.1.1: identifiers
     /// only grow, so a lower one not in `map` is closed).
@@ -42,7 +42,7 @@ pub struct Streams {
 impl Streams {
     pub fn new(max: usize) -> Streams {
         Streams {
-            map: HashMap::new(),
+            map: HashMap::default(),
             max,
             highest: [0; 2],
             reset: VecDeque::new(),
