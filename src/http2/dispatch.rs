@@ -194,6 +194,20 @@ impl H2Conn {
     fn block_header(&mut self, side: usize, head: FrameHead, out: &mut dyn FnMut(H2Event<'_>)) {
         let limit = self.cfg.max_header_block_bytes;
         let sender = who(self.client, side);
+        if head.kind == PUSH_PROMISE && side == self.client {
+            // RFC 9113 §8.4: "A client cannot push." Its block is still decoded: the HPACK
+            // state depends on it.
+            let detail = format!(
+                "PUSH_PROMISE from the client on stream {} (RFC 9113 §8.4)",
+                head.stream
+            );
+            out(anomaly(
+                Some(side),
+                Some(head.stream),
+                AnomalyKind::H2ProtocolError,
+                detail,
+            ));
+        }
         let s = self.side(side);
         if head.kind == CONTINUATION {
             match &mut s.block {

@@ -421,6 +421,7 @@ fn malformed_frames_are_named() {
     c.extend(frame(RST_STREAM, 0, 0, &[0, 0, 0, 0]));
     c.extend(frame(HEADERS, END_HEADERS, 1, &[0x80]));
     c.extend(frame(CONTINUATION, END_HEADERS, 3, &[0x82]));
+    c.extend(frame(PUSH_PROMISE, END_HEADERS, 5, &[0, 0, 0, 2, 0x82]));
     let mut conn = H2Conn::new(C, H2Config::default());
     let evs = run(&mut conn, &[(C, &c)]);
     let a: Vec<String> = anomalies(&evs).into_iter().map(|(_, d)| d).collect();
@@ -434,6 +435,7 @@ fn malformed_frames_are_named() {
             "RST_STREAM frame of the client (stream 0) on stream 0: 4 bytes ignored",
             "header block of stream 1 from the client: index 0; its fields are lost and the HPACK state of the client is unknown from here",
             "CONTINUATION frame on stream 3 without a header block to continue (RFC 9113 §6.10): its 1 bytes are lost, and the HPACK state of the client is unknown from here",
+            "PUSH_PROMISE from the client on stream 5 (RFC 9113 §8.4)",
         ]
     );
 }
