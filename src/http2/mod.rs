@@ -8,11 +8,13 @@
 //! when each took effect, so it follows what the byte streams themselves say (HPACK size
 //! updates, frame lengths) and treats SETTINGS as bounds only.
 //!
-//! Submodules: `frame` (header and payload layouts), `hpack` (header decompression),
+//! Submodules: `frame` (header and payload layouts), `hpack` (header decompression), `block`
+//! (header blocks across CONTINUATIONs), `dispatch` (what each frame does),
 //! `streams` (stream states and the tracking limit), `conn` (the per-connection machine),
 //! `side` (one direction's state), `resync` (finding frame boundaries after a loss),
 //! `request` (pseudo-header classification of a header list).
 
+mod block;
 mod conn;
 mod dispatch;
 mod frame;
