@@ -56,8 +56,14 @@ fuzz_target!(|data: &[u8]| {
         rest = tail;
         let mut check = |e: H2Event<'_>| match e {
             H2Event::Headers { fields, .. } => {
-                let list: usize = fields.iter().map(|f| f.name.len() + f.value.len() + 32).sum();
-                assert!(list <= config.max_header_list_bytes, "header list over its limit");
+                let list: usize = fields
+                    .iter()
+                    .map(|f| f.name.len() + f.value.len() + 32)
+                    .sum();
+                assert!(
+                    list <= config.max_header_list_bytes,
+                    "header list over its limit"
+                );
             }
             H2Event::Data { side, data, .. } => data_out[side] += data.len() as u64,
             _ => {}
@@ -68,8 +74,15 @@ fuzz_target!(|data: &[u8]| {
             fed[side] += chunk.len() as u64;
             conn.feed(side, chunk, &mut check);
         }
-        assert!(data_out[0] <= fed[0] && data_out[1] <= fed[1], "more DATA than bytes fed");
-        assert!(conn.memory() <= ceiling, "memory {} over {ceiling}", conn.memory());
+        assert!(
+            data_out[0] <= fed[0] && data_out[1] <= fed[1],
+            "more DATA than bytes fed"
+        );
+        assert!(
+            conn.memory() <= ceiling,
+            "memory {} over {ceiling}",
+            conn.memory()
+        );
     }
     conn.finish(&mut |_| {});
     let mut after = 0;
