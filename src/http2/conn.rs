@@ -41,7 +41,8 @@ impl H2Conn {
         }
     }
 
-    /// Start after an HTTP/1.1 `Upgrade: h2c` answered 101 (RFC 9113 §3.2 of RFC 7540): the
+    /// Start after an HTTP/1.1 `Upgrade: h2c` answered 101 (RFC 7540 §3.2; RFC 9113 deprecates it, peers
+    /// still use it): the
     /// client's preface still comes; stream 1 is the upgraded request, already half-closed by
     /// the client (its headers are those of the HTTP/1.1 request: the caller knows them); the
     /// server's response to it comes on stream 1.

@@ -11,8 +11,8 @@
 //! Submodules: `frame` (header and payload layouts), `hpack` (header decompression), `block`
 //! (header blocks across CONTINUATIONs), `dispatch` (what each frame does),
 //! `streams` (stream states and the tracking limit), `conn` (the per-connection machine),
-//! `side` (one direction's state), `resync` (finding frame boundaries after a loss),
-//! `request` (pseudo-header classification of a header list).
+//! `side` (one direction's state), `loss` (gaps, and searching for frame boundaries with
+//! `resync`), `request` (pseudo-header classification of a header list).
 
 mod block;
 mod conn;
