@@ -41,11 +41,10 @@ impl H2Conn {
         }
     }
 
-    /// Start after an HTTP/1.1 `Upgrade: h2c` answered 101 (RFC 7540 §3.2; RFC 9113 deprecates it, peers
-    /// still use it): the
-    /// client's preface still comes; stream 1 is the upgraded request, already half-closed by
-    /// the client (its headers are those of the HTTP/1.1 request: the caller knows them); the
-    /// server's response to it comes on stream 1.
+    /// Start after an HTTP/1.1 `Upgrade: h2c` answered 101 (RFC 7540 §3.2; RFC 9113 deprecates
+    /// it, peers still use it): the client's preface still comes; stream 1 is the upgraded
+    /// request, already half-closed by the client (its headers are those of the HTTP/1.1
+    /// request: the caller knows them); the server's response to it comes on stream 1.
     pub fn after_h2c_upgrade(client_side: usize, config: H2Config) -> H2Conn {
         let mut conn = H2Conn::new(client_side, config);
         conn.streams.touch(1, true);
