@@ -164,6 +164,7 @@ def main():
     bomb = comp.compress(b"\0" * (4 << 20)) + comp.flush(zlib.Z_SYNC_FLUSH)
     write("inflate", "bomb", bytes([7 << 1]) + bomb[:-4])
     proto_seeds(write)
+    http2_seeds()
 
 
 def proto_seeds(write):
@@ -194,6 +195,41 @@ def proto_seeds(write):
     recs = b"".join(bytes([2 | (i % 2 if i != 2 else 0)]) + struct.pack(">H", len(g)) + g for i, g in enumerate(gql))
     write("proto_json", "graphql_auto", bytes([0]) + recs)
     write("proto_json", "graphql_forced", bytes([4]) + recs)
+
+
+def http2_seeds():
+    """http2: the h2c capture's two directions in capture order as records [op, len, bytes]
+    (config byte first), with default and small limits and with a gap; HPACK stories as blocks."""
+    path = f"{CAPS}/h2/h2c_python_multi.pcap"
+    server = None
+    recs = []
+    for link, pkt in packets(path):
+        t = tcp(link, pkt)
+        if not t:
+            continue
+        key, _, flags, payload = t
+        if server is None and flags & 0x12 == 0x02:
+            server = key[2:]
+        if not payload:
+            continue
+        side = 1 if key[:2] == server else 0
+        for at in range(0, len(payload), 255):
+            piece = payload[at:at + 255]
+            recs.append(bytes([side, len(piece)]) + piece)
+    for name, cfg in (("h2c_default", 0), ("h2c_small_limits", 2)):
+        write("http2", name, bytes([cfg]) + b"".join(recs))
+    gapped = recs[:20] + [bytes([0x80, 40]) + recs[20][2:42]] + recs[21:]
+    write("http2", "h2c_gap", bytes([0]) + b"".join(gapped))
+    import json
+    for story in ("nghttp2/story_05", "python-hpack/story_03", "nghttp2-change-table-size/story_02",
+                  "haskell-http2-linear-huffman/story_08"):
+        cases = json.load(open(f"tests/data/hpack/{story}.json"))["cases"]
+        rec = b""
+        for c in cases:
+            block = bytes.fromhex(c["wire"])
+            if len(block) < 256:
+                rec += bytes([0, len(block)]) + block
+        write("http2", "hpack_" + story.replace("/", "_"), bytes([8]) + rec)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ pub mod har;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod health;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
+pub mod http2;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod limits;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod message;

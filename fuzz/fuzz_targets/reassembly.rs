@@ -61,7 +61,12 @@ impl Check {
                 let base = self.base.expect("data before any segment");
                 for (i, b) in data.iter().enumerate() {
                     let seq = base.wrapping_add((self.pos + i as u64) as u32);
-                    assert_eq!(*b, byte_at(seq), "wrong byte at offset {}", self.pos + i as u64);
+                    assert_eq!(
+                        *b,
+                        byte_at(seq),
+                        "wrong byte at offset {}",
+                        self.pos + i as u64
+                    );
                 }
                 self.pos += data.len() as u64;
             }
@@ -101,7 +106,9 @@ fuzz_target!(|data: &[u8]| {
         let mut offset = u32::from(u16::from_le_bytes([lo, hi]));
         if fl & 0x10 != 0 {
             // Far jumps: across the sequence space, and backwards past the wrap.
-            offset = offset.wrapping_mul(0x1_0001).wrapping_shl(u32::from(fl >> 5));
+            offset = offset
+                .wrapping_mul(0x1_0001)
+                .wrapping_shl(u32::from(fl >> 5));
         }
         let flags = TcpFlags {
             syn: fl & 1 != 0,
@@ -125,7 +132,11 @@ fuzz_target!(|data: &[u8]| {
         if was_closed {
             assert!(hs.is_closed());
         }
-        assert_eq!(check.pos, hs.delivered(), "chunks do not add up to delivered()");
+        assert_eq!(
+            check.pos,
+            hs.delivered(),
+            "chunks do not add up to delivered()"
+        );
         assert!(
             hs.buffered_bytes() <= max_bytes,
             "{} bytes held over the {max_bytes}-byte limit",

@@ -64,7 +64,11 @@ fuzz_target!(|data: &[u8]| {
 fn check(out: &mut Vec<DirEvent>) {
     for ev in out.drain(..) {
         if let DirEvent::Message(msg) = ev {
-            let cap = if msg.compressed { MAX_INFLATED } else { MAX_MESSAGE };
+            let cap = if msg.compressed {
+                MAX_INFLATED
+            } else {
+                MAX_MESSAGE
+            };
             assert!(msg.payload.len() as u64 <= cap, "message over its limit");
         }
     }

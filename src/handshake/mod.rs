@@ -117,6 +117,13 @@ pub fn looks_like_http_start(data: &[u8]) -> Option<bool> {
     }
 }
 
+/// permessage-deflate parameters settled by a response's `Sec-WebSocket-Extensions` value
+/// (RFC 7692 §7.1), `None` when it does not accept permessage-deflate. Used by HTTP/2
+/// WebSocket streams (RFC 8441), whose response is a header block rather than a 101.
+pub fn deflate_params(extensions: &str) -> Option<DeflateParams> {
+    extensions::parse_deflate(extensions)
+}
+
 /// RFC 6455 §4.2.2: base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
 pub fn accept_key(key: &str) -> String {
     accept::accept_key(key)
