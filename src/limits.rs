@@ -39,6 +39,13 @@ pub struct Limits {
     /// arriving later (a live key log, a Decryption Secrets Block further on) still decrypt
     /// them; past it they are dropped and reported (`tls_pending_limit`).
     pub max_tls_pending_bytes: usize,
+    /// HTTP/2 streams tracked at once per connection; past it new streams are not followed
+    /// (`h2_limit`).
+    pub max_h2_streams: usize,
+    /// Largest HTTP/2 header block (HEADERS + CONTINUATION) kept for decoding (`h2_limit`).
+    pub max_h2_header_block_bytes: usize,
+    /// HPACK dynamic table size followed per direction, whatever a size update claims.
+    pub max_hpack_table_bytes: usize,
 }
 
 impl Default for Limits {
@@ -56,6 +63,9 @@ impl Default for Limits {
             max_probe_bytes: 64 << 10,
             max_probe_total_bytes: 32 << 20,
             max_tls_pending_bytes: 1 << 20,
+            max_h2_streams: 1000,
+            max_h2_header_block_bytes: 256 << 10,
+            max_hpack_table_bytes: 64 << 10,
         }
     }
 }

@@ -84,7 +84,8 @@ fn export(capture: &Path) -> Vec<u8> {
     har.into_inner()
 }
 
-type Key = (String, String, String);
+/// Client, server, HTTP/2 stream ("null" for HTTP/1.1), direction.
+type Key = (String, String, String, String);
 type Msgs = BTreeMap<Key, Vec<(String, Vec<u8>)>>;
 
 fn opcode_name(op: u64) -> &'static str {
@@ -110,6 +111,7 @@ fn messages_of(har: &Value, name: &str) -> Msgs {
             e["_wsnoop"]["client"].as_str().expect("client").to_owned(),
             e["_wsnoop"]["server"].as_str().expect("server").to_owned(),
         );
+        let stream = e["_wsnoop"]["stream"].to_string();
         for m in e["_webSocketMessages"].as_array().expect("messages") {
             let obj = m.as_object().expect("message object");
             for k in obj.keys() {
@@ -138,9 +140,14 @@ fn messages_of(har: &Value, name: &str) -> Msgs {
                     .decode(data)
                     .expect("data is base64 when opcode != 1")
             };
-            out.entry((client.clone(), server.clone(), dir.to_owned()))
-                .or_default()
-                .push((opcode_name(op).to_owned(), payload));
+            out.entry((
+                client.clone(),
+                server.clone(),
+                stream.clone(),
+                dir.to_owned(),
+            ))
+            .or_default()
+            .push((opcode_name(op).to_owned(), payload));
         }
     }
     out
@@ -157,7 +164,7 @@ fn expected_messages(capture: &Path) -> Msgs {
         let payload = STANDARD
             .decode(e["payload_b64"].as_str().expect("payload_b64"))
             .expect("base64");
-        out.entry((s("client"), s("server"), s("dir")))
+        out.entry((s("client"), s("server"), e["stream"].to_string(), s("dir")))
             .or_default()
             .push((s("opcode"), payload));
     }
@@ -337,6 +344,7 @@ fn synthetic_export(file_name: &str) -> PathBuf {
         (
             format!("192.0.2.1:{c}"),
             "[2001:db8::80]:443".to_owned(),
+            if c == "50002" { "1" } else { "null" }.to_owned(),
             d.to_owned(),
         )
     };

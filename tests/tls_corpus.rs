@@ -5,58 +5,10 @@
 
 mod common;
 
-use std::fs::File;
-use std::io::BufReader;
-
-use wsnoop::capture::CaptureReader;
-use wsnoop::sink::{JsonSink, Sink};
-use wsnoop::{Engine, Limits};
-
-/// The capture's JSON lines, decoded by one engine given `keys` (key log text) up front and
-/// the capture's own secrets as they come.
-fn decode(rel: &str, keys: Option<&[u8]>) -> Vec<serde_json::Value> {
-    let path = common::captures_dir().join(rel);
-    let limits = Limits::default();
-    let file = BufReader::new(File::open(&path).expect("capture"));
-    let mut reader = CaptureReader::new(file, &limits).expect("capture header");
-    let mut engine = Engine::new(limits);
-    if let Some(keys) = keys {
-        assert!(
-            engine.add_keys(keys, 1).is_empty(),
-            "{rel}: key log lines rejected"
-        );
-    }
-    let mut sink = JsonSink::in_memory();
-    let mut events = Vec::new();
-    loop {
-        let more = match reader.next_packet().expect("capture record") {
-            Some(pkt) => {
-                engine.packet(&pkt, &mut events);
-                true
-            }
-            None => false,
-        };
-        for secrets in reader.take_secrets() {
-            assert!(engine.add_keys(&secrets, 1).is_empty());
-        }
-        if !more {
-            break;
-        }
-        for ev in events.drain(..) {
-            sink.event(&ev).expect("write");
-        }
-    }
-    engine.finish(&mut events);
-    for ev in events.drain(..) {
-        sink.event(&ev).expect("write");
-    }
-    common::parse_lines(&sink.into_inner())
-}
-
 fn assert_tls_capture(name: &str, ext: &str, with_keys: bool) {
     let dir = common::captures_dir().join("tls");
     let keys = with_keys.then(|| std::fs::read(dir.join(format!("{name}.keys"))).expect("keys"));
-    let actual = decode(&format!("tls/{name}.{ext}"), keys.as_deref());
+    let actual = common::decode_in_process(&format!("tls/{name}.{ext}"), keys.as_deref());
     let expected = common::parse_lines(
         &std::fs::read(dir.join(format!("{name}.expected.jsonl"))).expect("expected"),
     );

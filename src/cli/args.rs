@@ -171,6 +171,15 @@ pub struct LimitArgs {
     /// Encrypted TLS bytes held per connection while its keys are missing [default: 1M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_tls_pending_bytes: Option<u64>,
+    /// HTTP/2 streams tracked per connection [default: 1000].
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub max_h2_streams: Option<u64>,
+    /// Largest HTTP/2 header block (HEADERS + CONTINUATION) [default: 256K].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_h2_header_block_bytes: Option<u64>,
+    /// HPACK dynamic table followed per direction [default: 64K].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_hpack_table_bytes: Option<u64>,
 }
 
 impl LimitArgs {
@@ -192,6 +201,12 @@ impl LimitArgs {
             max_probe_bytes: size(self.max_probe_bytes, d.max_probe_bytes),
             max_probe_total_bytes: size(self.max_probe_total_bytes, d.max_probe_total_bytes),
             max_tls_pending_bytes: size(self.max_tls_pending_bytes, d.max_tls_pending_bytes),
+            max_h2_streams: size(self.max_h2_streams, d.max_h2_streams).max(1),
+            max_h2_header_block_bytes: size(
+                self.max_h2_header_block_bytes,
+                d.max_h2_header_block_bytes,
+            ),
+            max_hpack_table_bytes: size(self.max_hpack_table_bytes, d.max_hpack_table_bytes),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use super::Ctx;
 use super::http1::Http1;
+use super::http2::Http2Layer;
 use super::layer::Layer;
 use super::tls::TlsLayer;
 use crate::event::TlsInfo;
@@ -142,6 +143,17 @@ impl Detect {
     /// The layer the held bytes call for, if they tell. `last`: no more bytes come before
     /// deciding, so "need more" counts as "no".
     fn choose(&self, last: bool) -> Option<Choice> {
+        // ALPN settled HTTP/2 (RFC 7301): the client's preface is all that is waited for (the
+        // server's SETTINGS may come first).
+        let alpn_h2 = self.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some("h2");
+        if alpn_h2 {
+            let preface = self.held.iter().any(|h| sniff_h2(h) == Sniff::Yes);
+            return match (preface, last) {
+                (true, _) => Some(Choice::Http2),
+                (false, false) => None,
+                (false, true) => Some(Choice::Http1),
+            };
+        }
         let mut undecided = false;
         for (choice, sniff) in CANDIDATES {
             if choice == Choice::Tls && self.inside_tls {
@@ -173,8 +185,17 @@ impl Detect {
                 ctx.limits,
             ))),
             Choice::Tls => Layer::Tls(Box::new(TlsLayer::new(self.endpoints, ctx))),
-            // Not decoded yet: the HTTP/2 layer is being added.
-            Choice::Http2 => Layer::Ignored,
+            Choice::Http2 => {
+                // The client is the side that sent the preface (RFC 9113 §3.4).
+                let client =
+                    usize::from(self.held.first().is_none_or(|h| sniff_h2(h) != Sniff::Yes));
+                Layer::Http2(Box::new(Http2Layer::new(
+                    self.endpoints,
+                    client,
+                    self.tls.take(),
+                    ctx,
+                )))
+            }
         };
         debug_assert!(
             self.first_side.is_some_and(|s| s <= 1) || self.held.iter().all(Vec::is_empty)

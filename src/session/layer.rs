@@ -5,6 +5,7 @@
 //! ```text
 //!   TCP streams ─┬─ SYN seen ──────► Detect ─┬─ HTTP/1.x ──► Http1 ── 101 ──► WebSocket
 //!                │                           ├─ ClientHello ► Tls ── plaintext ──► Detect …
+//!                │                           ├─ h2 preface ► Http2 ── CONNECT 200 ──► WebSocket per stream
 //!                │                           └─ other ─────► Ignored
 //!                └─ picked up mid-stream ──► Probing ─┬─ frames ─► WebSocket (mid-stream)
 //!                                                     └─ HTTP ───► Http1
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 use super::detect::Detect;
 use super::http1::Http1;
+use super::http2::Http2Layer;
 use super::probing::{ProbePool, Probing};
 use super::tls::TlsLayer;
 use super::ws::WsConn;
@@ -35,6 +37,8 @@ pub(super) enum Layer {
     Tls(Box<TlsLayer>),
     /// HTTP/1.x exchanges until one upgrades to WebSocket.
     Http1(Box<Http1>),
+    /// HTTP/2: a WebSocket per extended-CONNECT stream.
+    Http2(Box<Http2Layer>),
     /// Seen without its SYN and not (yet) as HTTP: first bytes of each side, kept to look for
     /// WebSocket frames.
     Probing(Box<Probing>),
@@ -62,6 +66,10 @@ impl Layer {
                 None
             }
             Layer::Http1(h) => h.feed(side, data, ctx),
+            Layer::Http2(h) => {
+                h.feed(side, data, ctx);
+                None
+            }
             Layer::Probing(p) => p.feed(side, data, ctx),
             Layer::WebSocket(ws) => {
                 ws.feed(side, data, ctx);
@@ -80,6 +88,10 @@ impl Layer {
                 None
             }
             Layer::Http1(h) => h.gap(side, len, reason, ctx),
+            Layer::Http2(h) => {
+                h.gap(side, len, reason, ctx);
+                None
+            }
             Layer::Probing(p) => {
                 p.gap(side);
                 None
@@ -98,6 +110,7 @@ impl Layer {
         match self {
             Layer::WebSocket(ws) => ws.end_side(side, how, ctx),
             Layer::Tls(t) => t.end(side, how, ctx),
+            Layer::Http2(h) => h.end(side, how, ctx),
             _ => {}
         }
     }
@@ -113,6 +126,7 @@ impl Layer {
         match self {
             Layer::WebSocket(ws) => ws.end_all(how, ctx),
             Layer::Tls(t) => t.finish(how, ctx),
+            Layer::Http2(h) => h.finish(how, ctx),
             _ => {}
         }
     }
@@ -127,6 +141,10 @@ impl Layer {
                 None
             }
             Layer::Tls(t) => t.inner_mut().report(side, anomaly, ctx),
+            Layer::Http2(h) => {
+                h.report(side, anomaly, ctx);
+                None
+            }
             _ => Some(anomaly),
         }
     }
@@ -135,6 +153,8 @@ impl Layer {
         match self {
             Layer::Detect(_) | Layer::Http1(_) | Layer::Probing(_) => ConnKind::Pending,
             Layer::Tls(t) => t.inner().kind(),
+            Layer::Http2(h) if h.carries_websocket() => ConnKind::WebSocket,
+            Layer::Http2(_) => ConnKind::Pending,
             Layer::WebSocket(_) => ConnKind::WebSocket,
             Layer::Ignored => ConnKind::Ignored,
         }
@@ -155,6 +175,7 @@ impl Layer {
         match self {
             Layer::Detect(d) => std::mem::size_of::<Detect>() + d.memory(),
             Layer::Tls(t) => t.memory(),
+            Layer::Http2(h) => h.memory(),
             Layer::Http1(_) => std::mem::size_of::<Http1>(),
             Layer::Probing(p) => p.memory(),
             Layer::WebSocket(ws) => ws.memory(),

@@ -11,6 +11,7 @@
 
 mod detect;
 mod http1;
+mod http2;
 mod layer;
 mod probing;
 mod tls;

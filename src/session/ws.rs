@@ -84,6 +84,16 @@ impl WsConn {
         }
     }
 
+    /// Both directions sent their close frame (the close handshake is done).
+    pub fn closed_both(&self) -> bool {
+        self.decoders.iter().all(WsDecoder::close_seen)
+    }
+
+    /// Some side sent its close frame (the close handshake has begun).
+    pub fn closing(&self) -> bool {
+        self.decoders.iter().any(WsDecoder::close_seen)
+    }
+
     pub fn all_ended(&self) -> bool {
         self.ended.iter().all(|&e| e)
     }

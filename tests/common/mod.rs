@@ -199,3 +199,44 @@ pub fn assert_capture(rel: &str) {
         );
     }
 }
+
+/// The capture's JSON lines, decoded by one engine given `keys` (key log text) up front and
+/// the capture's own secrets as they come.
+pub fn decode_in_process(rel: &str, keys: Option<&[u8]>) -> Vec<serde_json::Value> {
+    let path = captures_dir().join(rel);
+    let limits = wsnoop::Limits::default();
+    let file = std::io::BufReader::new(std::fs::File::open(&path).expect("capture"));
+    let mut reader = wsnoop::capture::CaptureReader::new(file, &limits).expect("capture header");
+    let mut engine = wsnoop::Engine::new(limits);
+    if let Some(keys) = keys {
+        assert!(
+            engine.add_keys(keys, 1).is_empty(),
+            "{rel}: key log lines rejected"
+        );
+    }
+    let mut sink = wsnoop::sink::JsonSink::in_memory();
+    let mut events = Vec::new();
+    loop {
+        let more = match reader.next_packet().expect("capture record") {
+            Some(pkt) => {
+                engine.packet(&pkt, &mut events);
+                true
+            }
+            None => false,
+        };
+        for secrets in reader.take_secrets() {
+            assert!(engine.add_keys(&secrets, 1).is_empty());
+        }
+        if !more {
+            break;
+        }
+        for ev in events.drain(..) {
+            wsnoop::sink::Sink::event(&mut sink, &ev).expect("write");
+        }
+    }
+    engine.finish(&mut events);
+    for ev in events.drain(..) {
+        wsnoop::sink::Sink::event(&mut sink, &ev).expect("write");
+    }
+    parse_lines(&sink.into_inner())
+}

@@ -1,0 +1,397 @@
+//! HTTP/2 as a layer (RFC 9113): one TCP (or TLS) connection carries many streams; each
+//! extended CONNECT with `:protocol websocket` answered 200 (RFC 8441 §4-§5) is one WebSocket
+//! connection with its own number, whose bytes are the stream's DATA in order. Other streams
+//! (ordinary requests, whatever their bodies look like) are never taken for WebSocket.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use super::Ctx;
+use super::ws::WsConn;
+use crate::event::{
+    Anomaly, AnomalyKind, Dir, EndHow, Event, EventKind, Handshake, HttpVersion, OpenInfo,
+    Timestamp, TlsInfo, Transport,
+};
+use crate::handshake::deflate_params;
+use crate::http2::{
+    H2Config, H2Conn, H2Event, HeaderField, RequestHead, WebSocketVerdict, classify,
+    error_code_name,
+};
+use crate::message::{DirConfig, DirDeflate, Sender, WsDecoder};
+use crate::reassembly::GapReason;
+
+#[allow(non_upper_case_globals)]
+impl AnomalyKind {
+    /// A new stream's request could not be read (HPACK state lost with a hole): whether it was
+    /// a WebSocket is unknown, and its DATA is not decoded.
+    pub const H2UnidentifiedStream: AnomalyKind = AnomalyKind::named("h2_unidentified_stream");
+}
+
+pub(super) struct Http2Layer {
+    conn: H2Conn,
+    ws: Streams,
+}
+
+/// What the layer makes of the HTTP/2 events (apart from the decoder, so that the two can be
+/// borrowed at once).
+struct Streams {
+    endpoints: [SocketAddr; 2],
+    client_side: usize,
+    tls: Option<TlsInfo>,
+    /// The streams that are (or asked to be) WebSockets, by id: output in id order.
+    streams: BTreeMap<u32, Stream>,
+}
+
+enum Stream {
+    /// An extended CONNECT was sent; its answer is still to come.
+    Asked(Box<Asked>),
+    WebSocket(Box<WsConn>),
+}
+
+struct Asked {
+    head: RequestHead,
+    fields: Vec<(String, String)>,
+    ts: Timestamp,
+}
+
+impl Http2Layer {
+    pub fn new(
+        endpoints: [SocketAddr; 2],
+        client_side: usize,
+        tls: Option<TlsInfo>,
+        ctx: &Ctx<'_>,
+    ) -> Http2Layer {
+        let config = H2Config {
+            max_streams: ctx.limits.max_h2_streams,
+            max_header_block_bytes: ctx.limits.max_h2_header_block_bytes,
+            max_hpack_table_bytes: ctx.limits.max_hpack_table_bytes,
+            ..H2Config::default()
+        };
+        Http2Layer {
+            conn: H2Conn::new(client_side.min(1), config),
+            ws: Streams {
+                endpoints,
+                client_side: client_side.min(1),
+                tls,
+                streams: BTreeMap::new(),
+            },
+        }
+    }
+
+    pub fn feed(&mut self, side: usize, data: &[u8], ctx: &mut Ctx<'_>) {
+        let ws = &mut self.ws;
+        self.conn.feed(side, data, &mut |ev| ws.on_event(ev, ctx));
+    }
+
+    /// `len` bytes of `side`'s stream are lost: reported once on the TCP connection; the
+    /// HTTP/2 layer says what became of frames and streams.
+    pub fn gap(&mut self, side: usize, len: u64, reason: GapReason, ctx: &mut Ctx<'_>) {
+        let mut reported = false;
+        if let Some(anomaly) = super::ws::gap_anomaly(len, reason, &mut reported) {
+            self.ws.transport_anomaly(Some(side), anomaly, ctx);
+        }
+        let ws = &mut self.ws;
+        self.conn.gap(side, len, &mut |ev| ws.on_event(ev, ctx));
+    }
+
+    /// `side`'s TCP direction ended: every WebSocket's direction from that side ends too.
+    pub fn end(&mut self, side: usize, how: EndHow, ctx: &mut Ctx<'_>) {
+        for stream in self.ws.streams.values_mut() {
+            if let Stream::WebSocket(ws) = stream {
+                ws.end_side(side, how, ctx);
+            }
+        }
+    }
+
+    pub fn finish(&mut self, how: EndHow, ctx: &mut Ctx<'_>) {
+        let ws = &mut self.ws;
+        self.conn.finish(&mut |ev| ws.on_event(ev, ctx));
+        for stream in self.ws.streams.values_mut() {
+            if let Stream::WebSocket(ws) = stream {
+                ws.end_all(how, ctx);
+            }
+        }
+    }
+
+    /// An anomaly about `side`'s bytes found underneath (TCP, TLS): on the TCP connection.
+    pub fn report(&mut self, side: usize, anomaly: Anomaly, ctx: &mut Ctx<'_>) {
+        self.ws.transport_anomaly(Some(side), anomaly, ctx);
+    }
+
+    pub fn carries_websocket(&self) -> bool {
+        self.ws
+            .streams
+            .values()
+            .any(|s| matches!(s, Stream::WebSocket(_)))
+    }
+
+    pub fn memory(&self) -> usize {
+        std::mem::size_of::<Http2Layer>()
+            + self.conn.memory()
+            + self
+                .ws
+                .streams
+                .values()
+                .map(|s| match s {
+                    Stream::Asked(a) => std::mem::size_of::<Asked>() + a.fields.capacity() * 48,
+                    Stream::WebSocket(ws) => ws.memory(),
+                })
+                .sum::<usize>()
+    }
+}
+
+impl Streams {
+    fn dir_of(&self, side: usize) -> Dir {
+        if side == self.client_side {
+            Dir::C2s
+        } else {
+            Dir::S2c
+        }
+    }
+
+    fn on_event(&mut self, ev: H2Event<'_>, ctx: &mut Ctx<'_>) {
+        match ev {
+            H2Event::Headers {
+                side,
+                stream,
+                fields,
+                push_promise: None,
+                ..
+            } => self.headers(side, stream, fields, ctx),
+            // A promised stream is a server push: never a WebSocket.
+            H2Event::Headers { .. } => {}
+            H2Event::Data {
+                side,
+                stream,
+                data,
+                end_stream,
+            } => {
+                if let Some(Stream::WebSocket(ws)) = self.streams.get_mut(&stream) {
+                    ws.feed(side, data, ctx);
+                    if end_stream {
+                        ws.end_side(side, EndHow::Fin, ctx);
+                    }
+                }
+            }
+            H2Event::DataLost { side, stream, len } => {
+                if let Some(Stream::WebSocket(ws)) = self.streams.get_mut(&stream) {
+                    ws.gap(side, len, GapReason::NeverFilled, ctx);
+                }
+            }
+            H2Event::Lost { side, .. } => {
+                // Frames of any stream may have been in the hole: every WebSocket of that
+                // direction finds its next frame boundary (the loss itself was reported on the
+                // TCP connection, where it happened).
+                for stream in self.streams.values_mut() {
+                    if let Stream::WebSocket(ws) = stream {
+                        ws.gap(side, 0, GapReason::Below, ctx);
+                    }
+                }
+            }
+            H2Event::Reset { side, stream, code } => self.reset(side, stream, code, ctx),
+            H2Event::GoAway {
+                side,
+                last_stream,
+                code,
+                ..
+            } => {
+                let open: Vec<u32> = self
+                    .streams
+                    .iter()
+                    .filter(|(_, s)| matches!(s, Stream::WebSocket(ws) if !ws.closed_both()))
+                    .map(|(id, _)| *id)
+                    .collect();
+                if !open.is_empty() {
+                    let detail = format!(
+                        "GOAWAY ({}, last stream {last_stream}) while WebSocket streams {open:?} \
+                         were open",
+                        error_code_name(code)
+                    );
+                    self.transport_anomaly(
+                        Some(side),
+                        Anomaly::new(AnomalyKind::H2GoAway, detail),
+                        ctx,
+                    );
+                }
+            }
+            H2Event::Settings { .. } => {}
+            H2Event::Anomaly {
+                side,
+                stream,
+                anomaly,
+            } => match stream.and_then(|id| self.streams.get_mut(&id)) {
+                Some(Stream::WebSocket(ws)) => {
+                    let dir = side.map(|s| ws.dir_of(s));
+                    ws.anomaly(dir, anomaly, ctx);
+                }
+                _ => self.transport_anomaly(side, anomaly, ctx),
+            },
+        }
+    }
+
+    fn headers(&mut self, side: usize, stream: u32, fields: &[HeaderField], ctx: &mut Ctx<'_>) {
+        let head = classify(fields);
+        if side == self.client_side {
+            match head.websocket_request() {
+                WebSocketVerdict::Yes if !self.streams.contains_key(&stream) => {
+                    self.streams.insert(
+                        stream,
+                        Stream::Asked(Box::new(Asked {
+                            fields: named(fields),
+                            head,
+                            ts: ctx.ts,
+                        })),
+                    );
+                }
+                WebSocketVerdict::Unknown if !self.streams.contains_key(&stream) => {
+                    let detail = format!(
+                        "stream {stream}: the request's headers could not be read (header \
+                         compression state lost with a hole): whether it is a WebSocket is \
+                         unknown, its data is not decoded"
+                    );
+                    self.transport_anomaly(
+                        Some(side),
+                        Anomaly::new(AnomalyKind::H2UnidentifiedStream, detail),
+                        ctx,
+                    );
+                }
+                _ => {}
+            }
+            return;
+        }
+        let Some(Stream::Asked(_)) = self.streams.get(&stream) else {
+            return;
+        };
+        let Some(Stream::Asked(asked)) = self.streams.remove(&stream) else {
+            return;
+        };
+        match head.websocket_accepted() {
+            WebSocketVerdict::Yes => {
+                let ws = self.open(stream, *asked, &head, named(fields), ctx);
+                self.streams.insert(stream, Stream::WebSocket(ws));
+            }
+            // Refused (or unreadable): not a WebSocket; the stream is forgotten.
+            WebSocketVerdict::No | WebSocketVerdict::Unknown => {}
+        }
+    }
+
+    /// The CONNECT was answered 200: number the WebSocket and report it open.
+    fn open(
+        &self,
+        stream: u32,
+        asked: Asked,
+        response: &RequestHead,
+        response_fields: Vec<(String, String)>,
+        ctx: &mut Ctx<'_>,
+    ) -> Box<WsConn> {
+        let req = &asked.head;
+        let extensions = response
+            .header("sec-websocket-extensions")
+            .map(str::to_owned);
+        let deflate = extensions.as_deref().and_then(deflate_params);
+        let info = OpenInfo {
+            uri: req.uri().or_else(|| req.path.clone()),
+            host: req.authority.clone(),
+            origin: req.header("origin").map(str::to_owned),
+            user_agent: req.header("user-agent").map(str::to_owned),
+            subprotocol: response.header("sec-websocket-protocol").map(str::to_owned),
+            extensions,
+            mid_stream: false,
+            handshake: Handshake {
+                http: HttpVersion::Http2,
+                method: req.method.clone().unwrap_or_default(),
+                target: req.path.clone().unwrap_or_default(),
+                status: response.status.unwrap_or_default(),
+                reason: String::new(),
+                request_headers: asked.fields,
+                response_headers: response_fields,
+                request_ts: Some(asked.ts),
+                response_ts: Some(ctx.ts),
+            },
+            tls: self.tls.clone(),
+        };
+        let decoder = |sender: Sender| {
+            let dir_deflate = deflate.map(|p| DirDeflate::for_sender(&p, sender));
+            let mut config = DirConfig::new(sender, dir_deflate, ctx.limits);
+            config.pool = Some(ctx.pool.clone());
+            WsDecoder::new(config)
+        };
+        let decoders = [decoder(Sender::Client), decoder(Sender::Server)];
+        WsConn::start(
+            self.endpoints,
+            self.client_side,
+            Some(stream),
+            decoders,
+            info,
+            ctx,
+        )
+    }
+
+    /// RST_STREAM: the stream's WebSocket ends both ways. An anomaly when it cuts an open
+    /// WebSocket: no close frame sent by either side yet, or an error code. A browser that
+    /// abandons a closing stream (NO_ERROR or CANCEL once a close frame was sent: Chromium
+    /// resets when the server does not end its side after the closes) ends it normally.
+    fn reset(&mut self, side: usize, stream: u32, code: u32, ctx: &mut Ctx<'_>) {
+        /// RFC 9113 §7: NO_ERROR, CANCEL.
+        const ORDERLY: [u32; 2] = [0x0, 0x8];
+        match self.streams.get_mut(&stream) {
+            Some(Stream::WebSocket(ws)) => {
+                if !(ws.closing() && ORDERLY.contains(&code)) {
+                    let dir = ws.dir_of(side);
+                    let detail = format!(
+                        "stream {stream} reset by the {} with {} while the WebSocket was open",
+                        if dir == Dir::C2s { "client" } else { "server" },
+                        error_code_name(code)
+                    );
+                    ws.anomaly(
+                        Some(dir),
+                        Anomaly::new(AnomalyKind::H2StreamReset, detail),
+                        ctx,
+                    );
+                }
+                let client = self.client_side;
+                ws.end_side(client, EndHow::Rst, ctx);
+                ws.end_side(1 - client, EndHow::Rst, ctx);
+            }
+            Some(Stream::Asked(_)) => {
+                self.streams.remove(&stream);
+            }
+            None => {}
+        }
+    }
+
+    fn transport_anomaly(&self, side: Option<usize>, anomaly: Anomaly, ctx: &mut Ctx<'_>) {
+        let [a, b] = self.endpoints;
+        let (client, server) = if self.client_side == 0 {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        ctx.out.push(Event {
+            ts: ctx.ts,
+            conn: None,
+            kind: EventKind::Anomaly {
+                dir: side.map(|s| self.dir_of(s)),
+                anomaly: anomaly.on_transport(Transport {
+                    client,
+                    server,
+                    stream: None,
+                }),
+            },
+        });
+    }
+}
+
+/// Header fields as (name, value) text, in order (unresolved ones named by their index).
+fn named(fields: &[HeaderField]) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .map(|f| match f.unresolved {
+            Some(index) => (format!("(unresolved index {index})"), String::new()),
+            None => (
+                String::from_utf8_lossy(&f.name).into_owned(),
+                String::from_utf8_lossy(&f.value).into_owned(),
+            ),
+        })
+        .collect()
+}
