@@ -4,28 +4,12 @@
 
 mod common;
 
-fn assert_h2_capture(name: &str) {
-    let dir = common::captures_dir().join("h2");
-    let keys = std::fs::read(dir.join(format!("{name}.keys"))).ok();
-    let actual = common::decode_in_process(&format!("h2/{name}.pcap"), keys.as_deref());
-    let expected = common::parse_lines(
-        &std::fs::read(dir.join(format!("{name}.expected.jsonl"))).expect("expected"),
-    );
-    let problems = common::check(&expected, &actual);
-    assert!(
-        problems.is_empty(),
-        "{name}: {} problem(s):\n  {}",
-        problems.len(),
-        problems.join("\n  ")
-    );
-}
-
 #[test]
 fn h2c_prior_knowledge_three_websocket_streams() {
-    assert_h2_capture("h2c_python_multi");
+    common::assert_decodes_in_process("h2/h2c_python_multi.pcap");
 }
 
 #[test]
 fn h2_inside_tls13_from_chromium() {
-    assert_h2_capture("h2_chromium_tls13");
+    common::assert_decodes_in_process("h2/h2_chromium_tls13.pcap");
 }

@@ -5,58 +5,44 @@
 
 mod common;
 
-fn assert_tls_capture(name: &str, ext: &str, with_keys: bool) {
-    let dir = common::captures_dir().join("tls");
-    let keys = with_keys.then(|| std::fs::read(dir.join(format!("{name}.keys"))).expect("keys"));
-    let actual = common::decode_in_process(&format!("tls/{name}.{ext}"), keys.as_deref());
-    let expected = common::parse_lines(
-        &std::fs::read(dir.join(format!("{name}.expected.jsonl"))).expect("expected"),
-    );
-    let problems = common::check(&expected, &actual);
-    assert!(
-        problems.is_empty(),
-        "{name}: {} problem(s):\n  {}",
-        problems.len(),
-        problems.join("\n  ")
-    );
-}
+use common::assert_decodes_in_process as assert_decodes;
 
 #[test]
 fn chromium_tls13_with_preconnects_and_resumption() {
-    assert_tls_capture("wss_chromium_tls13", "pcap", true);
+    assert_decodes("tls/wss_chromium_tls13.pcap");
 }
 
 #[test]
 fn tls12_aes128gcm() {
-    assert_tls_capture("wss_tls12_aes128gcm", "pcap", true);
+    assert_decodes("tls/wss_tls12_aes128gcm.pcap");
 }
 
 #[test]
 fn tls13_aes128gcm() {
-    assert_tls_capture("wss_tls13_aes128gcm", "pcap", true);
+    assert_decodes("tls/wss_tls13_aes128gcm.pcap");
 }
 
 #[test]
 fn tls13_aes256gcm() {
-    assert_tls_capture("wss_tls13_aes256gcm", "pcap", true);
+    assert_decodes("tls/wss_tls13_aes256gcm.pcap");
 }
 
 #[test]
 fn tls13_chacha20() {
-    assert_tls_capture("wss_tls13_chacha20", "pcap", true);
+    assert_decodes("tls/wss_tls13_chacha20.pcap");
 }
 
 #[test]
 fn tls13_keys_in_pcapng() {
-    assert_tls_capture("wss_tls13_keys_in_pcapng", "pcapng", false);
+    assert_decodes("tls/wss_tls13_keys_in_pcapng.pcapng");
 }
 
 #[test]
 fn tls13_resumption() {
-    assert_tls_capture("wss_tls13_resumption", "pcap", true);
+    assert_decodes("tls/wss_tls13_resumption.pcap");
 }
 
 #[test]
 fn tls_missing_keys() {
-    assert_tls_capture("wss_tls_missing_keys", "pcap", true);
+    assert_decodes("tls/wss_tls_missing_keys.pcap");
 }

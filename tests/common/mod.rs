@@ -240,3 +240,21 @@ pub fn decode_in_process(rel: &str, keys: Option<&[u8]>) -> Vec<serde_json::Valu
     }
     parse_lines(&sink.into_inner())
 }
+
+/// Decodes `captures/REL` in this process (with the key log beside it, if any: `NAME.keys`)
+/// and checks it against its expected.jsonl.
+pub fn assert_decodes_in_process(rel: &str) {
+    let stem = rel.rsplit_once('.').map_or(rel, |(s, _)| s);
+    let keys = std::fs::read(captures_dir().join(format!("{stem}.keys"))).ok();
+    let actual = decode_in_process(rel, keys.as_deref());
+    let expected = parse_lines(
+        &std::fs::read(captures_dir().join(format!("{stem}.expected.jsonl"))).expect("expected"),
+    );
+    let problems = check(&expected, &actual);
+    assert!(
+        problems.is_empty(),
+        "{rel}: {} problem(s):\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    );
+}
