@@ -12,6 +12,7 @@
 
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod capture;
+#[cfg(feature = "cli")]
 pub mod cli;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod engine;
@@ -32,10 +33,13 @@ pub mod message;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod packet;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
+pub mod pipeline;
+#[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod reassembly;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod session;
 pub mod sink;
+#[cfg(feature = "tui")]
 pub mod tui;
 
 pub use engine::Engine;
