@@ -295,7 +295,10 @@ fn live_capture_missing_from_this_build_is_a_usage_error() {
     for args in [&["live", "-i", "lo"][..], &["tui", "-i", "lo"]] {
         let out = bin().args(args).output().unwrap();
         let line = one_line(&out, 2);
-        assert!(line.contains("live capture is not in this build"), "{args:?}: {line}");
+        assert!(
+            line.contains("live capture is not in this build"),
+            "{args:?}: {line}"
+        );
         assert!(out.stdout.is_empty());
     }
 }

@@ -173,14 +173,21 @@ fn a_sink_that_takes_events_gets_the_same_events_on_any_number_of_threads() {
         for n in [2, 3, 8] {
             let many = collect(&all, n, filter, summary);
             assert_eq!(many.begun, one.begun);
-            assert_eq!(many.events.len(), one.events.len(), "{filter:?} on {n} threads");
+            assert_eq!(
+                many.events.len(),
+                one.events.len(),
+                "{filter:?} on {n} threads"
+            );
             if let Some(i) = (0..one.events.len()).find(|&i| one.events[i] != many.events[i]) {
                 panic!(
                     "{filter:?} on {n} threads: event {i} differs:\n  1: {:?}\n  {n}: {:?}",
                     one.events[i], many.events[i]
                 );
             }
-            assert!(many.summary == one.summary, "{filter:?} on {n} threads: summary");
+            assert!(
+                many.summary == one.summary,
+                "{filter:?} on {n} threads: summary"
+            );
             assert_eq!(many.last_ts, one.last_ts);
         }
     }
@@ -210,7 +217,10 @@ fn the_tui_model_is_the_same_on_any_number_of_threads() {
         (one.conns.len(), one.messages, one.anomalies, one.rows.len())
     );
     for (a, b) in one.conns.iter().zip(&two.conns) {
-        assert_eq!((a.id, a.client, a.msgs, a.bytes, &a.rows), (b.id, b.client, b.msgs, b.bytes, &b.rows));
+        assert_eq!(
+            (a.id, a.client, a.msgs, a.bytes, &a.rows),
+            (b.id, b.client, b.msgs, b.bytes, &b.rows)
+        );
     }
 }
 
