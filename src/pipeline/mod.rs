@@ -217,3 +217,6 @@ impl Run<'_> {
         self.last_ts = Some(self.last_ts.map_or(ts, |t| t.max(ts)));
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -116,6 +116,7 @@ pub(super) fn run(
                 sink.flush()?;
                 watch.flushed()?;
                 watch.tick();
+                watch.progress(&progress(source, &engine, false));
                 timers.flush = now + wait;
             }
             if let Some(idle) = opts.idle_timeout

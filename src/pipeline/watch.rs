@@ -27,7 +27,8 @@ pub struct Progress {
 /// The driver's view of a run. All calls come from the thread that called
 /// [`super::Pipeline::run`], between packets.
 pub trait Watch {
-    /// Every few thousand packets, and once with `done` at the end of each input.
+    /// Every few thousand packets (and at each flush interval, when there is one), and once
+    /// with `done` at the end of each input.
     fn progress(&mut self, progress: &Progress) {
         let _ = progress;
     }
