@@ -194,7 +194,10 @@ impl Source {
     /// The input paused since the last call (a pipe with nothing more for now).
     pub fn take_paused(&self) -> bool {
         match self {
-            Source::Capture(c) => c.paused.swap(false, Ordering::Relaxed),
+            // A plain load first: this is asked after every packet, a pause is rare.
+            Source::Capture(c) => {
+                c.paused.load(Ordering::Relaxed) && c.paused.swap(false, Ordering::Relaxed)
+            }
             #[cfg(feature = "live")]
             Source::Live { .. } => false,
         }

@@ -160,7 +160,7 @@ fn a_corrupt_capture_is_reported_in_the_output_too() {
              16777216-byte record limit",
             path.display()
         );
-        assert_eq!(told.failures, [want.clone()]);
+        assert_eq!(told.failures, std::slice::from_ref(&want));
         let n = sink.events.len();
         let EventKind::Anomaly { anomaly, .. } = &sink.events[n - 2].kind else {
             panic!("{:?}", sink.events[n - 2]);

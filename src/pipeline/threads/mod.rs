@@ -126,10 +126,9 @@ pub(super) fn run(
 ) -> io::Result<()> {
     let opts = run.options;
     let limits = worker_limits(&opts.limits, n);
-    let events_only = std::env::var_os("WSNOOP_EVENTS").is_some();
     let mut formatter = || match sink.lines() {
-        Some(lines) if !events_only => Making::Lines(lines.formatter()),
-        _ => Making::Events,
+        Some(lines) => Making::Lines(lines.formatter()),
+        None => Making::Events,
     };
     let own_making = formatter();
     let mut makings: Vec<Making> = (0..n).map(|_| formatter()).collect();

@@ -1,9 +1,11 @@
-//! A worker: one engine for the connections the reader sends it. A round is decoded into
-//! events; the keys of its `open` events go to the merger, which numbers connections in
-//! capture order over all workers; with the numbers back the worker settles the events
-//! (final numbers in, the stage applied) and makes them into items, formatted when the sink
-//! is line-shaped (formatting is most of the output work, so it is spread too). While the
-//! numbers of one round are on their way, the next round is decoded.
+//! A worker: one engine for the connections the reader sends it. Each event is settled (its
+//! connection's final number in, the stage applied) and made into an item, formatted when the
+//! sink is line-shaped (formatting is most of the output work, so it is spread too), as soon
+//! as its connection's final number is known: at once for a connection numbered in an earlier
+//! round, while the event is still in cache. An `open` (and whatever follows it in the round)
+//! waits: the keys of a round's opens go to the merger, which numbers connections in capture
+//! order over all workers, and with the numbers back the rest of the round is settled. While
+//! the numbers of one round are on their way, the next round is decoded.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -129,14 +131,15 @@ pub struct Links {
     pub reuse: Receiver<Items>,
 }
 
-/// A round decoded, waiting for its connection numbers.
+/// Events of a round waiting for connection numbers: from the first event whose
+/// connection has none yet to the end of the round (so that items stay in output order).
 #[derive(Default)]
-struct Decoded {
+struct Waiting {
     keys: Vec<u64>,
     events: Vec<Event>,
 }
 
-impl Decoded {
+impl Waiting {
     fn opens(&self) -> Vec<u64> {
         self.keys
             .iter()
@@ -147,23 +150,82 @@ impl Decoded {
     }
 }
 
-struct Worker<'a> {
-    engine: Engine,
+/// A round decoded: its items so far and what waits for numbers.
+struct Round {
+    items: Items,
+    waiting: Waiting,
+}
+
+/// Settling events: numbers, stage, items.
+struct Settle<'a> {
+    /// The engine's numbers of connections → final numbers, for every open connection whose
+    /// number is known.
+    ids: HashMap<ConnId, ConnId, foldhash::fast::RandomState>,
     stage: Stage<'a>,
     making: Making,
-    /// The engine's numbers of open connections → final numbers.
-    ids: HashMap<ConnId, ConnId, foldhash::fast::RandomState>,
+}
+
+impl Settle<'_> {
+    /// The event's connection has its final number (or it has no connection).
+    fn ready(&self, ev: &Event) -> bool {
+        match ev.conn {
+            None => true,
+            Some(c) => !matches!(ev.kind, EventKind::Open(_)) && self.ids.contains_key(&c.id),
+        }
+    }
+
+    /// Final number in (an `open` takes the next of `numbers`), the stage applied, the item
+    /// made; payloads not kept go to `done`.
+    fn event(
+        &mut self,
+        items: &mut Items,
+        key: u64,
+        mut ev: Event,
+        numbers: &mut dyn Iterator<Item = ConnId>,
+        done: &mut dyn FnMut(Vec<u8>),
+    ) {
+        if let Some(c) = &mut ev.conn {
+            let local = c.id;
+            if matches!(ev.kind, EventKind::Open(_)) {
+                let id = numbers.next();
+                debug_assert!(id.is_some(), "the merger numbered fewer opens than sent");
+                self.ids.insert(local, id.unwrap_or(local));
+            }
+            let id = self.ids.get(&local).copied();
+            // A connection's events all come after its `open`.
+            debug_assert!(id.is_some(), "event of connection {local} before its open");
+            c.id = id.unwrap_or(local);
+            if matches!(ev.kind, EventKind::End { .. }) {
+                self.ids.remove(&local);
+            }
+        }
+        if self.stage.pass(&ev) {
+            self.making.push(items, key, ev, done);
+        } else if let EventKind::Message { msg, .. } = ev.kind {
+            done(msg.payload);
+        }
+    }
+}
+
+struct Worker<'a> {
+    engine: Engine,
+    settle: Settle<'a>,
     links: Links,
+    /// A settled round's waiting buffers, for the next round.
+    spare: Waiting,
 }
 
 /// Runs until the reader says the input ended (or hangs up, or the merger does).
 pub fn run(engine: Engine, stage: Stage<'_>, making: Making, links: Links) {
     let mut w = Worker {
         engine,
-        stage,
-        making,
-        ids: HashMap::default(),
+        settle: Settle {
+            ids: HashMap::default(),
+            stage,
+            making,
+        },
         links,
+        spare: Waiting::default(),
     };
     let _ = w.run();
 }
@@ -173,12 +235,12 @@ struct Gone;
 
 impl Worker<'_> {
     fn run(&mut self) -> Result<(), Gone> {
-        let mut pending: Option<Decoded> = None;
+        let mut pending: Option<Round> = None;
         let mut scratch: Vec<Event> = Vec::new();
         while let Ok(msg) = self.links.input.recv() {
             match msg {
                 ToWorker::Round { batch, flush } => {
-                    let mut cur = Decoded::default();
+                    let mut round = self.round();
                     for s in &batch.segs {
                         let seg = TcpSegment {
                             src: s.src,
@@ -189,48 +251,47 @@ impl Worker<'_> {
                             missing: s.missing,
                         };
                         self.engine.segment(s.index, s.ts, &seg, &mut scratch);
-                        for ev in scratch.drain(..) {
-                            cur.keys.push(s.index);
-                            cur.events.push(ev);
-                        }
+                        self.take(&mut round, s.index, &mut scratch);
                     }
                     // The reader refills it: its buffers keep their size from round to round.
                     let mut batch = batch;
                     batch.clear();
                     let _ = self.links.recycle.send(batch);
-                    self.send(FromWorker::Opens(cur.opens()))?;
+                    self.send(FromWorker::Opens(round.waiting.opens()))?;
                     if let Some(prev) = pending.take() {
-                        self.settle(prev)?;
+                        self.finish_round(prev)?;
                     }
                     if flush {
-                        self.settle(cur)?;
+                        self.finish_round(round)?;
                     } else {
-                        pending = Some(cur);
+                        pending = Some(round);
                     }
                 }
                 ToWorker::Finish(ts) => {
                     if let Some(prev) = pending.take() {
-                        self.settle(prev)?;
+                        self.finish_round(prev)?;
                     }
                     // Each connection's last events, keyed by its first packet.
                     let mut spans = Vec::new();
                     self.engine
                         .finish_at(ts, &mut scratch, |first, upto| spans.push((first, upto)));
-                    let mut cur = Decoded::default();
+                    let mut round = self.round();
+                    let mut events = scratch.drain(..);
                     let mut done = 0;
                     for (first, upto) in spans {
-                        cur.keys
-                            .extend(std::iter::repeat_n(first, upto.saturating_sub(done)));
+                        let mut one: Vec<Event> =
+                            events.by_ref().take(upto.saturating_sub(done)).collect();
                         done = upto;
+                        self.take(&mut round, first, &mut one);
                     }
-                    debug_assert_eq!(cur.keys.len(), scratch.len());
-                    cur.events.append(&mut scratch);
-                    self.send(FromWorker::Opens(cur.opens()))?;
-                    self.settle(cur)?;
-                    let summary = self.stage.summary.take();
+                    debug_assert!(events.next().is_none(), "events of no connection");
+                    drop(events);
+                    self.send(FromWorker::Opens(round.waiting.opens()))?;
+                    self.finish_round(round)?;
+                    let summary = self.settle.stage.summary.take();
                     return self.send(FromWorker::Done {
                         summary,
-                        counts: self.stage.counts,
+                        counts: self.settle.stage.counts,
                     });
                 }
             }
@@ -238,42 +299,55 @@ impl Worker<'_> {
         Ok(())
     }
 
+    fn round(&mut self) -> Round {
+        let mut items = self.links.reuse.try_recv().unwrap_or_default();
+        let engine = &self.engine;
+        items.clear(&mut |payload| engine.recycle(payload));
+        Round {
+            items,
+            waiting: std::mem::take(&mut self.spare),
+        }
+    }
+
+    /// Settles `events` (of the packet at `key`) at once where their numbers are known; the
+    /// rest waits.
+    fn take(&mut self, round: &mut Round, key: u64, events: &mut Vec<Event>) {
+        let engine = &self.engine;
+        for ev in events.drain(..) {
+            if round.waiting.keys.is_empty() && self.settle.ready(&ev) {
+                self.settle.event(
+                    &mut round.items,
+                    key,
+                    ev,
+                    &mut std::iter::empty(),
+                    &mut |payload| engine.recycle(payload),
+                );
+            } else {
+                round.waiting.keys.push(key);
+                round.waiting.events.push(ev);
+            }
+        }
+    }
+
     fn send(&self, msg: FromWorker) -> Result<(), Gone> {
         self.links.output.send(msg).map_err(|_| Gone)
     }
 
-    /// Final numbers in, the stage applied, the items made and sent.
-    fn settle(&mut self, round: Decoded) -> Result<(), Gone> {
+    /// With the round's numbers back, settles what waited for them and sends the items.
+    fn finish_round(&mut self, mut round: Round) -> Result<(), Gone> {
         let numbers = self.links.numbers.recv().map_err(|_| Gone)?;
         let mut numbers = numbers.into_iter();
         let engine = &self.engine;
-        let mut done = |payload| engine.recycle(payload);
-        let mut items = self.links.reuse.try_recv().unwrap_or_default();
-        items.clear(&mut done);
-        for (key, mut ev) in round.keys.into_iter().zip(round.events) {
-            if let Some(c) = &mut ev.conn {
-                let local = c.id;
-                if matches!(ev.kind, EventKind::Open(_)) {
-                    let id = numbers.next();
-                    debug_assert!(id.is_some(), "the merger numbered fewer opens than sent");
-                    self.ids.insert(local, id.unwrap_or(local));
-                }
-                let id = self.ids.get(&local).copied();
-                // A connection's events all come after its `open`.
-                debug_assert!(id.is_some(), "event of connection {local} before its open");
-                c.id = id.unwrap_or(local);
-                if matches!(ev.kind, EventKind::End { .. }) {
-                    self.ids.remove(&local);
-                }
-            }
-            if self.stage.pass(&ev) {
-                self.making.push(&mut items, key, ev, &mut done);
-            } else if let EventKind::Message { msg, .. } = ev.kind {
-                done(msg.payload);
-            }
+        let waiting = &mut round.waiting;
+        for (key, ev) in waiting.keys.drain(..).zip(waiting.events.drain(..)) {
+            self.settle
+                .event(&mut round.items, key, ev, &mut numbers, &mut |payload| {
+                    engine.recycle(payload)
+                });
         }
         debug_assert!(numbers.next().is_none(), "more numbers than opens");
-        self.send(FromWorker::Items(items))
+        self.spare = round.waiting;
+        self.send(FromWorker::Items(round.items))
     }
 }
 
