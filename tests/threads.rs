@@ -352,3 +352,45 @@ fn many_interleaved_connections_over_many_rounds() {
     };
     assert_eq!(eof, first_seen);
 }
+
+/// Input from a pipe that pauses (tcpdump writing as packets come): each pause flushes a
+/// round through every worker at once. The output is still what one thread writes from the
+/// file, connections numbered alike.
+#[test]
+fn a_pausing_pipe_is_the_same_on_any_number_of_threads() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let path = common::captures_dir().join("py_concurrent_clients.pcap");
+    let bytes = std::fs::read(&path).expect("capture");
+    let want = wsnoop(&["--json"], std::slice::from_ref(&path), 1);
+    for threads in [2, 3] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wsnoop"))
+            .args(["read", "-", "--json", "--threads", &threads.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run wsnoop");
+        let mut stdin = child.stdin.take().expect("stdin");
+        // Pieces of uneven sizes, cutting records anywhere, with a pause after each.
+        let mut at = 0;
+        for i in 0.. {
+            let len = 97 + (i * 7919) % 3001;
+            let end = (at + len).min(bytes.len());
+            stdin.write_all(&bytes[at..end]).expect("write");
+            stdin.flush().expect("flush");
+            at = end;
+            if at == bytes.len() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        drop(stdin);
+        let got = child.wait_with_output().expect("wait");
+        assert_eq!(got.status.code(), Some(0));
+        assert!(
+            got.stdout == want.stdout,
+            "{threads} threads: the piped output differs"
+        );
+        assert!(common::parse_lines(&got.stdout).len() > 50);
+    }
+}

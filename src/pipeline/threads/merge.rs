@@ -2,11 +2,16 @@
 //! have), then puts the items of the reader and the workers back in capture order and hands
 //! them to the sink: formatted bytes to a line-shaped sink, events to any other.
 //!
-//! Per round, in step with the workers: the keys of every worker's `open` events come first
-//! and are answered with final numbers; the round's items come one round later (while they
-//! are settled, the workers decode the next round), or at once when the round is to be
-//! flushed.
+//! Rounds are numbered alike by the reader, the workers and the merger (in the order the
+//! reader sends them; the connections finished at the end of the input make one more). A
+//! worker says of every round either its items (all settled: it opened nothing and waited
+//! for nothing) or the keys of its `open` events (maybe none), its items following once they
+//! are settled. The merger numbers a round's opens, in key order over all workers, when it
+//! knows every worker's word on the round, answers the workers that had opens, and writes
+//! rounds in order as their items come in (at once, waiting for them, when the round is to
+//! be flushed). In the steady state (no new connection) a round is one message per worker.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::sync::mpsc::{Receiver, Sender};
 
@@ -25,17 +30,23 @@ pub enum FromReader {
     End { own: Items },
 }
 
-/// A worker to the merger, in this order per round: `Opens`, then the previous round's
-/// `Items` (and this round's too when it is flushed); at the end `Done`.
+/// A worker to the merger.
 pub enum FromWorker {
-    /// The keys of the round's `open` events, in the worker's order.
-    Opens(Vec<u64>),
-    Items(Items),
-    /// The worker's totals (its connections by their final numbers).
+    /// The keys of the round's `open` events (in the worker's order), its items to follow.
+    Opens { round: u64, keys: Vec<u64> },
+    /// The round's items (without an `Opens` before: it opened nothing).
+    Items { round: u64, items: Items },
+    /// The worker's totals (its connections by their final numbers), after its last round.
     Done {
         summary: Option<Summary>,
         counts: Counts,
     },
+}
+
+/// Final connection numbers for the opens of a round, in the order they were sent.
+pub struct Numbers {
+    pub round: u64,
+    pub ids: Vec<ConnId>,
 }
 
 /// What the workers gathered besides their items.
@@ -47,9 +58,75 @@ pub struct Gathered {
 
 /// A worker as the merger sees it.
 pub struct Link {
-    pub from: Receiver<FromWorker>,
-    pub numbers: Sender<Vec<ConnId>>,
-    pub reuse: Sender<Items>,
+    from: Receiver<FromWorker>,
+    numbers: Sender<Numbers>,
+    reuse: Sender<Items>,
+    /// What it said of rounds not yet numbered or written.
+    opens: BTreeMap<u64, Vec<u64>>,
+    items: BTreeMap<u64, Items>,
+    done: Option<Gathered>,
+}
+
+impl Link {
+    pub fn new(from: Receiver<FromWorker>, numbers: Sender<Numbers>, reuse: Sender<Items>) -> Self {
+        Link {
+            from,
+            numbers,
+            reuse,
+            opens: BTreeMap::new(),
+            items: BTreeMap::new(),
+            done: None,
+        }
+    }
+
+    /// Waits for the worker's next message.
+    fn recv(&mut self) -> Result<(), Gone> {
+        let msg = self.from.recv().map_err(|_| Gone)?;
+        self.file(msg);
+        Ok(())
+    }
+
+    /// Files what the worker said.
+    fn file(&mut self, msg: FromWorker) {
+        match msg {
+            FromWorker::Opens { round, keys } => {
+                self.opens.insert(round, keys);
+            }
+            FromWorker::Items { round, items } => {
+                self.items.insert(round, items);
+            }
+            FromWorker::Done { summary, counts } => self.done = Some(Gathered { summary, counts }),
+        }
+    }
+
+    /// Waits until the worker has said something of `round`.
+    fn heard(&mut self, round: u64) -> Result<(), Gone> {
+        while !self.opens.contains_key(&round) && !self.items.contains_key(&round) {
+            self.ended_early()?;
+            self.recv()?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the items of `round`.
+    fn items_of(&mut self, round: u64) -> Result<Items, Gone> {
+        loop {
+            if let Some(items) = self.items.remove(&round) {
+                return Ok(items);
+            }
+            self.ended_early()?;
+            self.recv()?;
+        }
+    }
+
+    fn ended_early(&self) -> Result<(), Gone> {
+        if self.done.is_some() {
+            // A bug in the round protocol, never silent data loss in a debug build.
+            debug_assert!(false, "a worker finished before its last round");
+            return Err(Gone);
+        }
+        Ok(())
+    }
 }
 
 pub struct Merger<'a> {
@@ -57,11 +134,19 @@ pub struct Merger<'a> {
     /// The last connection number handed out (numbering goes on over several inputs).
     pub last_id: ConnId,
     workers: Vec<Link>,
+    /// The reader's own items of rounds not yet written.
+    own: BTreeMap<u64, Items>,
+    /// Rounds numbered so far, and written so far.
+    numbered: u64,
+    written: u64,
 }
 
 /// A worker stopped early: it can only have failed (its panic is reported when it is
-/// joined), or the merger is stopping itself.
+/// joined).
 struct Gone;
+
+/// How a step went: `Err(Gone)` when a worker stopped early, else the output's result.
+type Step = Result<io::Result<()>, Gone>;
 
 impl<'a> Merger<'a> {
     pub fn new(sink: &'a mut (dyn Sink + Send), last_id: ConnId, workers: Vec<Link>) -> Self {
@@ -69,17 +154,22 @@ impl<'a> Merger<'a> {
             sink,
             last_id,
             workers,
+            own: BTreeMap::new(),
+            numbered: 0,
+            written: 0,
         }
     }
 
     /// Writes everything the reader and the workers send, until the end of the input (or
     /// until a sender is gone); returns what the workers gathered.
     pub fn run(&mut self, reader: &Receiver<FromReader>) -> io::Result<Gathered> {
-        let mut pending: Option<Items> = None;
         while let Ok(msg) = reader.recv() {
             let step = match msg {
-                FromReader::Round { own, flush } => self.round(own, flush, &mut pending),
-                FromReader::End { own } => return self.end(own, pending.take()),
+                FromReader::Round { own, flush } => self.round(own, flush),
+                FromReader::End { own } => match self.end(own) {
+                    Ok(Ok(())) => return Ok(self.gather()),
+                    other => other,
+                },
             };
             match step {
                 Ok(Ok(())) => {}
@@ -90,119 +180,159 @@ impl<'a> Merger<'a> {
         Ok(Gathered::default())
     }
 
-    fn round(
-        &mut self,
-        own: Items,
-        flush: bool,
-        pending: &mut Option<Items>,
-    ) -> Result<io::Result<()>, Gone> {
-        self.number()?;
-        if let Some(prev) = pending.take() {
-            let written = self.write(prev)?;
-            if written.is_err() {
-                return Ok(written);
-            }
+    fn round(&mut self, own: Items, flush: bool) -> Step {
+        let round = self.numbered;
+        self.own.insert(round, own);
+        self.number(round)?;
+        let written = if flush {
+            self.write_through(round)
+        } else {
+            self.write_ready()
+        }?;
+        if written.is_err() || !flush {
+            return Ok(written);
         }
-        if !flush {
-            *pending = Some(own);
-            return Ok(Ok(()));
-        }
-        let written = self.write(own)?;
-        Ok(written.and_then(|()| self.sink.flush()))
+        Ok(self.sink.flush())
     }
 
-    fn end(&mut self, own: Items, pending: Option<Items>) -> io::Result<Gathered> {
-        let Ok(written) = self.end_rounds(own, pending) else {
-            return Ok(Gathered::default());
-        };
-        written?;
-        let mut gathered = Gathered::default();
-        for w in &self.workers {
-            match w.from.recv() {
-                Ok(FromWorker::Done { summary, counts }) => {
-                    gathered.counts.messages += counts.messages;
-                    gathered.counts.anomalies += counts.anomalies;
-                    match (&mut gathered.summary, summary) {
-                        (Some(all), Some(part)) => all.absorb(part),
-                        (all, part) => *all = all.take().or(part),
-                    }
-                }
-                _ => return Ok(Gathered::default()),
-            }
-        }
-        Ok(gathered)
-    }
-
-    /// The last round, the reader's own end (a read error), then the connections finished at
+    /// Every round, the reader's own end (a read error), then the connections finished at
     /// the end.
-    fn end_rounds(&mut self, own: Items, pending: Option<Items>) -> Result<io::Result<()>, Gone> {
-        if let Some(prev) = pending {
-            let written = self.write(prev)?;
+    fn end(&mut self, own: Items) -> Step {
+        if let Some(last) = self.numbered.checked_sub(1) {
+            let written = self.write_through(last)?;
             if written.is_err() {
                 return Ok(written);
             }
         }
-        let written = self.write_own(&own);
+        let written = merge(std::slice::from_ref(&own), &mut *self.sink);
         if written.is_err() {
             return Ok(written);
         }
-        self.number()?;
-        self.write(Items::default())
+        let fin = self.numbered;
+        self.own.insert(fin, Items::default());
+        self.number(fin)?;
+        self.write_through(fin)
     }
 
-    /// Takes every worker's opens of a round and answers with final numbers, in the order of
-    /// their keys over all workers.
-    fn number(&mut self) -> Result<(), Gone> {
-        let mut opens = Vec::with_capacity(self.workers.len());
-        for w in &self.workers {
-            match w.from.recv() {
-                Ok(FromWorker::Opens(keys)) => opens.push(keys),
-                _ => return Err(Gone),
+    /// What the workers gathered, once each has said it is done.
+    fn gather(&mut self) -> Gathered {
+        let mut gathered = Gathered::default();
+        for w in &mut self.workers {
+            while w.done.is_none() {
+                if w.recv().is_err() {
+                    return Gathered::default();
+                }
+            }
+            let Some(part) = w.done.take() else { continue };
+            gathered.counts.messages += part.counts.messages;
+            gathered.counts.anomalies += part.counts.anomalies;
+            match (&mut gathered.summary, part.summary) {
+                (Some(all), Some(part)) => all.absorb(part),
+                (all, part) => *all = all.take().or(part),
             }
         }
-        let mut numbers: Vec<Vec<ConnId>> =
-            opens.iter().map(|o| Vec::with_capacity(o.len())).collect();
+        gathered
+    }
+
+    /// Numbers the opens of `round`, in the order of their keys over all workers, once every
+    /// worker has said what it has; answers those that had opens.
+    fn number(&mut self, round: u64) -> Result<(), Gone> {
+        debug_assert_eq!(round, self.numbered, "rounds numbered out of order");
+        let mut opens = Vec::with_capacity(self.workers.len());
+        for w in &mut self.workers {
+            w.heard(round)?;
+            opens.push(w.opens.remove(&round));
+        }
+        self.numbered = round + 1;
+        let mut given: Vec<Vec<ConnId>> = opens
+            .iter()
+            .map(|o| Vec::with_capacity(o.as_ref().map_or(0, Vec::len)))
+            .collect();
         loop {
             // Few workers, few opens per round: a scan is enough.
             let next = opens
                 .iter()
-                .zip(&numbers)
+                .zip(&given)
                 .enumerate()
-                .filter_map(|(w, (keys, given))| keys.get(given.len()).map(|&k| (k, w)))
+                .filter_map(|(w, (keys, ids))| {
+                    keys.as_ref()
+                        .and_then(|k| k.get(ids.len()))
+                        .map(|&k| (k, w))
+                })
                 .min();
             let Some((key, w)) = next else { break };
             debug_assert!(
                 opens
                     .iter()
-                    .zip(&numbers)
+                    .zip(&given)
                     .enumerate()
-                    .all(|(o, (keys, given))| o == w || keys.get(given.len()) != Some(&key)),
+                    .all(|(o, (keys, ids))| {
+                        o == w || keys.as_ref().and_then(|k| k.get(ids.len())) != Some(&key)
+                    }),
                 "two workers opened connections at packet {key}"
             );
             self.last_id += 1;
-            if let Some(given) = numbers.get_mut(w) {
-                given.push(self.last_id);
+            if let Some(ids) = given.get_mut(w) {
+                ids.push(self.last_id);
             }
         }
-        for (w, given) in self.workers.iter().zip(numbers) {
-            if w.numbers.send(given).is_err() {
+        for ((w, keys), ids) in self.workers.iter().zip(&opens).zip(given) {
+            // A worker that opened nothing waits for no numbers.
+            if keys.as_ref().is_some_and(|k| !k.is_empty())
+                && w.numbers.send(Numbers { round, ids }).is_err()
+            {
                 return Err(Gone);
             }
         }
         Ok(())
     }
 
-    /// Takes every worker's items of a round and writes them with the reader's `own`, all in
-    /// key order; the workers' rounds go back to them for reuse.
-    fn write(&mut self, own: Items) -> Result<io::Result<()>, Gone> {
-        let mut sources = Vec::with_capacity(self.workers.len() + 1);
-        sources.push(own);
-        for w in &self.workers {
-            match w.from.recv() {
-                Ok(FromWorker::Items(items)) => sources.push(items),
-                _ => return Err(Gone),
+    /// Writes the rounds, in order, whose items are all in (without waiting).
+    fn write_ready(&mut self) -> Step {
+        while self.written < self.numbered {
+            let round = self.written;
+            let complete = self.workers.iter_mut().all(|w| {
+                while !w.items.contains_key(&round) && w.done.is_none() {
+                    // Take what has arrived, without waiting.
+                    match w.from.try_recv() {
+                        Ok(msg) => w.file(msg),
+                        Err(_) => break,
+                    }
+                }
+                w.items.contains_key(&round)
+            });
+            if !complete {
+                break;
+            }
+            let written = self.write(round)?;
+            if written.is_err() {
+                return Ok(written);
             }
         }
+        Ok(Ok(()))
+    }
+
+    /// Writes every round up to `last`, waiting for their items.
+    fn write_through(&mut self, last: u64) -> Step {
+        while self.written <= last {
+            let written = self.write(self.written)?;
+            if written.is_err() {
+                return Ok(written);
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Writes `round`: the reader's items and every worker's, in key order; the workers'
+    /// rounds go back to them for reuse.
+    fn write(&mut self, round: u64) -> Step {
+        debug_assert_eq!(round, self.written, "rounds written out of order");
+        let mut sources = Vec::with_capacity(self.workers.len() + 1);
+        sources.push(self.own.remove(&round).unwrap_or_default());
+        for w in &mut self.workers {
+            sources.push(w.items_of(round)?);
+        }
+        self.written = round + 1;
         let written = merge(&sources, &mut *self.sink);
         let mut sources = sources.into_iter();
         sources.next();
@@ -210,10 +340,6 @@ impl<'a> Merger<'a> {
             let _ = w.reuse.send(items);
         }
         Ok(written)
-    }
-
-    fn write_own(&mut self, own: &Items) -> io::Result<()> {
-        merge(std::slice::from_ref(own), &mut *self.sink)
     }
 }
 

@@ -8,13 +8,16 @@
 //! worker answers every round, and the merger writes round by round, so that memory stays
 //! bounded by the rounds in flight.
 //!
-//! Connection numbers are settled before anything is formatted: a worker decodes a round into
-//! events and sends the merger the keys (packet indices) of its `open` events; the merger
-//! numbers all workers' opens in capture order, as one engine would, and answers; the worker
-//! puts the final numbers into its events (structs, not bytes), applies the filter and the
-//! totals, and formats them when the sink is line-shaped, decoding the next round while it
-//! waits for the numbers. Any other sink gets the events themselves, from the merger's thread,
-//! in the same order.
+//! Connection numbers are settled before anything is formatted. A worker settles each event
+//! (final number in, filter and totals applied) and, for a line-shaped sink, formats it as
+//! soon as its connection's number is known: at once for a connection numbered in an earlier
+//! round. An `open` waits for its number, and so does what follows it in the round (items
+//! stay in output order): the worker sends the merger the keys (packet indices) of the
+//! round's opens, the merger numbers all workers' opens in capture order, as one engine
+//! would, and answers, and the worker settles the rest, decoding on meanwhile. A round in
+//! which nothing waited is one message per worker, as when lines were patched afterwards.
+//! Any other sink gets the settled events themselves, from the merger's thread, in the same
+//! order.
 //!
 //! Payloads are not copied on the way: a worker gets ranges of the buffers the capture was
 //! read into (see [`crate::capture::Chunk`]).
@@ -136,22 +139,21 @@ pub(super) fn run(
     let filter = opts.filter.as_ref();
     let last_id = run.last_id;
     let (gathered, reader) = std::thread::scope(|scope| {
-        let (to_merger, from_reader) = sync_channel(ROUNDS_IN_FLIGHT);
+        // The merger writes a round once every worker has settled it, which may be a round
+        // after it was numbered: one more round of slack than the workers have.
+        let (to_merger, from_reader) = sync_channel(ROUNDS_IN_FLIGHT + 1);
         let (recycle_tx, recycle_rx) = channel::<Batch>();
         let mut to_workers = Vec::with_capacity(n);
         let mut links = Vec::with_capacity(n);
         let mut workers = Vec::with_capacity(n);
         for w in 0..n {
             let (tx, input) = sync_channel::<ToWorker>(ROUNDS_IN_FLIGHT);
-            // A worker gets ahead by one round of opens and items at most, plus a flush.
+            // Per round one message, or two (opens, then items); the merger takes them as
+            // they come, so this only bounds how far a worker runs ahead.
             let (output, from) = sync_channel::<FromWorker>(2 * ROUNDS_IN_FLIGHT + 2);
             let (numbers_tx, numbers) = channel();
             let (reuse_tx, reuse) = channel::<Items>();
-            links.push(Link {
-                from,
-                numbers: numbers_tx,
-                reuse: reuse_tx,
-            });
+            links.push(Link::new(from, numbers_tx, reuse_tx));
             let worker_links = Links {
                 input,
                 output,

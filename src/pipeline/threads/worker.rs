@@ -5,22 +5,26 @@
 //! round, while the event is still in cache. An `open` (and whatever follows it in the round)
 //! waits: the keys of a round's opens go to the merger, which numbers connections in capture
 //! order over all workers, and with the numbers back the rest of the round is settled. While
-//! the numbers of one round are on their way, the next round is decoded.
+//! the numbers of a round are on their way, the next rounds are decoded (up to
+//! [`MAX_PENDING`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, SyncSender};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError};
 
 use super::items::{Items, Making};
-use super::merge::FromWorker;
+use super::merge::{FromWorker, Numbers};
 use crate::capture::Chunk;
 use crate::engine::Engine;
 use crate::event::{ConnId, Event, EventKind, Timestamp};
 use crate::packet::{TcpFlags, TcpSegment};
 use crate::pipeline::stage::Stage;
 
+/// Rounds a worker may have decoded and not yet settled: it decodes on while the merger
+/// numbers, but never gets further ahead of the others than this.
+const MAX_PENDING: usize = 2;
 /// Payload capacity a reused batch keeps (one jumbo segment may have grown it).
 const KEEP_DATA: usize = 4 << 20;
 
@@ -124,7 +128,7 @@ pub struct Links {
     pub input: Receiver<ToWorker>,
     pub output: SyncSender<FromWorker>,
     /// Final connection numbers for the opens of a round, in the order they were sent.
-    pub numbers: Receiver<Vec<ConnId>>,
+    pub numbers: Receiver<Numbers>,
     /// Batches back to the reader, to be filled again.
     pub recycle: Sender<Batch>,
     /// Written rounds back from the merger, to be filled again.
@@ -154,6 +158,14 @@ impl Waiting {
 struct Round {
     items: Items,
     waiting: Waiting,
+}
+
+/// A round whose items are not all settled yet.
+struct Pending {
+    number: u64,
+    round: Round,
+    /// It has opens: the merger's numbers for them come first.
+    numbered_by_merger: bool,
 }
 
 /// Settling events: numbers, stage, items.
@@ -235,9 +247,27 @@ struct Gone;
 
 impl Worker<'_> {
     fn run(&mut self) -> Result<(), Gone> {
-        let mut pending: Option<Round> = None;
+        // Rounds with items still to settle, oldest first.
+        let mut pending: VecDeque<Pending> = VecDeque::new();
         let mut scratch: Vec<Event> = Vec::new();
-        while let Ok(msg) = self.links.input.recv() {
+        let mut next: u64 = 0;
+        loop {
+            // Decoding comes first; with no batch waiting, the oldest round is settled (its
+            // numbers are on their way), and only then is the next batch waited for.
+            let msg = match self.links.input.try_recv() {
+                Ok(msg) => msg,
+                Err(TryRecvError::Disconnected) => return Ok(()),
+                Err(TryRecvError::Empty) => {
+                    if !pending.is_empty() {
+                        self.settle_pending(&mut pending, true, 1)?;
+                        continue;
+                    }
+                    match self.links.input.recv() {
+                        Ok(msg) => msg,
+                        Err(_) => return Ok(()),
+                    }
+                }
+            };
             match msg {
                 ToWorker::Round { batch, flush } => {
                     let mut round = self.round();
@@ -257,20 +287,19 @@ impl Worker<'_> {
                     let mut batch = batch;
                     batch.clear();
                     let _ = self.links.recycle.send(batch);
-                    self.send(FromWorker::Opens(round.waiting.opens()))?;
-                    if let Some(prev) = pending.take() {
-                        self.finish_round(prev)?;
-                    }
-                    if flush {
-                        self.finish_round(round)?;
+                    self.conclude(next, round, &mut pending)?;
+                    next += 1;
+                    // Rounds whose numbers are back are settled without waiting; a flushed
+                    // round, and a worker too far ahead, wait for them.
+                    let must = if flush {
+                        pending.len()
                     } else {
-                        pending = Some(round);
-                    }
+                        pending.len().saturating_sub(MAX_PENDING)
+                    };
+                    self.settle_pending(&mut pending, false, must)?;
                 }
                 ToWorker::Finish(ts) => {
-                    if let Some(prev) = pending.take() {
-                        self.finish_round(prev)?;
-                    }
+                    self.settle_pending(&mut pending, true, usize::MAX)?;
                     // Each connection's last events, keyed by its first packet.
                     let mut spans = Vec::new();
                     self.engine
@@ -286,8 +315,8 @@ impl Worker<'_> {
                     }
                     debug_assert!(events.next().is_none(), "events of no connection");
                     drop(events);
-                    self.send(FromWorker::Opens(round.waiting.opens()))?;
-                    self.finish_round(round)?;
+                    self.conclude(next, round, &mut pending)?;
+                    self.settle_pending(&mut pending, true, usize::MAX)?;
                     let summary = self.settle.stage.summary.take();
                     return self.send(FromWorker::Done {
                         summary,
@@ -295,6 +324,70 @@ impl Worker<'_> {
                     });
                 }
             }
+        }
+    }
+
+    /// A round decoded: its items go at once when nothing in it waits; else the merger hears
+    /// its opens (maybe none) and it waits.
+    fn conclude(
+        &mut self,
+        number: u64,
+        round: Round,
+        pending: &mut VecDeque<Pending>,
+    ) -> Result<(), Gone> {
+        if round.waiting.keys.is_empty() {
+            self.spare = round.waiting;
+            return self.send(FromWorker::Items {
+                round: number,
+                items: round.items,
+            });
+        }
+        let keys = round.waiting.opens();
+        let numbered_by_merger = !keys.is_empty();
+        self.send(FromWorker::Opens {
+            round: number,
+            keys,
+        })?;
+        pending.push_back(Pending {
+            number,
+            round,
+            numbered_by_merger,
+        });
+        Ok(())
+    }
+
+    /// Settles pending rounds, oldest first: at least `must` of them (waiting for their
+    /// numbers), then, unless `only_must`, those whose numbers are already back.
+    fn settle_pending(
+        &mut self,
+        pending: &mut VecDeque<Pending>,
+        only_must: bool,
+        must: usize,
+    ) -> Result<(), Gone> {
+        let mut settled = 0;
+        while let Some(front) = pending.front() {
+            let wait = settled < must;
+            if !wait && only_must {
+                break;
+            }
+            let ids = if front.numbered_by_merger {
+                let numbers = if wait {
+                    self.links.numbers.recv().map_err(|_| Gone)?
+                } else {
+                    match self.links.numbers.try_recv() {
+                        Ok(numbers) => numbers,
+                        Err(_) => break,
+                    }
+                };
+                debug_assert_eq!(numbers.round, front.number, "numbers for another round");
+                numbers.ids
+            } else {
+                // Its numbers are all from earlier rounds, settled before it.
+                Vec::new()
+            };
+            let Some(p) = pending.pop_front() else { break };
+            self.settle_round(p.number, p.round, ids)?;
+            settled += 1;
         }
         Ok(())
     }
@@ -333,10 +426,14 @@ impl Worker<'_> {
         self.links.output.send(msg).map_err(|_| Gone)
     }
 
-    /// With the round's numbers back, settles what waited for them and sends the items.
-    fn finish_round(&mut self, mut round: Round) -> Result<(), Gone> {
-        let numbers = self.links.numbers.recv().map_err(|_| Gone)?;
-        let mut numbers = numbers.into_iter();
+    /// With the round's numbers, settles what waited for them and sends the items.
+    fn settle_round(
+        &mut self,
+        number: u64,
+        mut round: Round,
+        ids: Vec<ConnId>,
+    ) -> Result<(), Gone> {
+        let mut numbers = ids.into_iter();
         let engine = &self.engine;
         let waiting = &mut round.waiting;
         for (key, ev) in waiting.keys.drain(..).zip(waiting.events.drain(..)) {
@@ -347,7 +444,10 @@ impl Worker<'_> {
         }
         debug_assert!(numbers.next().is_none(), "more numbers than opens");
         self.spare = round.waiting;
-        self.send(FromWorker::Items(round.items))
+        self.send(FromWorker::Items {
+            round: number,
+            items: round.items,
+        })
     }
 }
 
