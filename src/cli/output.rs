@@ -135,24 +135,47 @@ impl LineOutput {
     }
 }
 
-impl Write for LineOutput {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if data.len() >= DIRECT_LINE && data.last() == Some(&b'\n') && self.at_line_start() {
+impl LineOutput {
+    /// `write` for data long enough to be whole lines worth writing straight out.
+    #[inline(never)]
+    fn write_long(&mut self, data: &[u8]) -> io::Result<usize> {
+        if data.last() == Some(&b'\n') && self.at_line_start() {
             self.write_direct(data)?;
             return Ok(data.len());
         }
-        let start = self.buf.len();
         self.buf.extend_from_slice(data);
-        // Hand lines on right after a line end is written, so that what stays buffered is a
-        // short tail, not half of a long line to be searched and moved again.
-        if self.buf.len() >= BUFFER
-            && let Some(i) = memchr::memrchr(b'\n', data)
-        {
-            self.push_until(start + i + 1)?;
+        self.hand_on(data)?;
+        Ok(data.len())
+    }
+
+    /// The buffer is full: hand on its lines up to the last line end in `data`, just
+    /// appended, so that what stays buffered is a short tail, not half of a long line to be
+    /// searched and moved again.
+    #[inline(never)]
+    fn hand_on(&mut self, data: &[u8]) -> io::Result<()> {
+        let start = self.buf.len() - data.len();
+        match memchr::memrchr(b'\n', data) {
+            Some(i) => self.push_until(start + i + 1),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Write for LineOutput {
+    // Sinks write a line in many small pieces: this is their hot path.
+    #[inline]
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if data.len() >= DIRECT_LINE {
+            return self.write_long(data);
+        }
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= BUFFER {
+            self.hand_on(data)?;
         }
         Ok(data.len())
     }
 
+    #[inline]
     fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
         self.write(data).map(|_| ())
     }
