@@ -1,5 +1,5 @@
 //! Capture sources: pcap and pcapng files (streaming, from any `Read`, including stdin).
-//! Live capture from interfaces (feature `live`, libpcap) is in [`live`]; writing pcap files
+//! Live capture from interfaces (feature `live`, libpcap) is in `live`; writing pcap files
 //! in [`PcapWriter`].
 
 mod blocks;

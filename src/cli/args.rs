@@ -130,7 +130,7 @@ pub struct LiveArgs {
     pub limits: LimitArgs,
 }
 
-/// Output formats, chosen for `read` and `live` in one place ([`super::format::sink`]).
+/// Output formats, made into sinks for `read` and `live` in one place ([`super::FormatSink`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// Readable lines, one per event.

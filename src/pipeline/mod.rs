@@ -8,10 +8,10 @@
 //!                  └──► reader ─► N workers, each an Engine + Stage ─► merger ─► Sink
 //! ```
 //!
-//! The [`Stage`](stage) counts events, adds them to the totals (`--summary`) and applies the
+//! The stage counts events, adds them to the totals (`--summary`) and applies the
 //! filter; the sink gets what passes, in capture order, connection numbers final. With
 //! threads (files only) connections are spread over workers and their events come back
-//! together in the order one engine gives them (see [`threads`]): output is byte for byte the
+//! together in the order one engine gives them (see `threads/`): output is byte for byte the
 //! same for every N.
 //!
 //! Errors: an input that cannot be opened or read to its end is reported through

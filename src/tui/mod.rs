@@ -4,7 +4,7 @@
 //! through the [pipeline](crate::pipeline) and sends event batches with progress
 //! ([`loader`]); the model ([`model::Model`], a sink) keeps them, the state ([`state::App`])
 //! takes them and keys and is drawn by [`view::draw`]. Nothing here knows the protocol, and
-//! nothing here imports the command line ([`crate::cli`] configures it with [`Config`]).
+//! nothing here imports the command line (`crate::cli` configures it with a [`Config`]).
 
 pub mod export;
 mod fmt;
