@@ -5,7 +5,7 @@
 //! packets (a [`Watch`]).
 
 use std::fs::File;
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::time::Duration;
 
 use super::args::{LiveArgs, OutputFormat};
@@ -147,6 +147,7 @@ pub fn run(args: &LiveArgs) -> i32 {
 fn list() -> i32 {
     match list_interfaces() {
         Ok(list) => {
+            let mut out = io::stdout().lock();
             for (n, i) in list.iter().enumerate() {
                 let mut line = format!("{}. {}", n + 1, i.name);
                 if let Some(d) = &i.description {
@@ -165,7 +166,10 @@ fn list() -> i32 {
                 for a in &i.addresses {
                     line.push_str(&format!(" {a}"));
                 }
-                println!("{line}");
+                // A closed pipe (`| head`) is not an error worth a panic.
+                if writeln!(out, "{line}").is_err() {
+                    break;
+                }
             }
             EXIT_OK
         }
