@@ -44,12 +44,17 @@ impl<'a> FormatSink<&'a mut LineOutput> {
     }
 }
 
+// Matched in each method rather than through `get`: `event` is called for every event, and
+// the match lets the format's own code be inlined here.
 impl<W: Write> Sink for FormatSink<W> {
     fn begin(&mut self, begin: &Begin<'_>) -> io::Result<()> {
         self.get().begin(begin)
     }
     fn event(&mut self, event: &Event) -> io::Result<()> {
-        self.get().event(event)
+        match self {
+            FormatSink::Json(s) => s.event(event),
+            FormatSink::Text(s) => s.event(event),
+        }
     }
     fn finish(&mut self, finish: &Finish<'_>) -> io::Result<()> {
         self.get().finish(finish)

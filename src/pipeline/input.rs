@@ -192,6 +192,7 @@ impl Source {
     }
 
     /// The input paused since the last call (a pipe with nothing more for now).
+    #[inline]
     pub fn take_paused(&self) -> bool {
         match self {
             // A plain load first: this is asked after every packet, a pause is rare.
@@ -213,6 +214,7 @@ impl Source {
     }
 
     /// The next packet; a live source waits at most `wait` for one.
+    #[inline]
     pub fn pull(&mut self, wait: std::time::Duration) -> Pull<'_> {
         match self {
             Source::Capture(c) => {

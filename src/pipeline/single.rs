@@ -58,7 +58,10 @@ pub(super) fn run(
     let mut stopping: Option<Instant> = None;
     let mut packets: u64 = 0;
     let outcome = loop {
-        if stopping.is_none() && watch.stop() {
+        // Asked between packets: every time on a live input, at every look at the clock on a
+        // file (a stop request waits a few microseconds at most).
+        let ask = live || packets.is_multiple_of(CLOCK_EVERY);
+        if stopping.is_none() && ask && watch.stop() {
             if !live {
                 break Ok(());
             }
@@ -73,7 +76,6 @@ pub(super) fn run(
             Pull::Packet(pkt, _) => {
                 let fate = engine.packet(&pkt, &mut events);
                 last_ts = Some(last_ts.map_or(pkt.ts, |t| t.max(pkt.ts)));
-                run.saw(pkt.ts);
                 watch.packet(&pkt, fate)?;
                 emit(&mut events, &engine, &mut stage, sink)?;
                 packets += 1;
@@ -144,6 +146,9 @@ pub(super) fn run(
     };
     if outcome.is_err() {
         run.input_failed = true;
+    }
+    if let Some(ts) = last_ts {
+        run.saw(ts);
     }
     engine.finish(&mut events);
     emit(&mut events, &engine, &mut stage, sink)?;
