@@ -204,35 +204,35 @@ fn an_output_error_stops_the_run() {
     }
 }
 
-/// A driver's stop ends a file's run as its end would: what was open is finished.
+/// A driver's stop ends a file's run as its end would: what was open is finished. A file's
+/// run asks every 64 packets.
 #[test]
 fn a_stop_ends_the_input_early() {
     let mut sink = Record::default();
     let mut told = Told {
-        stop_after: Some(8),
+        stop_after: Some(1),
         ..Told::default()
     };
-    let path = capture("py_basic_echo.pcap");
+    let path = capture("py_concurrent_clients.pcap");
     let report =
         Pipeline::new(Options::default()).run(vec![Input::Path(path)], &mut sink, &mut told);
     assert_eq!(report.exit_code(), EXIT_OK);
-    // Eight packets: the TCP and HTTP handshakes, then "Hello, WebSocket!" (its echo is in
-    // the ninth).
-    let kinds: Vec<&str> = sink
-        .events
-        .iter()
-        .map(|e| match &e.kind {
-            EventKind::Open(_) => "open",
-            EventKind::Message { .. } => "message",
-            EventKind::Anomaly { .. } => "anomaly",
-            EventKind::End { .. } => "end",
-        })
-        .collect();
-    assert_eq!(kinds, ["open", "message", "end"]);
-    let EventKind::Message { msg, .. } = &sink.events[1].kind else {
-        unreachable!()
-    };
-    assert_eq!(msg.payload, b"Hello, WebSocket!");
+    assert_eq!(told.asked, 2);
+    // The first 64 packets (of 204): five connections open, 26 messages, all ended at once.
+    let count = |what: fn(&EventKind) -> bool| sink.events.iter().filter(|e| what(&e.kind)).count();
+    assert_eq!(sink.events.len(), 36);
+    assert_eq!(count(|k| matches!(k, EventKind::Open(_))), 5);
+    assert_eq!(count(|k| matches!(k, EventKind::Message { .. })), 26);
+    assert_eq!(
+        count(|k| matches!(
+            k,
+            EventKind::End {
+                how: crate::event::EndHow::Eof,
+                ..
+            }
+        )),
+        5
+    );
 }
 
 /// Connections idle for longer than the timeout end by the packet clock.
