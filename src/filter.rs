@@ -129,33 +129,15 @@ impl Filter {
     }
 
     pub fn matches(&self, s: &Subject<'_>) -> bool {
-        self.matches_terms(s, true)
-    }
-
-    /// With `conn_terms` false, `conn:` terms are taken to hold.
-    fn matches_terms(&self, s: &Subject<'_>, conn_terms: bool) -> bool {
         if matches!(s.item, Item::Anomaly { .. }) && !self.is_empty() && !self.wants_anomalies() {
             return false;
         }
-        self.terms
-            .iter()
-            .all(|(neg, t)| (!conn_terms && matches!(t, Term::Conn(_))) || term_holds(t, s) != *neg)
+        self.terms.iter().all(|(neg, t)| term_holds(t, s) != *neg)
     }
 
     /// For `read --filter`: messages and anomalies as [`Filter::matches`]; `open` and `end`
     /// events are kept when the filter's `conn:` terms accept their connection.
     pub fn matches_event(&self, ev: &Event) -> bool {
-        self.matches_event_terms(ev, true)
-    }
-
-    /// [`Filter::matches_event`] with the `conn:` terms left out, for callers that number
-    /// connections only later (threads): `matches_event(ev)` is exactly
-    /// `matches_event_except_conn(ev) && accepts_conn(id)`.
-    pub fn matches_event_except_conn(&self, ev: &Event) -> bool {
-        self.matches_event_terms(ev, false)
-    }
-
-    fn matches_event_terms(&self, ev: &Event, conn_terms: bool) -> bool {
         let conn = ev.conn.map(|c| c.id);
         let subject = match &ev.kind {
             EventKind::Message { dir, msg } => Subject {
@@ -175,20 +157,13 @@ impl Filter {
                     detail: &anomaly.detail,
                 },
             },
-            EventKind::Open(_) | EventKind::End { .. } => {
-                return !conn_terms || self.accepts_conn(conn);
-            }
+            EventKind::Open(_) | EventKind::End { .. } => return self.accepts_conn(conn),
         };
-        self.matches_terms(&subject, conn_terms)
-    }
-
-    /// Whether the filter has `conn:` terms.
-    pub fn has_conn_terms(&self) -> bool {
-        self.terms.iter().any(|(_, t)| matches!(t, Term::Conn(_)))
+        self.matches(&subject)
     }
 
     /// Whether the `conn:` terms alone accept this connection.
-    pub fn accepts_conn(&self, conn: Option<ConnId>) -> bool {
+    fn accepts_conn(&self, conn: Option<ConnId>) -> bool {
         self.terms.iter().all(|(neg, t)| match t {
             Term::Conn(id) => (conn == Some(*id)) != *neg,
             _ => true,

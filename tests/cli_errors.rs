@@ -287,3 +287,35 @@ fn thread_counts_out_of_range_are_usage_errors() {
         assert!(err.contains("--threads"), "{err}");
     }
 }
+
+/// `live` and `tui -i` ask for the same missing feature the same way: a usage error.
+#[test]
+#[cfg(not(feature = "live"))]
+fn live_capture_missing_from_this_build_is_a_usage_error() {
+    for args in [&["live", "-i", "lo"][..], &["tui", "-i", "lo"]] {
+        let out = bin().args(args).output().unwrap();
+        let line = one_line(&out, 2);
+        assert!(
+            line.contains("live capture is not in this build"),
+            "{args:?}: {line}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+/// `--format json` and `--json` write the same lines; `--format text` the readable ones.
+#[test]
+fn one_format_option_and_its_short_form() {
+    let file = capture("py_basic_echo.pcap");
+    let run = |args: &[&str]| {
+        let out = bin().arg("read").arg(&file).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        out.stdout
+    };
+    let json = run(&["--json"]);
+    assert_eq!(whole_json_lines(&json), 40);
+    assert_eq!(run(&["--format", "json"]), json);
+    let text = run(&[]);
+    assert!(text.starts_with(b"2026-11-22T19:10:21.560666Z  #1   127.0.0.1:51564"));
+    assert_eq!(run(&["--format", "text"]), text);
+}

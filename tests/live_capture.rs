@@ -189,6 +189,5 @@ fn messages_appear_promptly_and_sigterm_loses_nothing() {
 }
 
 fn base64_of(data: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(data)
+    base64_simd::STANDARD.encode_to_string(data)
 }

@@ -1,5 +1,6 @@
 //! `wsnoop read --threads N` writes exactly what one thread writes, byte for byte: the same
-//! lines, connection numbers, summaries, errors and exit codes, for every capture and N.
+//! lines, connection numbers, summaries, errors and exit codes, for every capture and N. A
+//! sink that takes events rather than lines gets the same events, in the same order, too.
 
 mod common;
 
@@ -111,6 +112,115 @@ fn filters_summaries_and_several_inputs_are_the_same_on_any_number_of_threads() 
             let one = assert_same(&[fmt, "--summary", "--filter", filter], &all, &[2, 5]);
             assert!(!one.stdout.is_empty(), "{filter}: nothing selected");
         }
+    }
+}
+
+/// What a sink that is not line-shaped is given by a run.
+#[derive(Default)]
+struct Collect {
+    events: Vec<wsnoop::Event>,
+    begun: Vec<String>,
+    summary: Option<wsnoop::sink::Summary>,
+    last_ts: Option<wsnoop::event::Timestamp>,
+    finished: usize,
+}
+
+impl wsnoop::sink::Sink for Collect {
+    fn begin(&mut self, begin: &wsnoop::sink::Begin<'_>) -> std::io::Result<()> {
+        self.begun = begin.inputs.to_vec();
+        Ok(())
+    }
+    fn event(&mut self, event: &wsnoop::Event) -> std::io::Result<()> {
+        self.events.push(event.clone());
+        Ok(())
+    }
+    fn finish(&mut self, finish: &wsnoop::sink::Finish<'_>) -> std::io::Result<()> {
+        self.summary = finish.summary.cloned();
+        self.last_ts = finish.last_ts;
+        self.finished += 1;
+        Ok(())
+    }
+}
+
+fn collect(files: &[PathBuf], threads: usize, filter: Option<&str>, summary: bool) -> Collect {
+    use wsnoop::pipeline::{Input, Options, Pipeline};
+    let options = Options {
+        threads,
+        filter: filter.map(|f| wsnoop::filter::Filter::parse(f).expect("filter")),
+        summary,
+        ..Options::default()
+    };
+    let inputs = files.iter().cloned().map(Input::Path).collect();
+    let mut sink = Collect::default();
+    let report = Pipeline::new(options).run(inputs, &mut sink, &mut ());
+    assert!(report.output_error.is_none());
+    assert_eq!(sink.finished, 1);
+    sink
+}
+
+/// A sink that takes events (a document, a UI's model) works with threads unchanged: every
+/// capture at once (numbering runs on over the inputs), filtered or not, with totals or not.
+#[test]
+fn a_sink_that_takes_events_gets_the_same_events_on_any_number_of_threads() {
+    let all = all_captures();
+    for (filter, summary) in [(None, false), (None, true), (Some("conn:45 anomaly"), true)] {
+        let one = collect(&all, 1, filter, summary);
+        // Not a comparison of nothing.
+        let least = if filter.is_none() { 2_000 } else { 1 };
+        assert!(one.events.len() >= least, "{}", one.events.len());
+        assert_eq!(one.begun.len(), all.len());
+        assert_eq!(one.summary.is_some(), summary);
+        for n in [2, 3, 8] {
+            let many = collect(&all, n, filter, summary);
+            assert_eq!(many.begun, one.begun);
+            assert_eq!(
+                many.events.len(),
+                one.events.len(),
+                "{filter:?} on {n} threads"
+            );
+            if let Some(i) = (0..one.events.len()).find(|&i| one.events[i] != many.events[i]) {
+                panic!(
+                    "{filter:?} on {n} threads: event {i} differs:\n  1: {:?}\n  {n}: {:?}",
+                    one.events[i], many.events[i]
+                );
+            }
+            assert!(
+                many.summary == one.summary,
+                "{filter:?} on {n} threads: summary"
+            );
+            assert_eq!(many.last_ts, one.last_ts);
+        }
+    }
+}
+
+/// The TUI's model is such a sink.
+#[test]
+fn the_tui_model_is_the_same_on_any_number_of_threads() {
+    use wsnoop::pipeline::{Input, Options, Pipeline};
+    use wsnoop::tui::Model;
+    let path = common::captures_dir().join("py_basic_echo.pcap");
+    let model = |threads| {
+        let mut model = Model::new(1 << 20);
+        let options = Options {
+            threads,
+            ..Options::default()
+        };
+        Pipeline::new(options).run(vec![Input::Path(path.clone())], &mut model, &mut ());
+        model
+    };
+    let one = model(1);
+    let two = model(2);
+    assert_eq!(one.conns.len(), 2);
+    assert_eq!(one.messages, 36);
+    assert_eq!(
+        (two.conns.len(), two.messages, two.anomalies, two.rows.len()),
+        (one.conns.len(), one.messages, one.anomalies, one.rows.len())
+    );
+    for (a, b) in one.conns.iter().zip(&two.conns) {
+        assert_eq!(
+            (a.id, a.client, a.msgs, a.bytes, &a.rows),
+            (b.id, b.client, b.msgs, b.bytes, &b.rows)
+        );
     }
 }
 
@@ -241,4 +351,46 @@ fn many_interleaved_connections_over_many_rounds() {
             .collect()
     };
     assert_eq!(eof, first_seen);
+}
+
+/// Input from a pipe that pauses (tcpdump writing as packets come): each pause flushes a
+/// round through every worker at once. The output is still what one thread writes from the
+/// file, connections numbered alike.
+#[test]
+fn a_pausing_pipe_is_the_same_on_any_number_of_threads() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let path = common::captures_dir().join("py_concurrent_clients.pcap");
+    let bytes = std::fs::read(&path).expect("capture");
+    let want = wsnoop(&["--json"], std::slice::from_ref(&path), 1);
+    for threads in [2, 3] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wsnoop"))
+            .args(["read", "-", "--json", "--threads", &threads.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run wsnoop");
+        let mut stdin = child.stdin.take().expect("stdin");
+        // Pieces of uneven sizes, cutting records anywhere, with a pause after each.
+        let mut at = 0;
+        for i in 0.. {
+            let len = 97 + (i * 7919) % 3001;
+            let end = (at + len).min(bytes.len());
+            stdin.write_all(&bytes[at..end]).expect("write");
+            stdin.flush().expect("flush");
+            at = end;
+            if at == bytes.len() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        drop(stdin);
+        let got = child.wait_with_output().expect("wait");
+        assert_eq!(got.status.code(), Some(0));
+        assert!(
+            got.stdout == want.stdout,
+            "{threads} threads: the piped output differs"
+        );
+        assert!(common::parse_lines(&got.stdout).len() > 50);
+    }
 }

@@ -10,24 +10,15 @@ use wsnoop::tui::{App, Feed, draw};
 
 fn app() -> App {
     let mut app = App::new(Model::new(1 << 20), "sample.pcap");
-    app.feed(Feed::Batch(
-        sample(),
-        Progress {
-            offset: 4096,
-            size: Some(4096),
-            packets: 42,
-            bytes: 6000,
-        },
-    ));
-    app.feed(Feed::Done(
-        Progress {
-            offset: 4096,
-            size: Some(4096),
-            packets: 42,
-            bytes: 6000,
-        },
-        None,
-    ));
+    app.feed(Feed::Events(sample()));
+    app.feed(Feed::Progress(Progress {
+        offset: 4096,
+        size: Some(4096),
+        packets: 42,
+        bytes: 6000,
+        done: true,
+    }));
+    app.feed(Feed::Done(None));
     app.settle();
     app
 }

@@ -9,7 +9,7 @@ use wsnoop::Engine;
 use wsnoop::capture::CaptureReader;
 use wsnoop::event::AnomalyKind;
 use wsnoop::limits::Limits;
-use wsnoop::sink::{JsonSink, Sink, Summary, TextSink};
+use wsnoop::sink::{Finish, JsonSink, Sink, Summary, TextSink};
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits {
@@ -58,6 +58,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = json.event(&ev);
         let _ = text.event(&ev);
     }
-    let _ = json.summary(&summary);
-    let _ = text.summary(&summary);
+    let finish = Finish {
+        summary: Some(&summary),
+        ..Finish::default()
+    };
+    let _ = json.finish(&finish);
+    let _ = text.finish(&finish);
 });

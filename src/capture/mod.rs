@@ -1,5 +1,6 @@
 //! Capture sources: pcap and pcapng files (streaming, from any `Read`, including stdin).
-//! Live capture from interfaces (feature `live`, libpcap) is in [`live`].
+//! Live capture from interfaces (feature `live`, libpcap) is in `live`; writing pcap files
+//! in [`PcapWriter`].
 
 mod blocks;
 mod format;
@@ -9,6 +10,7 @@ mod source;
 #[cfg(test)]
 mod tests;
 mod ts;
+mod writer;
 
 use std::fmt;
 use std::io::Read;
@@ -22,6 +24,7 @@ use blocks::Blocks;
 pub use blocks::Chunk;
 use format::{Block, Format, Meta};
 use source::{ErrorSlot, Source};
+pub use writer::PcapWriter;
 
 /// Read buffer size; grown only for a record that does not fit.
 const READ_BUFFER: usize = 1 << 20;

@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::limits::Limits;
+use crate::pipeline::DEFAULT_IDLE_TIMEOUT;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -32,9 +33,8 @@ pub struct ReadArgs {
     /// Capture files; `-` for standard input (e.g. `tcpdump -w - | wsnoop read -`).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Write JSON lines (one object per event) instead of readable lines.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
     /// Write to this file instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "PATH")]
     pub output: Option<PathBuf>,
@@ -99,9 +99,8 @@ pub struct LiveArgs {
     /// Kernel capture buffer size [default: 32M].
     #[arg(short = 'B', long, value_name = "SIZE", value_parser = parse_size)]
     pub buffer_size: Option<u64>,
-    /// Write JSON lines (one object per event) instead of readable lines.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
     /// Write to this file instead of standard output (reopened on SIGHUP).
     #[arg(short = 'o', long = "output", value_name = "PATH")]
     pub output: Option<PathBuf>,
@@ -119,16 +118,46 @@ pub struct LiveArgs {
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     pub stats: u64,
     /// Write the stats as `{"event":"stats",...}` lines into the JSON output instead of stderr.
-    #[arg(long, requires = "json")]
+    #[arg(long)]
     pub stats_event: bool,
     /// End connections with no packet for this long (`end` with "how":"idle"); 0 never.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "10m")]
-    pub idle_timeout: std::time::Duration,
+    #[arg(long, value_name = "DURATION", default_value_t = humantime::Duration::from(DEFAULT_IDLE_TIMEOUT))]
+    pub idle_timeout: humantime::Duration,
     /// Keep only events matching this filter (the TUI's `/` syntax, e.g. `dir:c2s op:text hello`).
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// Output formats, made into sinks for `read` and `live` in one place ([`super::FormatSink`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Readable lines, one per event.
+    #[default]
+    Text,
+    /// JSON lines, one object per event.
+    Json,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct FormatArgs {
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Short for `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl FormatArgs {
+    pub fn get(&self) -> OutputFormat {
+        if self.json {
+            OutputFormat::Json
+        } else {
+            self.format
+        }
+    }
 }
 
 /// Every engine limit, settable on the command line; sizes accept K, M and G suffixes
@@ -258,9 +287,10 @@ mod tests {
         assert_eq!(a.interface.as_deref(), Some("lo"));
         assert_eq!(a.bpf, "tcp");
         assert_eq!(a.snaplen, 256 << 10);
-        assert!(!a.no_promisc && !a.no_immediate && !a.json && !a.stats_event);
+        assert!(!a.no_promisc && !a.no_immediate && !a.stats_event);
+        assert_eq!(a.format.get(), OutputFormat::Text);
         assert_eq!(a.buffer_size, None);
-        assert_eq!(a.idle_timeout, std::time::Duration::from_secs(600));
+        assert_eq!(*a.idle_timeout, DEFAULT_IDLE_TIMEOUT);
         assert_eq!((a.stats, a.rotate_size, a.rotate_keep), (0, None, 5));
     }
 
@@ -296,10 +326,11 @@ mod tests {
         };
         assert_eq!(a.bpf, "tcp port 8765");
         assert_eq!((a.snaplen, a.buffer_size), (1500, Some(16 << 20)));
-        assert!(a.no_promisc && a.json && a.stats_event);
+        assert!(a.no_promisc && a.stats_event);
+        assert_eq!(a.format.get(), OutputFormat::Json);
         assert_eq!((a.rotate_size, a.rotate_keep), (Some(1 << 30), 3));
         assert_eq!(a.write, Some(PathBuf::from("x.pcap")));
-        assert_eq!(a.idle_timeout, std::time::Duration::from_secs(90));
+        assert_eq!(*a.idle_timeout, std::time::Duration::from_secs(90));
         assert!(matches!(parse(&["live", "-D"]), Ok(Command::Live(a)) if a.list_interfaces));
     }
 
@@ -307,12 +338,38 @@ mod tests {
     fn live_rejects_inconsistent_options() {
         assert!(parse(&["live"]).is_err(), "an interface or -D is needed");
         assert!(
-            parse(&["live", "-i", "lo", "--stats-event"]).is_err(),
-            "needs --json"
-        );
-        assert!(
             parse(&["live", "-i", "lo", "--rotate-size", "1M"]).is_err(),
             "needs -o"
+        );
+    }
+
+    #[test]
+    fn one_format_option_and_its_short_form() {
+        let format = |args: &[&str]| match parse(args) {
+            Ok(Command::Read(a)) => Ok(a.format.get()),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.kind()),
+        };
+        assert_eq!(format(&["read", "x.pcap"]), Ok(OutputFormat::Text));
+        assert_eq!(
+            format(&["read", "x.pcap", "--json"]),
+            Ok(OutputFormat::Json)
+        );
+        assert_eq!(
+            format(&["read", "x.pcap", "--format", "json"]),
+            Ok(OutputFormat::Json)
+        );
+        assert_eq!(
+            format(&["read", "x.pcap", "--format", "text"]),
+            Ok(OutputFormat::Text)
+        );
+        assert_eq!(
+            format(&["read", "x.pcap", "--format", "xml"]),
+            Err(clap::error::ErrorKind::InvalidValue)
+        );
+        assert_eq!(
+            format(&["read", "x.pcap", "--json", "--format", "text"]),
+            Err(clap::error::ErrorKind::ArgumentConflict)
         );
     }
 

@@ -1,15 +1,11 @@
-//! Daemon habits shared by the live drivers: an output file that can be reopened (SIGHUP,
-//! for logrotate) and rotated by size, the periodic stats record, and the wall clock the
-//! engine is not allowed to read itself.
+//! Daemon habits of `wsnoop live`: an output file that can be reopened (SIGHUP, for
+//! logrotate) and rotated by size, between lines.
 
 use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-
-use crate::event::Timestamp;
-use crate::sink::write_rfc3339_micros;
 
 /// Output buffer size: large enough that writes are rare system calls.
 const OUT_BUFFER: usize = 256 << 10;
@@ -34,8 +30,8 @@ enum Target {
 }
 
 /// Where events are written. Shared (single-threaded) between the sink, which writes
-/// through [`OutHandle`], and the driver, which reopens and rotates between events so no
-/// line is ever split across files.
+/// through [`OutHandle`], and the driver, which reopens it and writes stats lines. Rotation
+/// happens at the end of a line, so no line is ever split across files.
 pub struct Output {
     target: Target,
 }
@@ -95,7 +91,7 @@ impl Output {
         Ok(())
     }
 
-    /// Rotate when the file has reached its size limit. Call between events.
+    /// Rotate when the file has reached its size limit. Called at each line's end.
     pub fn rotate_if_due(&mut self) -> io::Result<()> {
         let Target::File {
             path,
@@ -136,6 +132,11 @@ impl Write for Output {
             Target::File { file, size, .. } => {
                 let n = file.write(buf)?;
                 *size = size.saturating_add(n as u64);
+                // Sinks end each event with a write that ends its line (and put no raw line
+                // break inside one): a line's end is a place where the file may change.
+                if n == buf.len() && buf.last() == Some(&b'\n') {
+                    self.rotate_if_due()?;
+                }
                 Ok(n)
             }
         }
@@ -160,76 +161,6 @@ impl Write for OutHandle {
 
     fn flush(&mut self) -> io::Result<()> {
         self.0.borrow_mut().flush()
-    }
-}
-
-/// The current time as a capture timestamp (for idle expiry when no packets come, and for
-/// stats records).
-pub fn wall_clock() -> Timestamp {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Timestamp::new(
-        i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        d.subsec_nanos(),
-    )
-}
-
-/// One periodic stats record.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct StatsRecord {
-    pub packets: u64,
-    pub bytes: u64,
-    /// Packets the kernel dropped (`None`: not known).
-    pub kernel_drops: Option<u64>,
-    /// TCP connections tracked now (WebSocket or undecided).
-    pub conns_open: usize,
-    /// WebSocket connections recognised so far.
-    pub websocket_conns: u64,
-    pub messages: u64,
-    pub anomalies: u64,
-    /// Approximate bytes held by the engine's buffers and the `-w` pending packets.
-    pub memory: usize,
-}
-
-impl StatsRecord {
-    /// `{"event":"stats","ts":"...","packets":N,...}` (one line, newline included).
-    pub fn write_json(&self, w: &mut impl Write, ts: Timestamp) -> io::Result<()> {
-        w.write_all(b"{\"event\":\"stats\",\"ts\":\"")?;
-        write_rfc3339_micros(&mut *w, ts)?;
-        write!(
-            w,
-            "\",\"packets\":{},\"bytes\":{},\"kernel_drops\":",
-            self.packets, self.bytes
-        )?;
-        match self.kernel_drops {
-            Some(d) => write!(w, "{d}")?,
-            None => w.write_all(b"null")?,
-        }
-        writeln!(
-            w,
-            ",\"conns_open\":{},\"websocket_conns\":{},\"messages\":{},\"anomalies\":{},\
-             \"memory_bytes\":{}}}",
-            self.conns_open, self.websocket_conns, self.messages, self.anomalies, self.memory
-        )
-    }
-
-    /// The stderr line.
-    pub fn line(&self) -> String {
-        let drops = self
-            .kernel_drops
-            .map_or_else(|| "?".to_string(), |d| d.to_string());
-        format!(
-            "wsnoop: stats packets={} bytes={} kernel_drops={drops} conns_open={} \
-             websocket_conns={} messages={} anomalies={} memory={}",
-            self.packets,
-            self.bytes,
-            self.conns_open,
-            self.websocket_conns,
-            self.messages,
-            self.anomalies,
-            self.memory
-        )
     }
 }
 
@@ -303,31 +234,21 @@ mod tests {
         assert_eq!(read(&path), "");
     }
 
+    /// A line is never split: the file changes only after a write that ends a line.
     #[test]
-    fn stats_json_and_line() {
-        let s = StatsRecord {
-            packets: 10,
-            bytes: 1500,
-            kernel_drops: Some(2),
-            conns_open: 3,
-            websocket_conns: 4,
-            messages: 5,
-            anomalies: 6,
-            memory: 7000,
+    fn rotation_waits_for_the_end_of_a_line() {
+        let dir = tmpdir("lineend");
+        let path = dir.join("o");
+        let rot = Rotation {
+            max_bytes: 4,
+            keep: 1,
         };
-        let mut v = Vec::new();
-        s.write_json(&mut v, Timestamp::new(0, 1_000)).unwrap();
-        assert_eq!(
-            String::from_utf8(v).unwrap(),
-            "{\"event\":\"stats\",\"ts\":\"1970-01-01T00:00:00.000001Z\",\"packets\":10,\
-             \"bytes\":1500,\"kernel_drops\":2,\"conns_open\":3,\"websocket_conns\":4,\
-             \"messages\":5,\"anomalies\":6,\"memory_bytes\":7000}\n"
-        );
-        let none = StatsRecord::default();
-        assert_eq!(
-            none.line(),
-            "wsnoop: stats packets=0 bytes=0 kernel_drops=? conns_open=0 websocket_conns=0 \
-             messages=0 anomalies=0 memory=0"
-        );
+        let mut out = Output::file(&path, Some(rot)).unwrap();
+        for piece in ["{\"a\":", "\"long value\"", "}\n", "{}", "\n"] {
+            out.write_all(piece.as_bytes()).unwrap();
+        }
+        out.flush().unwrap();
+        assert_eq!(read(&numbered(&path, 1)), "{\"a\":\"long value\"}\n");
+        assert_eq!(read(&path), "{}\n");
     }
 }

@@ -1,32 +1,30 @@
-//! The `wsnoop` command: arguments → validated configuration → run. Kept thin: the engine
-//! does the dissecting, the sinks the writing.
+//! The `wsnoop` command: arguments → validated configuration → a run of the pipeline. Kept
+//! thin: the pipeline drives the engine, the sinks write. Stands above [`crate::tui`] (which
+//! never imports it).
 
 mod args;
 pub mod daemon;
-mod input;
+mod format;
 #[cfg(feature = "live")]
 mod live;
 mod output;
 mod read;
+mod report;
 pub mod savefile;
 #[cfg(feature = "live")]
 mod signals;
-mod threads;
-
-use std::io::Write;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, LimitArgs, LiveArgs, TuiArgs, parse_size};
+pub use args::{
+    Cli, Command, FormatArgs, LimitArgs, LiveArgs, OutputFormat, ReadArgs, TuiArgs, parse_size,
+};
+pub use format::FormatSink;
+pub use output::LineOutput;
 
-/// What a build without the `live` feature says when asked for live capture.
-pub const NO_LIVE: &str = "live capture is not in this build; rebuild with `cargo build \
-    --release --features live` (needs libpcap-dev), or capture with `tcpdump -w - | wsnoop read -`";
-
-/// Exit codes: 0 ok, 1 input error, 2 usage error.
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_INPUT: i32 = 1;
-pub const EXIT_USAGE: i32 = 2;
+use crate::filter::Filter;
+use crate::pipeline::{EXIT_OK, EXIT_USAGE, NO_LIVE};
+use report::say;
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
@@ -34,8 +32,7 @@ pub fn main() -> i32 {
     // terminal restore in front of this).
     std::panic::set_hook(Box::new(|info| {
         let what = info.to_string().replace('\n', " ");
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "wsnoop: internal error ({what}); please report it");
+        say(&format!("internal error ({what}); please report it"));
     }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -47,13 +44,63 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Read(args) => read::run(&args),
-        Command::Tui(args) => crate::tui::main(&args),
+        Command::Tui(args) => tui(&args),
         #[cfg(feature = "live")]
         Command::Live(args) => live::run(&args),
         #[cfg(not(feature = "live"))]
         Command::Live(_) => {
-            eprintln!("wsnoop: {NO_LIVE}");
+            say(NO_LIVE);
             EXIT_USAGE
         }
     }
+}
+
+/// `--filter EXPR`, parsed; a bad one is a usage error (reported).
+fn parse_filter(src: Option<&str>) -> Result<Option<Filter>, i32> {
+    src.map(Filter::parse).transpose().map_err(|e| {
+        say(&format!("--filter: {e}"));
+        EXIT_USAGE
+    })
+}
+
+#[cfg(feature = "tui")]
+fn tui(args: &TuiArgs) -> i32 {
+    use crate::tui::{Config, Source};
+    if args.file.is_some() && args.bpf.is_some() {
+        say("-f (a capture filter) goes with -i, not with a file");
+        return EXIT_USAGE;
+    }
+    let source = match (&args.file, &args.interface) {
+        (Some(file), _) => Source::File(file.clone()),
+        (None, Some(interface)) => {
+            if cfg!(not(feature = "live")) {
+                say(NO_LIVE);
+                return EXIT_USAGE;
+            }
+            Source::Interface {
+                name: interface.clone(),
+                bpf: args.bpf.clone().unwrap_or_else(|| "tcp".into()),
+            }
+        }
+        (None, None) => {
+            say("tui: give a capture file or -i INTERFACE");
+            return EXIT_USAGE;
+        }
+    };
+    let filter = match parse_filter(args.filter.as_deref()) {
+        Ok(filter) => filter,
+        Err(code) => return code,
+    };
+    crate::tui::main(Config {
+        source,
+        limits: args.limits.to_limits(),
+        keep_payload: args.keep_payload,
+        filter,
+    })
+}
+
+#[cfg(not(feature = "tui"))]
+fn tui(_args: &TuiArgs) -> i32 {
+    say("the terminal UI is not in this build; rebuild with the `tui` feature");
+    EXIT_USAGE
 }

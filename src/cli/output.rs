@@ -10,7 +10,7 @@ use std::path::Path;
 /// system calls; a single longer line grows the buffer to hold it, bounded by the message
 /// limits).
 const BUFFER: usize = 256 << 10;
-/// Lines at least this long are written without going through the buffer.
+/// Whole lines written at once, at least this long, do not go through the buffer.
 const DIRECT_LINE: usize = 64 << 10;
 
 pub struct LineOutput {
@@ -72,35 +72,40 @@ impl LineOutput {
         }
     }
 
-    /// Writes one whole line given in parts (e.g. around a number put in by the caller). A
-    /// long line is written straight from the parts, after what is buffered: copying it into
-    /// the buffer first would move megabytes through memory once more.
-    pub fn write_line(&mut self, parts: &[&[u8]]) -> io::Result<()> {
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        if len < DIRECT_LINE
-            || memchr::memrchr(b'\n', &self.buf).map_or(0, |i| i + 1) != self.buf.len()
-        {
-            for part in parts {
-                self.write_all(part)?;
-            }
-            return Ok(());
-        }
+    /// Writes whole lines straight to the output, after what is buffered: copying megabytes
+    /// into the buffer first would move them through memory once more.
+    fn write_direct(&mut self, lines: &[u8]) -> io::Result<()> {
         self.push_lines()?;
-        let mut slices: Vec<io::IoSlice<'_>> = parts.iter().map(|p| io::IoSlice::new(p)).collect();
-        let mut slices = &mut slices[..];
-        while !slices.is_empty() {
-            match self.inner.write_vectored(slices) {
-                Ok(0) => {
-                    let e = io::Error::from(io::ErrorKind::WriteZero);
-                    return Err(self.cut_back(e));
-                }
-                Ok(n) => io::IoSlice::advance_slices(&mut slices, n),
+        self.write_whole(lines)
+    }
+
+    /// Writes `lines` (whole lines) to the output. When that fails part-way, the lines
+    /// written in full stay and the file is cut back to the last of them.
+    fn write_whole(&mut self, lines: &[u8]) -> io::Result<()> {
+        let mut done = 0;
+        while let Some(rest) = lines.get(done..).filter(|r| !r.is_empty()) {
+            match self.inner.write(rest) {
+                Ok(0) => return Err(self.fail_at(lines, done, io::ErrorKind::WriteZero.into())),
+                Ok(n) => done += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.cut_back(e)),
+                Err(e) => return Err(self.fail_at(lines, done, e)),
             }
         }
-        self.committed = self.committed.saturating_add(len as u64);
+        self.committed = self.committed.saturating_add(lines.len() as u64);
         Ok(())
+    }
+
+    /// `lines[..done]` went out before `e`: keep its whole lines, cut the rest.
+    fn fail_at(&mut self, lines: &[u8], done: usize, e: io::Error) -> io::Error {
+        let written = lines.get(..done).unwrap_or_default();
+        let whole = memchr::memrchr(b'\n', written).map_or(0, |i| i + 1);
+        self.committed = self.committed.saturating_add(whole as u64);
+        self.cut_back(e)
+    }
+
+    /// Nothing but whole lines is buffered.
+    fn at_line_start(&self) -> bool {
+        self.buf.last().is_none_or(|&b| b == b'\n')
     }
 
     /// A write failed part-way: the file goes back to its last whole line.
@@ -114,31 +119,63 @@ impl LineOutput {
 
     /// Writes `buf[..end]`, which ends a line.
     fn push_until(&mut self, end: usize) -> io::Result<()> {
-        let lines = self.buf.get(..end).unwrap_or_default();
-        if let Err(e) = self.inner.write_all(lines) {
-            // Some of the lines may have been written: cut back to the last whole one.
-            return Err(self.cut_back(e));
+        let lines = std::mem::take(&mut self.buf);
+        let written = self.write_whole(lines.get(..end).unwrap_or_default());
+        self.buf = lines;
+        match written {
+            Ok(()) => {
+                self.buf.drain(..end);
+                Ok(())
+            }
+            Err(e) => {
+                self.buf.clear();
+                Err(e)
+            }
         }
-        self.committed = self.committed.saturating_add(end as u64);
-        self.buf.drain(..end);
-        Ok(())
+    }
+}
+
+impl LineOutput {
+    /// `write` for data long enough to be whole lines worth writing straight out.
+    #[inline(never)]
+    fn write_long(&mut self, data: &[u8]) -> io::Result<usize> {
+        if data.last() == Some(&b'\n') && self.at_line_start() {
+            self.write_direct(data)?;
+            return Ok(data.len());
+        }
+        self.buf.extend_from_slice(data);
+        self.hand_on(data)?;
+        Ok(data.len())
+    }
+
+    /// The buffer is full: hand on its lines up to the last line end in `data`, just
+    /// appended, so that what stays buffered is a short tail, not half of a long line to be
+    /// searched and moved again.
+    #[inline(never)]
+    fn hand_on(&mut self, data: &[u8]) -> io::Result<()> {
+        let start = self.buf.len() - data.len();
+        match memchr::memrchr(b'\n', data) {
+            Some(i) => self.push_until(start + i + 1),
+            None => Ok(()),
+        }
     }
 }
 
 impl Write for LineOutput {
+    // Sinks write a line in many small pieces: this is their hot path.
+    #[inline]
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let start = self.buf.len();
+        if data.len() >= DIRECT_LINE {
+            return self.write_long(data);
+        }
         self.buf.extend_from_slice(data);
-        // Hand lines on right after a line end is written, so that what stays buffered is a
-        // short tail, not half of a long line to be searched and moved again.
-        if self.buf.len() >= BUFFER
-            && let Some(i) = memchr::memrchr(b'\n', data)
-        {
-            self.push_until(start + i + 1)?;
+        if self.buf.len() >= BUFFER {
+            self.hand_on(data)?;
         }
         Ok(data.len())
     }
 
+    #[inline]
     fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
         self.write(data).map(|_| ())
     }
@@ -221,22 +258,47 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::StorageFull);
         assert_eq!(std::fs::read(&path).unwrap(), b"one\n");
 
-        // The same for a long line written straight from its parts.
+        // The same for a long line written straight through.
         let file = File::create(&path).unwrap();
         let shadow = file.try_clone().unwrap();
         let room = 4 + DIRECT_LINE / 2;
         let mut out = LineOutput::new(Box::new(Capped(file, room)), Some(shadow), "f".into());
-        out.write_line(&[b"one\n"]).unwrap();
-        let long = vec![b'x'; DIRECT_LINE];
-        let err = out.write_line(&[b"{", &long, b"}\n"]).unwrap_err();
+        out.write_all(b"one\n").unwrap();
+        let mut long = vec![b'x'; DIRECT_LINE];
+        long.push(b'\n');
+        let err = out.write_all(&long).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::StorageFull);
         assert_eq!(std::fs::read(&path).unwrap(), b"one\n");
+
+        // Several lines written at once (a threaded run's lines): the ones that went out in
+        // full stay.
+        let file = File::create(&path).unwrap();
+        let shadow = file.try_clone().unwrap();
+        let line = |c: u8| {
+            let mut l = vec![c; DIRECT_LINE / 4 - 1];
+            l.push(b'\n');
+            l
+        };
+        let run: Vec<u8> = (b'a'..b'f').flat_map(line).collect();
+        let room = 4 + 2 * (DIRECT_LINE / 4) + 10;
+        let mut out = LineOutput::new(Box::new(Capped(file, room)), Some(shadow), "f".into());
+        out.write_all(b"one\n").unwrap();
+        let err = out.write_all(&run).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::StorageFull);
+        let want: Vec<u8> = b"one\n"
+            .iter()
+            .copied()
+            .chain(line(b'a'))
+            .chain(line(b'b'))
+            .collect();
+        assert!(std::fs::read(&path).unwrap() == want);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// Long lines skip the buffer, short ones do not: either way, in the order written.
+    /// Long lines skip the buffer, short ones and lines in pieces do not: either way, in the
+    /// order written.
     #[test]
-    fn lines_in_parts_keep_their_order() {
+    fn long_and_short_lines_keep_their_order() {
         let got = Arc::new(Mutex::new(Vec::new()));
         let sink = Filling {
             got: Arc::clone(&got),
@@ -247,14 +309,21 @@ mod tests {
         let mut want = Vec::new();
         for i in 0..3 {
             let short = format!("short {i}\n");
-            out.write_line(&[short.as_bytes()]).unwrap();
-            out.write_line(&[b"<", &long, b">\n"]).unwrap();
+            out.write_all(short.as_bytes()).unwrap();
+            let mut line = b"<".to_vec();
+            line.extend_from_slice(&long);
+            line.extend_from_slice(b">\n");
+            out.write_all(&line).unwrap();
+            // Whole, but after the start of a line: buffered.
+            out.write_all(b"[").unwrap();
+            out.write_all(&line).unwrap();
             want.extend_from_slice(short.as_bytes());
-            want.push(b'<');
-            want.extend_from_slice(&long);
-            want.extend_from_slice(b">\n");
+            want.extend_from_slice(&line);
+            want.push(b'[');
+            want.extend_from_slice(&line);
         }
-        out.write_line(&[b"a", b"b", b"\n"]).unwrap();
+        out.write_all(b"a").unwrap();
+        out.write_all(b"b\n").unwrap();
         want.extend_from_slice(b"ab\n");
         out.flush().unwrap();
         assert!(*got.lock().unwrap() == want);

@@ -1,6 +1,7 @@
-//! `-w PATH`: the raw packets of WebSocket connections, saved as a pcap file. A connection is
-//! known to be WebSocket only once its upgrade completes (or frames are recognised), so its
-//! earlier packets (SYN, handshake) wait in a small bounded per-connection buffer.
+//! `-w PATH`: the raw packets of WebSocket connections, saved as a pcap file (written by
+//! [`PcapWriter`]). A connection is known to be WebSocket only once its upgrade completes (or
+//! frames are recognised), so its earlier packets (SYN, handshake) wait in a small bounded
+//! per-connection buffer.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -8,6 +9,7 @@ use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use crate::capture::PcapWriter;
 use crate::engine::PacketFate;
 use crate::event::Timestamp;
 use crate::flow::FlowKey;
@@ -20,42 +22,6 @@ pub const PENDING_PER_CONN: usize = 128 << 10;
 pub const PENDING_TOTAL: usize = 16 << 20;
 /// Per-record overhead charged to the pending budget (header plus bookkeeping).
 const RECORD_COST: usize = 32;
-
-/// A pcap (nanosecond) file writer.
-pub struct PcapWriter<W: Write> {
-    out: W,
-}
-
-impl<W: Write> PcapWriter<W> {
-    /// Writes the file header: nanosecond-resolution pcap, little-endian.
-    pub fn new(mut out: W, linktype: u32, snaplen: u32) -> io::Result<Self> {
-        let mut h = [0u8; 24];
-        h[0..4].copy_from_slice(&0xa1b2_3c4d_u32.to_le_bytes());
-        h[4..6].copy_from_slice(&2u16.to_le_bytes());
-        h[6..8].copy_from_slice(&4u16.to_le_bytes());
-        h[16..20].copy_from_slice(&snaplen.to_le_bytes());
-        h[20..24].copy_from_slice(&linktype.to_le_bytes());
-        out.write_all(&h)?;
-        Ok(PcapWriter { out })
-    }
-
-    pub fn record(&mut self, ts: Timestamp, data: &[u8], orig_len: u32) -> io::Result<()> {
-        // pcap holds unsigned 32-bit seconds; times outside it are clamped, not wrapped.
-        let secs = u32::try_from(ts.secs.max(0)).unwrap_or(u32::MAX);
-        let caplen = u32::try_from(data.len()).unwrap_or(u32::MAX);
-        let mut h = [0u8; 16];
-        h[0..4].copy_from_slice(&secs.to_le_bytes());
-        h[4..8].copy_from_slice(&ts.nanos.min(999_999_999).to_le_bytes());
-        h[8..12].copy_from_slice(&caplen.to_le_bytes());
-        h[12..16].copy_from_slice(&orig_len.max(caplen).to_le_bytes());
-        self.out.write_all(&h)?;
-        self.out.write_all(data)
-    }
-
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-}
 
 /// Write buffer of the `-w` file.
 const SAVE_BUFFER: usize = 256 << 10;
@@ -259,34 +225,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn header_and_record_bytes() {
-        let mut w = PcapWriter::new(Vec::new(), 101, 65535).unwrap();
-        w.record(Timestamp::new(1, 2), b"ab", 60).unwrap();
-        let v = w.out;
-        assert_eq!(
-            v,
-            [
-                0x4d, 0x3c, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 101,
-                0, 0, 0, // file header
-                1, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 60, 0, 0, 0, b'a', b'b'
-            ]
-        );
-    }
-
-    #[test]
-    fn the_file_reads_back() {
-        let mut w = PcapWriter::new(Vec::new(), 228, 1500).unwrap();
-        w.record(Timestamp::new(7, 123_456_789), &[0x45, 1, 2], 3)
-            .unwrap();
-        let mut r =
-            crate::capture::CaptureReader::new(&w.out[..], &crate::Limits::default()).unwrap();
-        let p = r.next_packet().unwrap().unwrap();
-        assert_eq!(p.ts, Timestamp::new(7, 123_456_789));
-        assert_eq!(p.link, LinkType::Ipv4);
-        assert_eq!(p.data, &[0x45, 1, 2]);
-    }
-
     /// Records in a written file: (seconds, data).
     fn records(v: &[u8]) -> Vec<(u8, Vec<u8>)> {
         let mut out = Vec::new();
@@ -319,7 +257,7 @@ mod tests {
         assert_eq!(ws.pending_bytes(), 0);
         assert_eq!(ws.written, 4);
         assert_eq!(
-            records(&ws.writer.out),
+            records(ws.writer.get_ref()),
             vec![
                 (1, b"syn".to_vec()),
                 (4, b"GET".to_vec()),

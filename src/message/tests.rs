@@ -783,8 +783,7 @@ fn decode_file() {
         match e {
             DirEvent::Message(m) => {
                 let shown = String::from_utf8_lossy(&m.payload[..m.payload.len().min(60)]);
-                use base64::Engine;
-                let b64 = base64::engine::general_purpose::STANDARD.encode(&m.payload);
+                let b64 = base64_simd::STANDARD.encode_to_string(&m.payload);
                 println!(
                     "MSG {} len={} frames={} {shown:?}",
                     m.opcode.as_str(),

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use super::fastfmt::{
     ConnCache, TimeCache, write_json_str, write_json_utf8, write_json_utf8_in_memory, write_u64,
 };
-use super::{Sink, Summary, write_rfc3339_micros};
+use super::{Finish, Formatter, LineSink, Sink, Summary, write_rfc3339_micros};
 use crate::event::{Event, EventKind, Message, Opcode};
 
 /// Payload bytes base64-encoded at a time: a multiple of 3, so that only the last piece is
@@ -218,6 +218,46 @@ impl<W: Write> Sink for JsonSink<W> {
         self.out.write_all(b"}\n")
     }
 
+    fn finish(&mut self, finish: &Finish<'_>) -> io::Result<()> {
+        match finish.summary {
+            Some(summary) => self.summary(summary),
+            None => Ok(()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn lines(&mut self) -> Option<&mut dyn LineSink> {
+        Some(self)
+    }
+}
+
+impl<W: Write> LineSink for JsonSink<W> {
+    fn formatter(&self) -> Box<dyn Formatter + Send> {
+        Box::new(JsonFormatter(JsonSink::in_memory()))
+    }
+
+    fn write_formatted(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)
+    }
+}
+
+/// JSON lines made in memory, away from the output (the caches stay with it).
+struct JsonFormatter(JsonSink<Vec<u8>>);
+
+impl Formatter for JsonFormatter {
+    fn format(&mut self, event: &Event, out: &mut Vec<u8>) {
+        std::mem::swap(self.0.get_mut(), out);
+        // Writing into memory cannot fail.
+        let _ = self.0.event(event);
+        std::mem::swap(self.0.get_mut(), out);
+    }
+}
+
+impl<W: Write> JsonSink<W> {
+    /// `--summary`: one `{"event":"summary",...}` line per connection.
     fn summary(&mut self, summary: &Summary) -> io::Result<()> {
         for t in summary.conns.values() {
             write!(
@@ -242,10 +282,6 @@ impl<W: Write> Sink for JsonSink<W> {
             self.out.write_all(b"\n")?;
         }
         Ok(())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
     }
 }
 
@@ -317,11 +353,10 @@ mod tests {
     /// Large payloads are encoded piece by piece: the pieces join into the one encoding.
     #[test]
     fn large_binary_payloads_are_one_base64_string() {
-        use base64::Engine as _;
         for len in [B64_PIECE - 1, B64_PIECE, B64_PIECE + 1, 3 * B64_PIECE + 2] {
             let payload: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
             let v = render(msg(Opcode::Binary, &payload, true));
-            let want = base64::engine::general_purpose::STANDARD.encode(&payload);
+            let want = base64_simd::STANDARD.encode_to_string(&payload);
             assert_eq!(v["data_b64"].as_str(), Some(want.as_str()), "{len} bytes");
         }
     }

@@ -1,7 +1,9 @@
 //! Per-connection totals gathered from events (`--summary`).
 
 use std::collections::BTreeMap;
+use std::io;
 
+use super::Sink;
 use crate::event::{ConnId, ConnRef, EndHow, Event, EventKind, Timestamp};
 
 /// Totals of one connection.
@@ -53,5 +55,26 @@ impl Summary {
             EventKind::Anomaly { .. } => totals.anomalies += 1,
             EventKind::End { how, .. } => totals.end = Some(*how),
         }
+    }
+
+    /// Adds the totals another part of the run gathered (threads: each gathers those of its
+    /// own connections, all numbered alike).
+    pub fn absorb(&mut self, other: Summary) {
+        self.input_anomalies += other.input_anomalies;
+        for (id, totals) in other.conns {
+            debug_assert!(
+                !self.conns.contains_key(&id),
+                "connection {id} gathered by two parts of a run"
+            );
+            self.conns.insert(id, totals);
+        }
+    }
+}
+
+/// Gathering totals is taking events.
+impl Sink for Summary {
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        self.record(event);
+        Ok(())
     }
 }

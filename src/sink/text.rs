@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{Sink, Summary, write_rfc3339_micros};
+use super::{Finish, Formatter, LineSink, Sink, Summary, write_rfc3339_micros};
 use crate::event::{Dir, Event, EventKind, Message, Opcode};
 
 /// Characters of payload shown in a preview.
@@ -172,6 +172,46 @@ impl<W: Write> Sink for TextSink<W> {
         self.out.write_all(b"\n")
     }
 
+    fn finish(&mut self, finish: &Finish<'_>) -> io::Result<()> {
+        match finish.summary {
+            Some(summary) => self.summary(summary),
+            None => Ok(()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn lines(&mut self) -> Option<&mut dyn LineSink> {
+        Some(self)
+    }
+}
+
+impl<W: Write> LineSink for TextSink<W> {
+    fn formatter(&self) -> Box<dyn Formatter + Send> {
+        Box::new(TextFormatter(TextSink::new(Vec::new())))
+    }
+
+    fn write_formatted(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)
+    }
+}
+
+/// Text lines made in memory, away from the output.
+struct TextFormatter(TextSink<Vec<u8>>);
+
+impl Formatter for TextFormatter {
+    fn format(&mut self, event: &Event, out: &mut Vec<u8>) {
+        std::mem::swap(self.0.get_mut(), out);
+        // Writing into memory cannot fail.
+        let _ = self.0.event(event);
+        std::mem::swap(self.0.get_mut(), out);
+    }
+}
+
+impl<W: Write> TextSink<W> {
+    /// `--summary`: a table of per-connection totals.
     fn summary(&mut self, summary: &Summary) -> io::Result<()> {
         writeln!(
             self.out,
@@ -201,10 +241,6 @@ impl<W: Write> Sink for TextSink<W> {
             )?;
         }
         Ok(())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
     }
 }
 

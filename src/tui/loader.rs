@@ -1,116 +1,183 @@
-//! The background loader: reads the capture through the engine and sends event batches with
-//! progress. The UI drains the channel between frames and never waits on it.
+//! The loader: the TUI's run of the pipeline, on a thread of its own. It opens the input
+//! first (so a bad file or a missing permission is reported before the screen is taken over),
+//! then runs it, a file on one engine per core, an interface on one, and sends the UI event
+//! batches, progress and the end through a channel. The UI drains the channel between frames
+//! and never waits on it.
 
-use std::fs::File;
-use std::io::BufReader;
-use std::path::Path;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
-
-use crossbeam_channel::{Receiver, Sender, bounded};
+use std::time::Duration;
 
 use super::model::Progress;
 use super::state::Feed;
-use crate::capture::CaptureReader;
-use crate::engine::Engine;
-use crate::event::AnomalyKind;
+use crate::event::Event;
 use crate::limits::Limits;
+use crate::pipeline::{
+    Capture, DEFAULT_IDLE_TIMEOUT, Failure, Input, Options, Pipeline, Watch, default_threads,
+};
+use crate::sink::Sink;
 
-/// Batches in flight: bounds what the loader can get ahead of the UI.
+/// Messages in flight: bounds what the loader can get ahead of the UI.
 const CHANNEL_BATCHES: usize = 64;
-/// A batch is sent at this many events, or after `BATCH_TIME` of reading.
+/// A batch is sent at this many events, or at the flush interval.
 const BATCH_EVENTS: usize = 2048;
-const BATCH_TIME: Duration = Duration::from_millis(50);
-const READ_BUFFER: usize = 1 << 20;
-/// The loader thread's name: the panic hook leaves the terminal alone for its panics.
+/// Flush interval while a file loads, and on a live interface (the screen follows the
+/// traffic).
+const FILE_FLUSH: Duration = Duration::from_millis(50);
+const LIVE_FLUSH: Duration = Duration::from_millis(100);
+/// The loader thread's name.
 pub const LOADER_THREAD: &str = "wsnoop-loader";
 
-/// Opens `path` and checks that it is a capture (so a wrong file is reported before the
-/// screen is taken over), then reads it on a thread.
-pub fn spawn(path: &Path, limits: Limits) -> Result<(Receiver<Feed>, JoinHandle<()>), String> {
-    let file = File::open(path).map_err(|e| e.to_string())?;
-    let size = file.metadata().ok().map(|m| m.len());
-    let (tx, rx) = bounded(CHANNEL_BATCHES);
-    let (ready_tx, ready_rx) = bounded::<Result<(), String>>(1);
-    let handle = thread::Builder::new()
-        .name(LOADER_THREAD.into())
-        .spawn(move || {
-            let reader = BufReader::with_capacity(READ_BUFFER, file);
-            match CaptureReader::new(reader, &limits) {
-                Ok(reader) => {
-                    let _ = ready_tx.send(Ok(()));
-                    // An engine bug must not take the screen down: report it and stop loading.
-                    let run = std::panic::AssertUnwindSafe(|| load(reader, limits, size, &tx));
-                    if let Err(panic) = std::panic::catch_unwind(run) {
-                        let what = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_default();
-                        let p = Progress::default();
-                        let _ = tx.send(Feed::Done(p, Some(format!("engine panicked: {what}"))));
-                    }
-                }
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e.to_string()));
-                }
-            }
-        })
-        .map_err(|e| e.to_string())?;
-    match ready_rx.recv() {
-        Ok(Ok(())) => Ok((rx, handle)),
-        Ok(Err(e)) => Err(e),
-        Err(_) => Err("the loader stopped before reading the file header".into()),
+/// What the TUI shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    File(PathBuf),
+    /// A live interface (feature `live`), with its capture filter (BPF).
+    Interface {
+        name: String,
+        bpf: String,
+    },
+}
+
+impl Source {
+    /// A short name for the status bar.
+    pub fn short_name(&self) -> String {
+        match self {
+            Source::File(path) => path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+            Source::Interface { name, .. } => name.clone(),
+        }
     }
 }
 
-fn load<R: std::io::Read>(
-    mut reader: CaptureReader<R>,
-    limits: Limits,
-    size: Option<u64>,
-    tx: &Sender<Feed>,
-) {
-    let mut engine = Engine::new(limits);
-    let mut events = Vec::new();
-    let mut last = Instant::now();
-    let progress = |engine: &Engine, offset| {
-        let s = engine.stats();
-        Progress {
-            offset,
-            size,
-            packets: s.packets,
-            bytes: s.bytes,
+/// Opens `source` and reads it on a thread; the error is the one line to show.
+pub fn spawn(source: &Source, limits: Limits) -> Result<(Receiver<Feed>, JoinHandle<()>), String> {
+    let (input, live) = open(source, &limits)?;
+    let options = Options {
+        threads: if live { 1 } else { default_threads() },
+        flush_every: Some(if live { LIVE_FLUSH } else { FILE_FLUSH }),
+        idle_timeout: live.then_some(DEFAULT_IDLE_TIMEOUT),
+        limits,
+        ..Options::default()
+    };
+    let (tx, rx) = sync_channel(CHANNEL_BATCHES);
+    let handle = thread::Builder::new()
+        .name(LOADER_THREAD.into())
+        .spawn(move || load(input, options, &tx))
+        .map_err(|e| e.to_string())?;
+    Ok((rx, handle))
+}
+
+fn open(source: &Source, limits: &Limits) -> Result<(Input, bool), String> {
+    match source {
+        Source::File(path) => Capture::open(path, limits)
+            .map(|c| (Input::Capture(Box::new(c)), false))
+            .map_err(|f| f.to_string()),
+        #[cfg(feature = "live")]
+        Source::Interface { name, bpf } => {
+            use crate::capture::live::{LiveCapture, LiveOptions, PacketFeed};
+            let opts = LiveOptions {
+                interface: name.clone(),
+                bpf: bpf.clone(),
+                ..LiveOptions::default()
+            };
+            let cap = LiveCapture::open(&opts).map_err(|e| e.to_string())?;
+            let feed = PacketFeed::start(cap, "wsnoop-capture").map_err(|e| e.to_string())?;
+            let live = crate::pipeline::Live {
+                name: name.clone(),
+                feed,
+            };
+            Ok((Input::Live(live), true))
+        }
+        #[cfg(not(feature = "live"))]
+        Source::Interface { .. } => Err(crate::pipeline::NO_LIVE.into()),
+    }
+}
+
+fn load(input: Input, options: Options, tx: &SyncSender<Feed>) {
+    let mut sink = ToUi {
+        tx: tx.clone(),
+        batch: Vec::new(),
+    };
+    let mut watch = UiWatch {
+        tx: tx.clone(),
+        error: None,
+        gone: false,
+    };
+    // An engine bug must not take the screen down: report it and stop loading.
+    let run = std::panic::AssertUnwindSafe(|| {
+        Pipeline::new(options).run(vec![input], &mut sink, &mut watch);
+    });
+    let error = match std::panic::catch_unwind(run) {
+        Ok(()) => watch.error,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Some(format!("engine panicked: {what}"))
         }
     };
-    let error = loop {
-        match reader.next_packet() {
-            Ok(Some(pkt)) => {
-                engine.packet(&pkt, &mut events);
-                let packets = engine.stats().packets;
-                if events.len() >= BATCH_EVENTS
-                    || (packets.is_multiple_of(1024) && last.elapsed() >= BATCH_TIME)
-                {
-                    let p = progress(&engine, reader.offset());
-                    // The UI has gone: nothing left to do.
-                    if tx
-                        .send(Feed::Batch(std::mem::take(&mut events), p))
-                        .is_err()
-                    {
-                        return;
-                    }
-                    last = Instant::now();
-                }
-            }
-            Ok(None) => break None,
-            Err(e) => {
-                let msg = e.to_string();
-                engine.input_error(AnomalyKind::CorruptCapture, msg.clone(), &mut events);
-                break Some(msg);
-            }
+    let _ = tx.send(Feed::Done(error));
+}
+
+/// The run's sink: events to the UI's model in batches.
+struct ToUi {
+    tx: SyncSender<Feed>,
+    batch: Vec<Event>,
+}
+
+impl ToUi {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
         }
-    };
-    engine.finish(&mut events);
-    let p = progress(&engine, reader.offset());
-    let _ = tx.send(Feed::Batch(events, p));
-    let _ = tx.send(Feed::Done(p, error));
+        let batch = std::mem::take(&mut self.batch);
+        // The UI has gone: nothing left to do.
+        self.tx
+            .send(Feed::Events(batch))
+            .map_err(|_| std::io::ErrorKind::BrokenPipe.into())
+    }
+}
+
+impl Sink for ToUi {
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        self.batch.push(event.clone());
+        if self.batch.len() >= BATCH_EVENTS {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+struct UiWatch {
+    tx: SyncSender<Feed>,
+    /// The first failure, shown when loading ends.
+    error: Option<String>,
+    /// The UI has gone.
+    gone: bool,
+}
+
+impl Watch for UiWatch {
+    fn progress(&mut self, progress: &Progress) {
+        self.gone |= self.tx.send(Feed::Progress(*progress)).is_err();
+    }
+
+    fn failure(&mut self, failure: &Failure) {
+        if self.error.is_none() {
+            self.error = Some(failure.to_string());
+        }
+    }
+
+    fn stop(&mut self) -> bool {
+        self.gone
+    }
 }

@@ -1,17 +1,21 @@
 //! What the UI keeps of the engine's events: connections with their totals, and every
-//! message and anomaly as a row. Events in, nothing out; no protocol logic.
+//! message and anomaly as a row. Events in, nothing out; no protocol logic. A sink: the
+//! loader hands it the events a run produces (see [`super::loader`]).
 //!
 //! Memory policy: payloads are kept whole until `keep_payload` bytes are held in total; after
 //! that each message keeps a [`PREFIX`]-byte prefix (enough for the preview and the filter's
 //! text), and at most [`PREFIX_FRAMES`] frame records. Rows themselves (~100 bytes) are all kept.
 
 use std::collections::HashMap;
+use std::io;
 use std::net::SocketAddr;
 
 use crate::event::{
     Anomaly, ConnId, ConnRef, Dir, EndHow, Event, EventKind, FrameInfo, Message, Opcode, OpenInfo,
     Timestamp,
 };
+pub use crate::pipeline::Progress;
+use crate::sink::Sink;
 
 /// Payload bytes kept per message once the budget is spent.
 pub const PREFIX: usize = 256;
@@ -79,17 +83,6 @@ pub struct Row {
     pub conn: Option<ConnId>,
     pub dir: Option<Dir>,
     pub kind: RowKind,
-}
-
-/// Counters the loader reports alongside events.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Progress {
-    /// Input bytes read so far.
-    pub offset: u64,
-    /// Input size when known.
-    pub size: Option<u64>,
-    pub packets: u64,
-    pub bytes: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -236,6 +229,14 @@ impl Model {
             utf8_valid: msg.utf8_valid,
             frame_detail: frames.into_boxed_slice(),
         }
+    }
+}
+
+/// The model keeps what it is given (a copy: the payload is the run's).
+impl Sink for Model {
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        self.push(event.clone());
+        Ok(())
     }
 }
 

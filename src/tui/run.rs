@@ -2,19 +2,21 @@
 //! terminal on exit, on error and on panic (Ctrl-C arrives as a key in raw mode).
 
 use std::io::{self, Write};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, TryRecvError};
+use std::sync::mpsc::{Receiver, TryRecvError};
+
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use ratatui::crossterm::execute;
 
+use super::loader::{self, Source};
 use super::model::{DEFAULT_KEEP_PAYLOAD, Model};
 use super::state::{App, Feed};
-use super::{export, loader, view};
-use crate::cli::{EXIT_INPUT, EXIT_OK, EXIT_USAGE, TuiArgs};
+use super::{export, view};
 use crate::filter::Filter;
+use crate::limits::Limits;
+use crate::pipeline::{EXIT_INPUT, EXIT_OK, EXIT_USAGE, NO_LIVE, say};
 
 /// Time spent taking in events per frame, so keys stay responsive while a file loads.
 const INGEST_BUDGET: Duration = Duration::from_millis(25);
@@ -22,45 +24,34 @@ const INGEST_BUDGET: Duration = Duration::from_millis(25);
 const LOADING_TICK: Duration = Duration::from_millis(50);
 const IDLE_TICK: Duration = Duration::from_millis(500);
 
-pub fn main(args: &TuiArgs) -> i32 {
-    let filter = match args.filter.as_deref().map(Filter::parse).transpose() {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("wsnoop: --filter: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    if args.file.is_some() && args.bpf.is_some() {
-        eprintln!("wsnoop: -f (a capture filter) goes with -i, not with a file");
+/// What `wsnoop tui` was asked for.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub source: Source,
+    pub limits: Limits,
+    /// Payload bytes the UI keeps in full ([`DEFAULT_KEEP_PAYLOAD`] when `None`).
+    pub keep_payload: Option<u64>,
+    /// Start with this filter applied.
+    pub filter: Option<Filter>,
+}
+
+/// Runs the terminal UI; returns the process exit code (see [`crate::pipeline::Report`]).
+pub fn main(config: Config) -> i32 {
+    if cfg!(not(feature = "live")) && matches!(config.source, Source::Interface { .. }) {
+        say(NO_LIVE);
         return EXIT_USAGE;
     }
-    let source = match (&args.file, &args.interface) {
-        (Some(file), _) => loader::spawn(file, args.limits.to_limits()).map(|x| {
-            let name = file.display().to_string();
-            let short = Path::new(file)
-                .file_name()
-                .map_or(name, |n| n.to_string_lossy().into_owned());
-            (x, short)
-        }),
-        (None, Some(iface)) => {
-            let bpf = args.bpf.as_deref().unwrap_or("tcp");
-            super::live::spawn(iface, bpf, args.limits.to_limits()).map(|x| (x, iface.clone()))
-        }
-        (None, None) => Err("give a capture file or -i INTERFACE".into()),
-    };
-    let ((rx, _loader), short) = match source {
+    let short = config.source.short_name();
+    let (rx, _loader) = match loader::spawn(&config.source, config.limits) {
         Ok(x) => x,
         Err(e) => {
-            let what = args.file.as_ref().map_or_else(
-                || args.interface.clone().unwrap_or_default(),
-                |f| f.display().to_string(),
-            );
-            eprintln!("wsnoop: {what}: {e}");
+            say(&e);
             return EXIT_INPUT;
         }
     };
+    let filter = config.filter;
     let mut app = App::new(
-        Model::new(args.keep_payload.unwrap_or(DEFAULT_KEEP_PAYLOAD)),
+        Model::new(config.keep_payload.unwrap_or(DEFAULT_KEEP_PAYLOAD)),
         short,
     );
     if let Some(f) = filter {
@@ -69,16 +60,17 @@ pub fn main(args: &TuiArgs) -> i32 {
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("wsnoop: cannot use the terminal: {e}");
+            say(&format!("cannot use the terminal: {e}"));
             return EXIT_INPUT;
         }
     };
     let _ = execute!(io::stdout(), EnableMouseCapture);
     let hook = std::panic::take_hook();
+    let ui = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
-        // The loader's panics are caught and shown in the status bar; printing them here
-        // would scribble over the screen.
-        if std::thread::current().name() == Some(loader::LOADER_THREAD) {
+        // Panics of the loader's threads are caught and shown in the status bar; printing
+        // them here would scribble over the screen.
+        if std::thread::current().id() != ui {
             return;
         }
         let _ = execute!(io::stdout(), DisableMouseCapture);
@@ -91,7 +83,7 @@ pub fn main(args: &TuiArgs) -> i32 {
     match result {
         Ok(()) => EXIT_OK,
         Err(e) => {
-            eprintln!("wsnoop: terminal error: {e}");
+            say(&format!("terminal error: {e}"));
             EXIT_INPUT
         }
     }
@@ -101,9 +93,15 @@ fn run(terminal: &mut DefaultTerminal, app: &mut App, rx: &Receiver<Feed>) -> io
     let mut dirty = true;
     let mut connected = true;
     while !app.quit {
+        // The budget ran out with more waiting.
+        let mut more = false;
         if connected {
             let start = Instant::now();
-            while start.elapsed() < INGEST_BUDGET {
+            loop {
+                if start.elapsed() >= INGEST_BUDGET {
+                    more = true;
+                    break;
+                }
                 match rx.try_recv() {
                     Ok(feed) => {
                         app.feed(feed);
@@ -127,7 +125,7 @@ fn run(terminal: &mut DefaultTerminal, app: &mut App, rx: &Receiver<Feed>) -> io
             terminal.draw(|f| view::draw(f, app))?;
             dirty = false;
         }
-        let wait = if !rx.is_empty() || app.scanning().is_some() {
+        let wait = if more || app.scanning().is_some() {
             // More events (or rows to filter) are waiting: look at the keyboard, then go on.
             Duration::from_millis(1)
         } else if busy {

@@ -59,11 +59,15 @@ pub struct Areas {
     pub detail: Rect,
 }
 
-/// Loader output.
+/// What the loader sends the UI.
 #[derive(Debug)]
 pub enum Feed {
-    Batch(Vec<Event>, Progress),
-    Done(Progress, Option<String>),
+    /// Events in capture order, connection numbers final.
+    Events(Vec<Event>),
+    Progress(Progress),
+    /// Loading ended: `None` at the end of the input, else why it stopped (the events before
+    /// that were sent).
+    Done(Option<String>),
 }
 
 pub struct App {
@@ -101,7 +105,7 @@ pub struct App {
     pub quit: bool,
     /// Detail lines of (row, width), so a large message is laid out once.
     pub detail_cache: Option<(u32, u16, Vec<Line<'static>>)>,
-    pub chart_cache: Option<super::view::chart::Cache>,
+    pub chart_cache: Option<super::traffic::Cache>,
 }
 
 impl App {
@@ -149,17 +153,9 @@ impl App {
 
     pub fn feed(&mut self, feed: Feed) {
         match feed {
-            Feed::Batch(events, progress) => {
-                self.push_events(events);
-                self.model.progress = progress;
-            }
-            Feed::Done(progress, error) => {
-                // A loader that failed does not know its counters: keep the last ones.
-                if progress != Progress::default() {
-                    self.model.progress = progress;
-                }
-                self.model.done = Some(error);
-            }
+            Feed::Events(events) => self.push_events(events),
+            Feed::Progress(progress) => self.model.progress = progress,
+            Feed::Done(error) => self.model.done = Some(error),
         }
     }
 

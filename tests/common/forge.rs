@@ -6,8 +6,6 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use etherparse::PacketBuilder;
 use flate2::{Compress, Compression, FlushCompress};
 use serde_json::{Value, json};
@@ -386,7 +384,7 @@ impl Expect {
             "server": tcp.server.to_string(),
             "dir": if side == 0 { "c2s" } else { "s2c" },
             "opcode": opcode,
-            "payload_b64": STANDARD.encode(payload),
+            "payload_b64": base64_simd::STANDARD.encode_to_string(payload),
         }));
         self
     }

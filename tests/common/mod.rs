@@ -13,8 +13,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 pub fn captures_dir() -> PathBuf {
@@ -55,7 +53,9 @@ fn s(v: &Value) -> String {
 /// The payload of an output message line, as check.py reads it.
 pub fn payload_of(m: &Value) -> Vec<u8> {
     if let Some(b) = m.get("data_b64").and_then(Value::as_str) {
-        return STANDARD.decode(b).expect("data_b64 is base64");
+        return base64_simd::STANDARD
+            .decode_to_vec(b)
+            .expect("data_b64 is base64");
     }
     if let Some(t) = m.get("text").and_then(Value::as_str) {
         return t.as_bytes().to_vec();
@@ -97,8 +97,8 @@ pub fn check(expected: &[Value], actual: &[Value]) -> Vec<String> {
             s(&e["stream"]),
             s(&e["dir"]),
         );
-        let payload = STANDARD
-            .decode(e["payload_b64"].as_str().expect("payload_b64"))
+        let payload = base64_simd::STANDARD
+            .decode_to_vec(e["payload_b64"].as_str().expect("payload_b64"))
             .expect("base64");
         want.entry(key)
             .or_default()

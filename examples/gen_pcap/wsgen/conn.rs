@@ -2,8 +2,7 @@
 
 use std::io::{self, Write};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
+use base64_simd::STANDARD as B64;
 use sha1::{Digest, Sha1};
 
 use super::frame::Deflater;
@@ -81,11 +80,11 @@ impl Conn {
 pub fn handshake(rng: &mut Rng, idx: u32, sport: u16, deflate: bool) -> (Vec<u8>, Vec<u8>) {
     let mut nonce = [0u8; 16];
     rng.fill(&mut nonce);
-    let key = B64.encode(nonce);
+    let key = B64.encode_to_string(nonce);
     let mut h = Sha1::new();
     h.update(key.as_bytes());
     h.update(WS_GUID);
-    let accept = B64.encode(h.finalize());
+    let accept = B64.encode_to_string(h.finalize());
     let (ext_req, ext_resp) = if deflate {
         (
             "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n",
@@ -121,7 +120,7 @@ pub fn expected_line(
         conn.client,
         conn.server,
         opname(op),
-        B64.encode(payload)
+        B64.encode_to_string(payload)
     )
 }
 
@@ -149,7 +148,7 @@ mod tests {
         h.update(WS_GUID);
         assert!(resp.contains(&format!(
             "Sec-WebSocket-Accept: {}\r\n",
-            B64.encode(h.finalize())
+            B64.encode_to_string(h.finalize())
         )));
         assert!(req.starts_with("GET /ws/feed?client=3 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"));
         assert!(req.ends_with("Origin: http://127.0.0.1:8080\r\n\r\n"));
@@ -162,6 +161,9 @@ mod tests {
         let mut h = Sha1::new();
         h.update(b"dGhlIHNhbXBsZSBub25jZQ==");
         h.update(WS_GUID);
-        assert_eq!(B64.encode(h.finalize()), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert_eq!(
+            B64.encode_to_string(h.finalize()),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
     }
 }

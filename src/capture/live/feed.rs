@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 
 use super::{KernelStats, LiveCapture};
 use crate::event::Timestamp;
@@ -50,7 +50,7 @@ pub enum Next {
 /// The consumer's end.
 pub struct PacketFeed {
     rx: Receiver<Result<OwnedPacket, String>>,
-    free: Sender<Vec<u8>>,
+    free: SyncSender<Vec<u8>>,
     link: LinkType,
     linktype: u32,
     received: Arc<AtomicU64>,
@@ -62,8 +62,8 @@ pub struct PacketFeed {
 impl PacketFeed {
     /// Moves the capture to a thread named `name` and starts reading.
     pub fn start(mut cap: LiveCapture, name: &str) -> std::io::Result<PacketFeed> {
-        let (tx, rx) = bounded(IN_FLIGHT);
-        let (free, free_rx) = bounded::<Vec<u8>>(IN_FLIGHT);
+        let (tx, rx) = sync_channel(IN_FLIGHT);
+        let (free, free_rx) = sync_channel::<Vec<u8>>(IN_FLIGHT);
         let received = Arc::new(AtomicU64::new(0));
         let dropped = Arc::new(AtomicU64::new(0));
         let stats_known = Arc::new(AtomicU64::new(0));

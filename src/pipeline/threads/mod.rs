@@ -1,13 +1,23 @@
-//! `wsnoop read --threads N`: connections spread over N engines on N threads.
+//! N engines on N threads, for capture files: connections spread over workers, output the
+//! same as one engine's, byte for byte.
 //!
 //! The reader (the calling thread) reads the capture, decodes link/IP/TCP (reassembling IP
 //! fragments, which may cross connections' packets) and sends each TCP segment to the worker
-//! its connection hashes to (both directions hash alike). Workers run an engine each and
-//! format their events into lines. The merger puts the lines back in capture order, numbering
-//! connections as one engine would, and writes them. Work moves in rounds: the reader cuts the
-//! input into rounds of about [`ROUND_BYTES`], every worker answers every round, and the
-//! merger writes round by round, so that output is the same for every N and memory stays
+//! its connection hashes to (both directions hash alike). Workers run an engine each. Work
+//! moves in rounds: the reader cuts the input into rounds of about [`ROUND_BYTES`], every
+//! worker answers every round, and the merger writes round by round, so that memory stays
 //! bounded by the rounds in flight.
+//!
+//! Connection numbers are settled before anything is formatted. A worker settles each event
+//! (final number in, filter and totals applied) and, for a line-shaped sink, formats it as
+//! soon as its connection's number is known: at once for a connection numbered in an earlier
+//! round. An `open` waits for its number, and so does what follows it in the round (items
+//! stay in output order): the worker sends the merger the keys (packet indices) of the
+//! round's opens, the merger numbers all workers' opens in capture order, as one engine
+//! would, and answers, and the worker settles the rest, decoding on meanwhile. A round in
+//! which nothing waited is one message per worker, as when lines were patched afterwards.
+//! Any other sink gets the settled events themselves, from the merger's thread, in the same
+//! order.
 //!
 //! Payloads are not copied on the way: a worker gets ranges of the buffers the capture was
 //! read into (see [`crate::capture::Chunk`]).
@@ -16,29 +26,28 @@
 //! the merger (one copy of each output line) are one thread each; a single connection is
 //! never split, so one busy connection is one worker's work.
 
-mod lines;
+mod items;
 mod merge;
 mod worker;
 
-use std::cell::Cell;
 use std::hash::BuildHasher;
-use std::io::Read;
+use std::io;
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
+use std::time::Instant;
 
-use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
-use indicatif::ProgressBar;
-
-use super::output::LineOutput;
-use super::read::PROGRESS_EVERY;
-use crate::capture::CaptureReader;
-use crate::event::{AnomalyKind, ConnId, Event, Timestamp};
-use crate::filter::Filter;
+use super::input::{Pull, Source};
+use super::single::PROGRESS_EVERY;
+use super::stage::Stage;
+use super::{Failure, Progress, Run, Watch};
+use crate::engine::Engine;
+use crate::event::{AnomalyKind, Event, Timestamp};
 use crate::flow::FlowKey;
 use crate::limits::Limits;
 use crate::packet::{Decoded, PacketDecoder};
-use crate::sink::{LineStyle, Summary};
-use lines::{LineWriter, Lines};
-use merge::{FromReader, Merger};
-use worker::{Batch, FromWorker, ToWorker, WorkerSetup};
+use crate::sink::Sink;
+use items::{Items, Making};
+use merge::{FromReader, FromWorker, Link, Merger};
+use worker::{Batch, Links, ToWorker};
 
 /// Payload bytes per round (all workers together): large enough that channel hand-offs are
 /// rare, small enough that rounds in flight stay a few megabytes.
@@ -49,26 +58,8 @@ const ROUND_PACKETS: usize = 8192;
 const ROUNDS_IN_FLIGHT: usize = 2;
 /// Bookkeeping bytes a segment costs in a round, besides its payload.
 const SEG_COST: usize = 64;
-
-/// How inputs are read (one or several threads alike).
-pub struct Setup<'a> {
-    pub limits: &'a Limits,
-    /// 1: one engine on the calling thread; more: this many workers.
-    pub threads: usize,
-    pub style: LineStyle,
-    pub filter: Option<&'a Filter>,
-    /// Per-connection totals are gathered.
-    pub summary: bool,
-}
-
-/// How reading one input went.
-pub struct Finished {
-    /// The last connection number handed out.
-    pub last_id: ConnId,
-    pub summary: Option<Summary>,
-    /// The input could not be read to its end (what was decoded before is written).
-    pub read_error: Option<String>,
-}
+/// Packets between looks at the clock when output is to be flushed at intervals.
+const CLOCK_EVERY: u64 = 256;
 
 /// Flow-hash buckets: connections hash to a bucket (both directions alike), and a bucket is
 /// given to a worker when it is first used. Many more buckets than workers, so that a few
@@ -127,73 +118,95 @@ fn worker_limits(limits: &Limits, workers: usize) -> Limits {
     }
 }
 
-/// Reads `reader` to its end through `setup.threads` workers, writing to `out`. Connections
-/// are numbered from `last_id + 1`. An output error ends everything and is returned.
-pub fn read<R: Read>(
-    reader: &mut CaptureReader<R>,
-    name: &str,
-    setup: &Setup<'_>,
-    out: &mut LineOutput,
-    last_id: ConnId,
-    paused: &Cell<bool>,
-    progress: &ProgressBar,
-) -> std::io::Result<Finished> {
-    let n = setup.threads.max(1);
-    let limits = worker_limits(setup.limits, n);
-    // `conn:` terms are applied by the merger, which knows the final numbers.
-    let merge_filter = setup.filter.filter(|f| f.has_conn_terms());
-    std::thread::scope(|scope| {
-        let (to_merger, from_reader) = bounded(ROUNDS_IN_FLIGHT);
-        let (recycle_tx, recycle_rx) = unbounded::<Batch>();
+/// Reads `source` to its end through `n` workers into `sink`. Connections are numbered from
+/// `run.last_id + 1`. An output error ends everything and is returned.
+pub(super) fn run(
+    run: &mut Run<'_>,
+    source: &mut Source,
+    n: usize,
+    sink: &mut (dyn Sink + Send),
+    watch: &mut dyn Watch,
+) -> io::Result<()> {
+    let opts = run.options;
+    let limits = worker_limits(&opts.limits, n);
+    let mut formatter = || match sink.lines() {
+        Some(lines) => Making::Lines(lines.formatter()),
+        None => Making::Events,
+    };
+    let own_making = formatter();
+    let mut makings: Vec<Making> = (0..n).map(|_| formatter()).collect();
+    let summary = run.summary.is_some();
+    let filter = opts.filter.as_ref();
+    let last_id = run.last_id;
+    let (gathered, reader) = std::thread::scope(|scope| {
+        // The merger writes a round once every worker has settled it, which may be a round
+        // after it was numbered: one more round of slack than the workers have.
+        let (to_merger, from_reader) = sync_channel(ROUNDS_IN_FLIGHT + 1);
+        let (recycle_tx, recycle_rx) = channel::<Batch>();
         let mut to_workers = Vec::with_capacity(n);
-        let mut from_workers = Vec::with_capacity(n);
+        let mut links = Vec::with_capacity(n);
         let mut workers = Vec::with_capacity(n);
-        let mut reuse_txs = Vec::with_capacity(n);
         for w in 0..n {
-            let (tx, rx) = bounded::<ToWorker>(ROUNDS_IN_FLIGHT);
-            let (otx, orx) = bounded::<FromWorker>(ROUNDS_IN_FLIGHT);
-            let (reuse_tx, reuse_rx) = unbounded::<Lines>();
-            reuse_txs.push(reuse_tx);
-            let ws = WorkerSetup {
-                limits: limits.clone(),
-                style: setup.style,
-                filter: setup.filter,
-                summary: setup.summary,
+            let (tx, input) = sync_channel::<ToWorker>(ROUNDS_IN_FLIGHT);
+            // Per round one message, or two (opens, then items); the merger takes them as
+            // they come, so this only bounds how far a worker runs ahead.
+            let (output, from) = sync_channel::<FromWorker>(2 * ROUNDS_IN_FLIGHT + 2);
+            let (numbers_tx, numbers) = channel();
+            let (reuse_tx, reuse) = channel::<Items>();
+            links.push(Link::new(from, numbers_tx, reuse_tx));
+            let worker_links = Links {
+                input,
+                output,
+                numbers,
+                recycle: recycle_tx.clone(),
+                reuse,
             };
-            let recycle = recycle_tx.clone();
+            let engine = Engine::new(limits.clone());
+            let stage = Stage::new(filter, summary);
+            let making = makings.pop().unwrap_or(Making::Events);
             let worker = std::thread::Builder::new()
                 .name(format!("wsnoop-worker{w}"))
                 .spawn_scoped(scope, move || {
-                    worker::run(ws, &rx, &otx, &recycle, &reuse_rx);
+                    worker::run(engine, stage, making, worker_links)
                 })?;
             workers.push(worker);
             to_workers.push(tx);
-            from_workers.push(orx);
         }
         drop(recycle_tx);
-        let style = setup.style;
-        let summary = setup.summary;
         let merger = std::thread::Builder::new()
             .name("wsnoop-merger".into())
             .spawn_scoped(scope, move || {
-                let mut m = Merger::new(out, style, merge_filter, last_id, reuse_txs, summary);
-                let result = m.run(&from_reader, &from_workers);
-                result.map(|s| (s, m.last_id))
+                let mut m = Merger::new(sink, last_id, links);
+                m.run(&from_reader).map(|g| (g, m.last_id))
             })?;
 
         let mut r = Reader {
-            decoder: PacketDecoder::new(setup.limits),
+            decoder: PacketDecoder::new(&opts.limits),
             shards: Shards::new(n),
             batches: (0..n).map(|_| Batch::default()).collect(),
-            own: LineWriter::new(setup.style, setup.filter, setup.summary),
+            stage: Stage::new(filter, summary),
+            making: own_making,
+            own: Items::default(),
             to_workers,
             to_merger,
             recycle: recycle_rx,
             round_cost: 0,
             round_packets: 0,
+            flush_every: opts.flush_every,
+            packets: 0,
+            bytes: 0,
+            last_ts: None,
+            failed: false,
         };
-        let read_error = r.run(reader, name, paused, progress);
-        drop(r);
+        r.run(source, watch);
+        let Reader {
+            stage,
+            last_ts,
+            failed,
+            packets,
+            bytes,
+            ..
+        } = r;
         let merged = match merger.join() {
             Ok(merged) => merged,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -203,52 +216,77 @@ pub fn read<R: Read>(
                 std::panic::resume_unwind(panic);
             }
         }
-        let (summary, last_id) = merged?;
-        Ok(Finished {
-            last_id,
-            summary,
-            read_error,
-        })
-    })
+        io::Result::Ok((merged, (stage, last_ts, failed, packets, bytes)))
+    })?;
+    let (stage, last_ts, failed, packets, bytes) = reader;
+    let (gathered, last) = gathered?;
+    watch.progress(&Progress {
+        offset: source.offset().unwrap_or(bytes),
+        size: source.size(),
+        packets,
+        bytes,
+        done: true,
+    });
+    if let Some(ts) = last_ts {
+        run.saw(ts);
+    }
+    run.input_failed |= failed;
+    run.last_id = last;
+    for counts in [stage.counts, gathered.counts] {
+        run.counts.messages += counts.messages;
+        run.counts.anomalies += counts.anomalies;
+    }
+    if let Some(all) = &mut run.summary {
+        for part in [stage.summary, gathered.summary].into_iter().flatten() {
+            all.absorb(part);
+        }
+    }
+    Ok(())
 }
 
 struct Reader<'a> {
     decoder: PacketDecoder,
     shards: Shards,
     batches: Vec<Batch>,
-    /// Lines of events about the input itself.
-    own: LineWriter<'a>,
-    to_workers: Vec<Sender<ToWorker>>,
-    to_merger: Sender<FromReader>,
+    /// Events about the input itself.
+    stage: Stage<'a>,
+    making: Making,
+    own: Items,
+    to_workers: Vec<SyncSender<ToWorker>>,
+    to_merger: SyncSender<FromReader>,
     recycle: Receiver<Batch>,
     round_cost: usize,
     round_packets: usize,
+    flush_every: Option<std::time::Duration>,
+    packets: u64,
+    bytes: u64,
+    last_ts: Option<Timestamp>,
+    failed: bool,
 }
 
 impl Reader<'_> {
-    /// Reads and hands out every packet, then ends the round trip. Returns the read error, if
-    /// any. Stops early when the merger is gone (the output failed: it reports that).
-    fn run<R: Read>(
-        &mut self,
-        reader: &mut CaptureReader<R>,
-        name: &str,
-        paused: &Cell<bool>,
-        progress: &ProgressBar,
-    ) -> Option<String> {
-        let mut index: u64 = 0;
-        let mut last_ts = Timestamp::default();
-        let mut events: Vec<Event> = Vec::new();
+    /// Reads and hands out every packet, then ends the round trip. Stops early when the
+    /// merger is gone (the output failed: it reports that) or the watch asks.
+    fn run(&mut self, source: &mut Source, watch: &mut dyn Watch) {
         let mut read_error = None;
+        let mut last_flush = Instant::now();
         loop {
-            let (pkt, chunk) = match reader.next_packet_lent() {
-                Ok(Some(lent)) => lent,
-                Ok(None) => break,
-                Err(e) => {
-                    read_error = Some(format!("{name}: {e}"));
+            if watch.stop() {
+                break;
+            }
+            let (pkt, chunk) = match source.pull(std::time::Duration::ZERO) {
+                Pull::Packet(pkt, chunk) => (pkt, chunk),
+                Pull::End => break,
+                Pull::Idle => continue,
+                Pull::Corrupt(detail) | Pull::Stopped(detail) => {
+                    read_error = Some(detail);
                     break;
                 }
             };
-            last_ts = last_ts.max(pkt.ts);
+            let index = self.packets;
+            self.packets += 1;
+            self.bytes += pkt.data.len() as u64;
+            self.last_ts = Some(self.last_ts.map_or(pkt.ts, |t| t.max(pkt.ts)));
             match self.decoder.decode(&pkt) {
                 Decoded::Tcp(seg) => {
                     let cost = seg.payload.len() + SEG_COST;
@@ -259,46 +297,67 @@ impl Reader<'_> {
                     self.round_cost += cost;
                 }
                 Decoded::FragmentDropped(detail) => {
-                    events.push(Event::input_anomaly(
-                        pkt.ts,
-                        AnomalyKind::IpFragmentLimit,
-                        detail,
-                    ));
-                    self.own.events(index, &mut events, &mut drop);
+                    let ev = Event::input_anomaly(pkt.ts, AnomalyKind::IpFragmentLimit, detail);
+                    self.own_event(index, ev);
                 }
                 Decoded::NotTcp | Decoded::Fragment | Decoded::Malformed(_) => {}
             }
-            index += 1;
             self.round_packets += 1;
-            if index.is_multiple_of(PROGRESS_EVERY) {
-                progress.set_position(reader.offset());
+            if self.packets.is_multiple_of(PROGRESS_EVERY) {
+                watch.progress(&Progress {
+                    offset: source.offset().unwrap_or(self.bytes),
+                    size: source.size(),
+                    packets: self.packets,
+                    bytes: self.bytes,
+                    done: false,
+                });
             }
-            let flush = paused.replace(false);
+            let mut flush = source.take_paused();
+            if let Some(every) = self.flush_every
+                && self.packets.is_multiple_of(CLOCK_EVERY)
+                && last_flush.elapsed() >= every
+            {
+                flush = true;
+            }
+            if flush {
+                last_flush = Instant::now();
+            }
             if (flush || self.round_cost >= ROUND_BYTES || self.round_packets >= ROUND_PACKETS)
                 && !self.dispatch(flush)
             {
-                return read_error;
+                return;
             }
         }
         if !self.dispatch(false) {
-            return read_error;
+            return;
         }
+        let last_ts = self.last_ts.unwrap_or_default();
         for tx in &self.to_workers {
             let _ = tx.send(ToWorker::Finish(last_ts));
         }
-        if let Some(detail) = &read_error {
-            events.push(Event::input_anomaly(
+        if let Some(detail) = read_error {
+            let name = source.name().to_string();
+            // Also in the output: what follows the fault is lost.
+            let ev = Event::input_anomaly(
                 last_ts,
                 AnomalyKind::CorruptCapture,
-                detail.clone(),
-            ));
-            self.own.events(index, &mut events, &mut drop);
+                format!("{name}: {detail}"),
+            );
+            self.own_event(self.packets, ev);
+            watch.failure(&Failure::Input {
+                input: name,
+                detail,
+            });
+            self.failed = true;
         }
-        let _ = self.to_merger.send(FromReader::End {
-            lines: self.own.take(None),
-            summary: self.own.take_summary(),
-        });
-        read_error
+        let own = std::mem::take(&mut self.own);
+        let _ = self.to_merger.send(FromReader::End { own });
+    }
+
+    fn own_event(&mut self, key: u64, ev: Event) {
+        if self.stage.pass(&ev) {
+            self.making.push(&mut self.own, key, ev, &mut drop);
+        }
     }
 
     /// Sends the round; false when a receiver is gone.
@@ -306,15 +365,15 @@ impl Reader<'_> {
         for (batch, tx) in self.batches.iter_mut().zip(&self.to_workers) {
             let fresh = self.recycle.try_recv().unwrap_or_default();
             let full = std::mem::replace(batch, fresh);
-            if tx.send(ToWorker::Round(full)).is_err() {
+            if tx.send(ToWorker::Round { batch: full, flush }).is_err() {
                 return false;
             }
         }
         self.round_cost = 0;
         self.round_packets = 0;
-        let lines = self.own.take(None);
+        let own = std::mem::take(&mut self.own);
         self.to_merger
-            .send(FromReader::Round { lines, flush })
+            .send(FromReader::Round { own, flush })
             .is_ok()
     }
 }

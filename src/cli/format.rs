@@ -1,0 +1,68 @@
+//! The one place an output format becomes a sink, for `read` and `live` alike. A new format
+//! (HAR: a document rather than lines) is a new [`OutputFormat`] variant, a new variant here
+//! and its arms; both commands take it from there, on one thread or many.
+
+use std::io::{self, Write};
+
+use super::args::OutputFormat;
+use super::output::LineOutput;
+use crate::event::Event;
+use crate::sink::{Begin, Finish, JsonSink, LineSink, Sink, TextSink};
+
+/// The sink of an output format, writing to `W`.
+pub enum FormatSink<W: Write> {
+    Json(JsonSink<W>),
+    Text(TextSink<W>),
+}
+
+impl<W: Write> FormatSink<W> {
+    pub fn new(format: OutputFormat, out: W) -> Self {
+        match format {
+            OutputFormat::Json => FormatSink::Json(JsonSink::new(out)),
+            OutputFormat::Text => FormatSink::Text(TextSink::new(out)),
+        }
+    }
+
+    fn get(&mut self) -> &mut dyn Sink {
+        match self {
+            FormatSink::Json(s) => s,
+            FormatSink::Text(s) => s,
+        }
+    }
+}
+
+impl<'a> FormatSink<&'a mut LineOutput> {
+    /// For the whole-lines output of `read`: JSON payloads are written straight into its line
+    /// buffer (bulk payloads are most of the output, and each copy of them counts).
+    pub fn lines_into(format: OutputFormat, out: &'a mut LineOutput) -> Self {
+        match format {
+            OutputFormat::Json => {
+                FormatSink::Json(JsonSink::with_line_buffer(out, |o| o.line_buffer()))
+            }
+            OutputFormat::Text => FormatSink::new(format, out),
+        }
+    }
+}
+
+// Matched in each method rather than through `get`: `event` is called for every event, and
+// the match lets the format's own code be inlined here.
+impl<W: Write> Sink for FormatSink<W> {
+    fn begin(&mut self, begin: &Begin<'_>) -> io::Result<()> {
+        self.get().begin(begin)
+    }
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        match self {
+            FormatSink::Json(s) => s.event(event),
+            FormatSink::Text(s) => s.event(event),
+        }
+    }
+    fn finish(&mut self, finish: &Finish<'_>) -> io::Result<()> {
+        self.get().finish(finish)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.get().flush()
+    }
+    fn lines(&mut self) -> Option<&mut dyn LineSink> {
+        self.get().lines()
+    }
+}

@@ -1,0 +1,209 @@
+//! One engine on the calling thread: every packet through it, every event on to the sink.
+//! The loop for capture files and live interfaces alike; what differs (waiting for packets,
+//! draining when stopped, idle expiry by the wall clock) is asked of the source.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use super::input::{Pull, Source};
+use super::stage::Stage;
+use super::{DRAIN_FOR, Failure, Progress, Run, RunStats, Watch, wall_clock};
+use crate::engine::Engine;
+use crate::event::{AnomalyKind, Event, EventKind, Timestamp};
+use crate::sink::Sink;
+
+/// Packets between progress reports.
+pub(super) const PROGRESS_EVERY: u64 = 4096;
+/// Packets between looks at the clock (timers are coarse; reading the clock per packet is not
+/// free at millions of packets per second).
+const CLOCK_EVERY: u64 = 64;
+/// Longest wait for a live packet when no flush interval is set.
+const LIVE_WAIT: Duration = Duration::from_millis(100);
+/// Wait for a packet while draining after a stop: nothing within it means drained.
+const DRAIN_WAIT: Duration = Duration::from_millis(50);
+/// How often idle connections are looked for.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// When the periodic work is next due.
+struct Timers {
+    flush: Instant,
+    sweep: Instant,
+    stats: Instant,
+}
+
+pub(super) fn run(
+    run: &mut Run<'_>,
+    source: &mut Source,
+    sink: &mut dyn Sink,
+    watch: &mut dyn Watch,
+) -> io::Result<()> {
+    let opts = run.options;
+    let mut engine = Engine::new(opts.limits.clone());
+    engine.set_conn_base(run.last_id);
+    let mut stage = Stage::new(opts.filter.as_ref(), run.summary.is_some());
+    let mut events: Vec<Event> = Vec::new();
+    let live = source.is_live();
+    let wait = opts.flush_every.unwrap_or(LIVE_WAIT);
+    let timed = live
+        || opts.flush_every.is_some()
+        || opts.idle_timeout.is_some()
+        || opts.stats_every.is_some();
+    let start = Instant::now();
+    let mut timers = Timers {
+        flush: start,
+        sweep: start,
+        stats: start,
+    };
+    let mut last_ts: Option<Timestamp> = None;
+    let mut stopping: Option<Instant> = None;
+    let mut packets: u64 = 0;
+    let outcome = loop {
+        // Asked between packets: every time on a live input, at every look at the clock on a
+        // file (a stop request waits a few microseconds at most).
+        let ask = live || packets.is_multiple_of(CLOCK_EVERY);
+        if stopping.is_none() && ask && watch.stop() {
+            if !live {
+                break Ok(());
+            }
+            stopping = Some(Instant::now());
+        }
+        let draining = stopping.is_some();
+        if stopping.is_some_and(|t| t.elapsed() >= DRAIN_FOR) {
+            break Ok(());
+        }
+        let mut clock_due = !timed;
+        match source.pull(if draining { DRAIN_WAIT } else { wait }) {
+            Pull::Packet(pkt, _) => {
+                let fate = engine.packet(&pkt, &mut events);
+                last_ts = Some(last_ts.map_or(pkt.ts, |t| t.max(pkt.ts)));
+                watch.packet(&pkt, fate)?;
+                emit(&mut events, &engine, &mut stage, sink)?;
+                packets += 1;
+                if packets.is_multiple_of(PROGRESS_EVERY) {
+                    watch.progress(&progress(source, &engine, false));
+                }
+                clock_due = clock_due || packets.is_multiple_of(CLOCK_EVERY);
+            }
+            Pull::Idle if draining => break Ok(()),
+            Pull::Idle => clock_due = true,
+            Pull::End => break Ok(()),
+            Pull::Corrupt(detail) => {
+                let name = source.name().to_string();
+                // Also in the output: what follows the fault is lost.
+                engine.input_error(
+                    AnomalyKind::CorruptCapture,
+                    format!("{name}: {detail}"),
+                    &mut events,
+                );
+                watch.failure(&Failure::Input {
+                    input: name,
+                    detail,
+                });
+                break Err(());
+            }
+            Pull::Stopped(_) if draining => break Ok(()),
+            Pull::Stopped(detail) => {
+                // The interface went away or libpcap failed: still end and flush everything.
+                watch.failure(&Failure::Capture(detail));
+                break Err(());
+            }
+        }
+        if source.take_paused() {
+            sink.flush()?;
+            watch.flushed()?;
+        }
+        if timed && clock_due {
+            let now = Instant::now();
+            if (opts.flush_every.is_some() || live) && now >= timers.flush {
+                sink.flush()?;
+                watch.flushed()?;
+                watch.tick();
+                watch.progress(&progress(source, &engine, false));
+                timers.flush = now + wait;
+            }
+            if let Some(idle) = opts.idle_timeout
+                && now >= timers.sweep
+            {
+                timers.sweep = now + SWEEP_EVERY;
+                let clock = if live { Some(wall_clock()) } else { None };
+                let at = last_ts.max(clock);
+                if let Some(at) = at {
+                    engine.expire_idle(at, idle, &mut events);
+                    watch.swept(Timestamp::new(
+                        at.secs.saturating_sub_unsigned(idle.as_secs()),
+                        at.nanos,
+                    ));
+                    emit(&mut events, &engine, &mut stage, sink)?;
+                }
+            }
+            if let Some(every) = opts.stats_every
+                && now >= timers.stats
+            {
+                timers.stats = now + every;
+                watch.stats(&stats(run, &stage, source, &engine))?;
+            }
+        }
+    };
+    if outcome.is_err() {
+        run.input_failed = true;
+    }
+    if let Some(ts) = last_ts {
+        run.saw(ts);
+    }
+    engine.finish(&mut events);
+    emit(&mut events, &engine, &mut stage, sink)?;
+    watch.progress(&progress(source, &engine, true));
+    if live && opts.stats_every.is_some() {
+        watch.stats(&stats(run, &stage, source, &engine))?;
+    }
+    run.last_id = engine.last_conn_id();
+    run.counts.messages += stage.counts.messages;
+    run.counts.anomalies += stage.counts.anomalies;
+    if let (Some(all), Some(part)) = (&mut run.summary, stage.summary) {
+        all.absorb(part);
+    }
+    Ok(())
+}
+
+/// Events on to the sink; message payloads back to the engine for reuse.
+fn emit(
+    events: &mut Vec<Event>,
+    engine: &Engine,
+    stage: &mut Stage<'_>,
+    sink: &mut dyn Sink,
+) -> io::Result<()> {
+    for ev in events.drain(..) {
+        if stage.pass(&ev) {
+            sink.event(&ev)?;
+        }
+        if let EventKind::Message { msg, .. } = ev.kind {
+            engine.recycle(msg.payload);
+        }
+    }
+    Ok(())
+}
+
+fn progress(source: &Source, engine: &Engine, done: bool) -> Progress {
+    let s = engine.stats();
+    Progress {
+        offset: source.offset().unwrap_or(s.bytes),
+        size: source.size(),
+        packets: s.packets,
+        bytes: s.bytes,
+        done,
+    }
+}
+
+fn stats(run: &Run<'_>, stage: &Stage<'_>, source: &Source, engine: &Engine) -> RunStats {
+    let s = engine.stats();
+    RunStats {
+        packets: s.packets,
+        bytes: s.bytes,
+        kernel_drops: source.kernel_drops(),
+        conns_open: engine.tracked_connections(),
+        websocket_conns: s.websocket_conns,
+        messages: run.counts.messages + stage.counts.messages,
+        anomalies: run.counts.anomalies + stage.counts.anomalies,
+        memory: engine.memory(),
+    }
+}
