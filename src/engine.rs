@@ -8,6 +8,7 @@ use crate::packet::{Decoded, PacketDecoder, RawPacket, TcpSegment};
 use std::sync::Arc;
 
 use crate::message::BufPool;
+use crate::proto::ProtoChoice;
 use crate::session::{ConnKind, Ctx, ProbePool, Session};
 use crate::tls::{KeyLog, KeyLogError};
 
@@ -64,6 +65,7 @@ struct Conns {
     last_packet: u64,
     /// TLS secrets known so far (key log files, Decryption Secrets Blocks, a live key log).
     keys: KeyLog,
+    proto: ProtoChoice,
 }
 
 impl Engine {
@@ -77,6 +79,7 @@ impl Engine {
                 pool: BufPool::default(),
                 last_packet: 0,
                 keys: KeyLog::new(),
+                proto: ProtoChoice::Auto,
                 limits,
             },
             last_ts: Timestamp::default(),
@@ -97,6 +100,12 @@ impl Engine {
     /// their next packet. Malformed lines are returned (and skipped).
     pub fn add_keys(&mut self, text: &[u8], first_line: usize) -> Vec<KeyLogError> {
         self.conns.keys.add_text(text, first_line)
+    }
+
+    /// Which application protocol the WebSockets opened from now on are decoded as: found
+    /// from the handshake and first messages (the default), one forced for all, or none.
+    pub fn set_proto(&mut self, choice: ProtoChoice) {
+        self.conns.proto = choice;
     }
 
     /// The last connection number handed out (the base when none was).
@@ -250,6 +259,7 @@ impl Conns {
             pool: &self.pool,
             probes: &self.probes,
             keys: &self.keys,
+            proto: self.proto,
         };
         for (_, mut session) in sessions {
             session.finish(how, &mut ctx);
@@ -276,6 +286,7 @@ impl Conns {
             pool: &self.pool,
             probes: &self.probes,
             keys: &self.keys,
+            proto: self.proto,
         };
         let session = match self.flows.get_mut(&key) {
             Some(session) => session,
@@ -499,6 +510,7 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
                             how,
                             messages,
                             bytes,
+                            ..
                         },
                 },
             ] => {

@@ -416,9 +416,23 @@ pub enum EventKind {
         dir: Option<Dir>,
         anomaly: Anomaly,
     },
+    /// An application-protocol unit (an MQTT packet, a STOMP frame, a JSON-RPC object, ...),
+    /// right after the message that completed it; its `dir` is the unit's.
+    Proto(Box<crate::proto::Unit>),
     End {
         how: EndHow,
         messages: u64,
         bytes: u64,
+        /// The connection's health and its unanswered requests (always given by the engine).
+        report: Option<Box<EndReport>>,
     },
+}
+
+/// What is known of a WebSocket connection when it ends, beyond its totals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndReport {
+    /// Ping round trips, the close handshake, the longest silences.
+    pub health: crate::health::HealthReport,
+    /// Application-protocol requests that were never answered.
+    pub unanswered: Vec<crate::proto::Unanswered>,
 }

@@ -158,6 +158,7 @@ impl Filter {
                 },
             },
             EventKind::Open(_) | EventKind::End { .. } => return self.accepts_conn(conn),
+            EventKind::Proto(_) => return self.is_empty(),
         };
         self.matches(&subject)
     }

@@ -46,6 +46,12 @@ pub struct Limits {
     pub max_h2_header_block_bytes: usize,
     /// HPACK dynamic table size followed per direction, whatever a size update claims.
     pub max_hpack_table_bytes: usize,
+    /// Largest application-protocol unit buffered (an MQTT packet or STOMP frame spanning
+    /// messages); a longer one is skipped by its declared length (`proto_limit`).
+    pub max_proto_unit_bytes: usize,
+    /// Application-protocol requests held per connection waiting for their reply; past it
+    /// the oldest is dropped and reported (`proto_limit`).
+    pub max_proto_pending_requests: usize,
 }
 
 impl Default for Limits {
@@ -66,6 +72,8 @@ impl Default for Limits {
             max_h2_streams: 1000,
             max_h2_header_block_bytes: 256 << 10,
             max_hpack_table_bytes: 64 << 10,
+            max_proto_unit_bytes: 16 << 20,
+            max_proto_pending_requests: 4096,
         }
     }
 }

@@ -309,6 +309,7 @@ fn synthetic_export(file_name: &str) -> PathBuf {
         how: EndHow::Fin,
         messages: 0,
         bytes: 0,
+        report: None,
     };
     let events = vec![
         ev(1, None, 2_600, EventKind::Open(Box::new(h1))),

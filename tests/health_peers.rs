@@ -13,7 +13,7 @@ use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::{Bytes, Message, WebSocket};
 use wsnoop::event::{AnomalyKind, Dir, Event, EventKind, Timestamp};
-use wsnoop::health::{CloseReport, Health, HealthReport, RttStats, TcpEnd, Verdict};
+use wsnoop::health::{CloseReport, HealthReport, RttStats, TcpEnd, Verdict};
 
 use common::timed::{Recorder, Shared, Teardown, advance, capture, decode, wire};
 
@@ -52,29 +52,17 @@ fn run(
     std::mem::take(&mut w.lock().expect("wire").log)
 }
 
-/// The tracker fed from the engine's events, as a sink would: one report per connection.
-/// The `end` event carries one time and one way for the whole connection (the time both
-/// directions had ended), so both directions are ended there.
+/// The health report of every connection, as the engine gives it on the `end` event.
 fn reports(events: &[Event]) -> Vec<HealthReport> {
-    let mut health: Option<Health> = None;
-    let mut out = Vec::new();
-    for ev in events {
-        match &ev.kind {
-            EventKind::Open(_) => health = Some(Health::new(ev.ts)),
-            EventKind::Message { dir, msg } => health
-                .as_mut()
-                .expect("open first")
-                .message(*dir, ev.ts, msg),
-            EventKind::End { how, .. } => {
-                let mut h = health.take().expect("open first");
-                h.tcp_end(Dir::C2s, *how, ev.ts);
-                h.tcp_end(Dir::S2c, *how, ev.ts);
-                out.push(h.report(ev.ts));
+    events
+        .iter()
+        .filter_map(|ev| match &ev.kind {
+            EventKind::End { report, .. } => {
+                Some(report.as_ref().expect("the engine reports").health.clone())
             }
-            EventKind::Anomaly { .. } => {}
-        }
-    }
-    out
+            _ => None,
+        })
+        .collect()
 }
 
 fn anomalies(events: &[Event]) -> Vec<&'static str> {
@@ -211,8 +199,8 @@ fn pings_with_known_delays_and_a_clean_close() {
                 answered: true,
                 close_to_answer_us: Some(4_000),
                 tcp_end: Some(TcpEnd::Fin),
-                // To the end event (both FINs seen): 298,800 - 292,500.
-                close_to_tcp_end_us: Some(6_300),
+                // To the first FIN (the server's): 298,500 - 292,500.
+                close_to_tcp_end_us: Some(6_000),
                 verdict: Verdict::Clean,
             },
             // c2s: 74,000 → 181,000; s2c: the pong at 81,000 → the pong at 182,000.
@@ -227,7 +215,7 @@ fn pings_with_known_delays_and_a_clean_close() {
          \"count\":5},\"s2c\":{\"min\":2500,\"median\":2500,\"p99\":2500,\"max\":2500,\
          \"count\":1}},\"close\":{\"initiator\":\"c2s\",\"code\":1000,\"reason\":\"done\",\
          \"answered\":true,\"close_to_answer_us\":4000,\"tcp_end\":\"fin\",\
-         \"close_to_tcp_end_us\":6300,\"verdict\":\"clean\"},\
+         \"close_to_tcp_end_us\":6000,\"verdict\":\"clean\"},\
          \"longest_silence_us\":{\"c2s\":107000,\"s2c\":101000}"
     );
 }
@@ -274,11 +262,13 @@ fn server_never_answers_the_close() {
                 answered: false,
                 close_to_answer_us: None,
                 tcp_end: Some(TcpEnd::Fin),
-                close_to_tcp_end_us: Some(5_000_100),
+                // To the first FIN (the server's at 5,016,000).
+                close_to_tcp_end_us: Some(5_000_000),
                 verdict: Verdict::HalfClosed,
             },
-            // c2s: the close at 16,000 to the end at 5,016,100; s2c never spoke.
-            longest_silence_us: [5_000_100, 5_015_100],
+            // c2s: the close at 16,000 to its FIN at 5,016,100; s2c never spoke: from the
+            // open at 1,000 to its FIN at 5,016,000.
+            longest_silence_us: [5_000_100, 5_015_000],
         }
     );
 }
@@ -460,7 +450,8 @@ fn server_initiated_clean_close() {
                 answered: true,
                 close_to_answer_us: Some(2_000),
                 tcp_end: Some(TcpEnd::Fin),
-                close_to_tcp_end_us: Some(3_700),
+                // To the first FIN (the server's at 8,500).
+                close_to_tcp_end_us: Some(3_500),
                 verdict: Verdict::Clean,
             },
             longest_silence_us: [3_000, 4_000],

@@ -177,6 +177,7 @@ fn tungstenite_exchange_decodes_exactly() {
                 got[dir.index()].push((msg.opcode, msg.payload.clone()));
             }
             EventKind::Anomaly { anomaly, .. } => panic!("unexpected anomaly {anomaly:?}"),
+            EventKind::Proto(unit) => panic!("unexpected protocol unit {unit:?}"),
             EventKind::End { how, .. } => assert_eq!(how.as_str(), "fin"),
         }
     }

@@ -209,6 +209,12 @@ pub struct LimitArgs {
     /// HPACK dynamic table followed per direction [default: 64K].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_hpack_table_bytes: Option<u64>,
+    /// Largest application-protocol unit buffered [default: 16M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_proto_unit_bytes: Option<u64>,
+    /// Application-protocol requests held per connection for pairing [default: 4096].
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub max_proto_pending_requests: Option<u64>,
 }
 
 impl LimitArgs {
@@ -236,6 +242,11 @@ impl LimitArgs {
                 d.max_h2_header_block_bytes,
             ),
             max_hpack_table_bytes: size(self.max_hpack_table_bytes, d.max_hpack_table_bytes),
+            max_proto_unit_bytes: size(self.max_proto_unit_bytes, d.max_proto_unit_bytes),
+            max_proto_pending_requests: size(
+                self.max_proto_pending_requests,
+                d.max_proto_pending_requests,
+            ),
         }
     }
 }

@@ -224,6 +224,7 @@ fn events_for_read() {
             how: crate::event::EndHow::Fin,
             messages: 0,
             bytes: 0,
+            report: None,
         },
     };
     let f = Filter::parse("conn:1 ping").unwrap();

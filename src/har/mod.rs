@@ -146,7 +146,7 @@ impl<W: Write> HarWriter<W> {
                     self.write_entry(p)?;
                 }
             }
-            EventKind::Anomaly { .. } => {}
+            EventKind::Anomaly { .. } | EventKind::Proto(_) => {}
         }
         if self.buffered > self.limits.max_buffered_bytes {
             self.spill_all()?;

@@ -93,6 +93,7 @@ fn end(id: u64, at: u64) -> Event {
             how: EndHow::Fin,
             messages: 0,
             bytes: 0,
+            report: None,
         },
     }
 }

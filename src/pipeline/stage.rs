@@ -32,7 +32,7 @@ impl<'a> Stage<'a> {
         match ev.kind {
             EventKind::Message { .. } => self.counts.messages += 1,
             EventKind::Anomaly { .. } => self.counts.anomalies += 1,
-            EventKind::Open(_) | EventKind::End { .. } => {}
+            EventKind::Open(_) | EventKind::Proto(_) | EventKind::End { .. } => {}
         }
         if let Some(s) = &mut self.summary {
             s.record(ev);

@@ -7,7 +7,7 @@ use crate::event::{Anomaly, AnomalyKind, Dir, Timestamp};
 
 /// One application-protocol unit (an MQTT packet, a STOMP frame or heart-beat, an Engine.IO or
 /// Socket.IO packet, a JSON-RPC object, a GraphQL-over-WebSocket message, a SignalR message).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unit {
     pub dir: Dir,
     /// Capture time of the message that completed the unit.
@@ -37,7 +37,7 @@ pub struct Unit {
 
 /// A request that was never answered before its connection ended (or that was dropped to stay
 /// within `max_pending_requests`, then reported by [`crate::proto::ProtoConn::finish`] too).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unanswered {
     pub dir: Dir,
     /// The request's `ts`.

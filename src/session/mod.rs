@@ -43,6 +43,8 @@ pub struct Ctx<'a> {
     pub probes: &'a std::sync::Arc<ProbePool>,
     /// TLS secrets known so far.
     pub keys: &'a crate::tls::KeyLog,
+    /// Which application protocol WebSockets carry: found per connection, forced or none.
+    pub proto: crate::proto::ProtoChoice,
 }
 
 impl Ctx<'_> {

@@ -1,12 +1,15 @@
-//! A connection recognised as WebSocket: its two directions' decoders and totals.
+//! A connection recognised as WebSocket: its two directions' decoders, its totals, its health,
+//! and the application protocol decoded from its messages, if any.
 
 use std::net::SocketAddr;
 
 use super::Ctx;
 use crate::event::{
-    Anomaly, AnomalyKind, ConnRef, Dir, DirEvent, EndHow, Event, EventKind, OpenInfo,
+    Anomaly, AnomalyKind, ConnRef, Dir, DirEvent, EndHow, EndReport, Event, EventKind, OpenInfo,
 };
+use crate::health::{Beat, Health};
 use crate::message::WsDecoder;
+use crate::proto::{MsgRef, ProtoConfig, ProtoConn, ProtoHints, Unit};
 use crate::reassembly::GapReason;
 
 pub(super) struct WsConn {
@@ -23,6 +26,11 @@ pub(super) struct WsConn {
     bytes: u64,
     /// Reusable buffer for one decoder call's events.
     scratch: Vec<DirEvent>,
+    health: Health,
+    /// The application protocol's decoder (`None` when decoding is turned off).
+    proto: Option<ProtoConn>,
+    /// Reusable buffer for the units one message completes.
+    units: Vec<Unit>,
 }
 
 impl WsConn {
@@ -52,6 +60,16 @@ impl WsConn {
             },
             stream,
         };
+        let hints = ProtoHints {
+            subprotocol: info.subprotocol.as_deref(),
+            uri: info.uri.as_deref(),
+        };
+        let config = ProtoConfig {
+            max_unit_bytes: ctx.limits.max_proto_unit_bytes,
+            max_pending_requests: ctx.limits.max_proto_pending_requests,
+            ..ProtoConfig::default()
+        };
+        let proto = ProtoConn::new(&hints, ctx.proto, config);
         ctx.out.push(Event {
             ts: ctx.ts,
             conn: Some(conn),
@@ -66,6 +84,9 @@ impl WsConn {
             messages: 0,
             bytes: 0,
             scratch: Vec::new(),
+            health: Health::new(ctx.ts),
+            proto,
+            units: Vec::new(),
         })
     }
 
@@ -108,6 +129,9 @@ impl WsConn {
     pub fn gap(&mut self, side: usize, len: u64, reason: GapReason, ctx: &mut Ctx<'_>) {
         let dir = self.dir_of(side);
         self.report_gap(side, len, reason, ctx);
+        if let Some(proto) = &mut self.proto {
+            proto.lost(dir);
+        }
         self.decode(dir, ctx, |d, out| d.gap(len, out));
     }
 
@@ -132,13 +156,24 @@ impl WsConn {
         self.scratch = events;
     }
 
-    /// Stamp a decoder's events with the connection, direction and time.
+    /// Stamp a decoder's events with the connection, direction and time; each message is
+    /// followed by the protocol units it completed.
     fn emit(&mut self, dir: Dir, events: &mut Vec<DirEvent>, ctx: &mut Ctx<'_>) {
         for ev in events.drain(..) {
             let kind = match ev {
                 DirEvent::Message(msg) => {
                     self.messages += 1;
                     self.bytes += msg.payload.len() as u64;
+                    self.health.message(dir, ctx.ts, &msg);
+                    if let Some(proto) = &mut self.proto {
+                        let m = MsgRef {
+                            dir,
+                            ts: ctx.ts,
+                            opcode: msg.opcode,
+                            payload: &msg.payload,
+                        };
+                        proto.message(&m, &mut self.units);
+                    }
                     EventKind::Message { dir, msg }
                 }
                 DirEvent::Anomaly(anomaly) => EventKind::Anomaly {
@@ -151,6 +186,21 @@ impl WsConn {
                 conn: Some(self.conn),
                 kind,
             });
+            for unit in self.units.drain(..) {
+                if let Some((request, key)) = heartbeat(&unit) {
+                    let beat = if request {
+                        Beat::Request { key: &key }
+                    } else {
+                        Beat::Answer { key: &key }
+                    };
+                    self.health.heartbeat(unit.dir, unit.ts, beat);
+                }
+                ctx.out.push(Event {
+                    ts: ctx.ts,
+                    conn: Some(self.conn),
+                    kind: EventKind::Proto(Box::new(unit)),
+                });
+            }
         }
     }
 
@@ -182,7 +232,16 @@ impl WsConn {
         }
         let dir = self.dir_of(side);
         self.decode(dir, ctx, |d, out| d.finish(out));
+        self.health.tcp_end(dir, how, ctx.ts);
         if self.all_ended() {
+            let report = EndReport {
+                health: self.health.report(ctx.ts),
+                unanswered: self
+                    .proto
+                    .as_mut()
+                    .map(ProtoConn::finish)
+                    .unwrap_or_default(),
+            };
             ctx.out.push(Event {
                 ts: ctx.ts,
                 conn: Some(self.conn),
@@ -190,6 +249,7 @@ impl WsConn {
                     how,
                     messages: self.messages,
                     bytes: self.bytes,
+                    report: Some(Box::new(report)),
                 },
             });
         }
@@ -234,5 +294,28 @@ pub(super) fn gap_anomaly(
             ))
         }
         GapReason::Below => None,
+    }
+}
+
+/// An application-level heartbeat among the units: (is it the request, the key pairing it
+/// with its answer). MQTT PINGREQ/PINGRESP, Engine.IO ping/pong (with their data, `probe`
+/// during the upgrade), GraphQL-over-WebSocket ping/pong. SignalR's Ping is one-way: no beat.
+fn heartbeat(unit: &Unit) -> Option<(bool, Vec<u8>)> {
+    let data = || {
+        unit.fields
+            .get("data")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .as_bytes()
+            .to_vec()
+    };
+    match (unit.proto, unit.kind.as_str()) {
+        ("mqtt", "PINGREQ") => Some((true, b"mqtt".to_vec())),
+        ("mqtt", "PINGRESP") => Some((false, b"mqtt".to_vec())),
+        ("engineio", "ping") => Some((true, data())),
+        ("engineio", "pong") => Some((false, data())),
+        ("graphql-ws", "ping") => Some((true, Vec::new())),
+        ("graphql-ws", "pong") => Some((false, Vec::new())),
+        _ => None,
     }
 }

@@ -140,6 +140,7 @@ impl<W: Write> Sink for JsonSink<W> {
             EventKind::Open(_) => "open",
             EventKind::Message { .. } => "message",
             EventKind::Anomaly { .. } => "anomaly",
+            EventKind::Proto(_) => "proto",
             EventKind::End { .. } => "end",
         };
         self.out.write_all(b"{\"event\":\"")?;
@@ -184,6 +185,22 @@ impl<W: Write> Sink for JsonSink<W> {
                 w.write_all(b",\"extensions\":")?;
                 opt_string(w, info.extensions.as_deref())?;
                 write!(w, ",\"mid_stream\":{}", info.mid_stream)?;
+                w.write_all(b",\"tls\":")?;
+                match &info.tls {
+                    Some(t) => {
+                        w.write_all(b"{\"version\":")?;
+                        string(w, &t.version)?;
+                        w.write_all(b",\"cipher\":")?;
+                        string(w, &t.cipher)?;
+                        w.write_all(b",\"sni\":")?;
+                        opt_string(w, t.sni.as_deref())?;
+                        w.write_all(b",\"alpn\":")?;
+                        opt_string(w, t.alpn.as_deref())?;
+                        write!(w, ",\"resumed\":{}}}", t.resumed)?;
+                    }
+                    None => w.write_all(b"null")?,
+                }
+                write!(w, ",\"http\":\"{}\"", info.handshake.http.as_str())?;
             }
             EventKind::Message { dir, msg } => {
                 self.out.write_all(b",\"dir\":\"")?;
@@ -200,16 +217,53 @@ impl<W: Write> Sink for JsonSink<W> {
                 write!(w, ",\"kind\":\"{}\",\"detail\":", anomaly.kind.as_str())?;
                 string(w, &anomaly.detail)?;
             }
+            EventKind::Proto(unit) => {
+                write!(self.out, ",\"dir\":\"{}\"", unit.dir.as_str())?;
+                let mut fields = serde_json::Map::new();
+                unit.write_json(&mut fields, |ts| {
+                    let mut t = Vec::with_capacity(27);
+                    let _ = write_rfc3339_micros(&mut t, ts);
+                    serde_json::Value::from(String::from_utf8_lossy(&t).into_owned())
+                });
+                for (k, v) in &fields {
+                    self.out.write_all(b",")?;
+                    string(&mut self.out, k)?;
+                    self.out.write_all(b":")?;
+                    serde_json::to_writer(&mut self.out, v)?;
+                }
+            }
             EventKind::End {
                 how,
                 messages,
                 bytes,
+                report,
             } => {
                 write!(
                     self.out,
                     ",\"how\":\"{}\",\"messages\":{messages},\"bytes\":{bytes}",
                     how.as_str()
                 )?;
+                if let Some(report) = report {
+                    report.health.write_json(&mut self.out)?;
+                    if !report.unanswered.is_empty() {
+                        self.out.write_all(b",\"unanswered\":[")?;
+                        for (i, u) in report.unanswered.iter().enumerate() {
+                            if i > 0 {
+                                self.out.write_all(b",")?;
+                            }
+                            write!(self.out, "{{\"dir\":\"{}\",\"ts\":\"", u.dir.as_str())?;
+                            write_rfc3339_micros(&mut self.out, u.ts)?;
+                            write!(self.out, "\",\"proto\":\"{}\",\"type\":", u.proto)?;
+                            string(&mut self.out, &u.kind)?;
+                            self.out.write_all(b",\"id\":")?;
+                            serde_json::to_writer(&mut self.out, &u.id)?;
+                            self.out.write_all(b",\"summary\":")?;
+                            string(&mut self.out, &u.summary)?;
+                            self.out.write_all(b"}")?;
+                        }
+                        self.out.write_all(b"]")?;
+                    }
+                }
                 if let Some(c) = &event.conn {
                     self.conns.forget(c.id);
                 }

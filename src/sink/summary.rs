@@ -53,6 +53,7 @@ impl Summary {
                 totals.bytes[i] += msg.payload.len() as u64;
             }
             EventKind::Anomaly { .. } => totals.anomalies += 1,
+            EventKind::Proto(_) => {}
             EventKind::End { how, .. } => totals.end = Some(*how),
         }
     }

@@ -90,12 +90,13 @@ impl<W: Write> Sink for TextSink<W> {
         line.clear();
         match &event.conn {
             Some(c) => {
-                let arrow = match event.kind {
+                let arrow = match &event.kind {
                     EventKind::Message { dir: Dir::S2c, .. }
                     | EventKind::Anomaly {
                         dir: Some(Dir::S2c),
                         ..
                     } => "←",
+                    EventKind::Proto(unit) if unit.dir == Dir::S2c => "←",
                     _ => "→",
                 };
                 // `#3/5`: WebSocket 3, carried in HTTP/2 stream 5.
@@ -155,16 +156,47 @@ impl<W: Write> Sink for TextSink<W> {
                     anomaly.detail
                 );
             }
+            EventKind::Proto(unit) => {
+                // Under its message: the protocol, the unit's summary, and for a reply what it
+                // answers and how long after.
+                let _ = write!(line, "  └ {} {}", unit.proto, unit.summary);
+                if let Some(us) = unit.latency_us {
+                    let _ = write!(line, " (reply after {})", micros(us));
+                }
+                if let Some(a) = &unit.anomaly {
+                    let _ = write!(line, " [{}: {}]", a.kind.as_str(), a.detail);
+                }
+            }
             EventKind::End {
                 how,
                 messages,
                 bytes,
+                report,
             } => {
                 let _ = write!(
                     line,
-                    "end ({}) {messages} messages, {bytes} bytes",
-                    how.as_str()
+                    "end ({}) {messages} {}, {bytes} {}",
+                    how.as_str(),
+                    plural(*messages, "message", "messages"),
+                    plural(*bytes, "byte", "bytes"),
                 );
+                if let Some(r) = report {
+                    let _ = write!(line, ", close {}", r.health.close.verdict.as_str());
+                    for dir in Dir::BOTH {
+                        if let Some(rtt) = r.health.rtt(dir) {
+                            let _ = write!(
+                                line,
+                                ", {} ping rtt median {} ({} samples)",
+                                dir.as_str(),
+                                micros(rtt.median),
+                                rtt.count
+                            );
+                        }
+                    }
+                    if !r.unanswered.is_empty() {
+                        let _ = write!(line, ", {} unanswered", r.unanswered.len());
+                    }
+                }
             }
         }
         write_rfc3339_micros(&mut self.out, event.ts)?;
@@ -241,6 +273,22 @@ impl<W: Write> TextSink<W> {
             )?;
         }
         Ok(())
+    }
+}
+
+/// `1 message`, `2 messages`.
+fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+/// A duration in microseconds, readable: `850 µs`, `4.1 ms`, `2.35 s`.
+fn micros(us: u64) -> String {
+    if us < 1_000 {
+        format!("{us} µs")
+    } else if us < 1_000_000 {
+        format!("{:.1} ms", us as f64 / 1_000.0)
+    } else {
+        format!("{:.2} s", us as f64 / 1_000_000.0)
     }
 }
 

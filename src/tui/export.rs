@@ -67,6 +67,7 @@ pub fn export_conn(model: &Model, conn: u64, out: impl Write) -> io::Result<(u64
                 how,
                 messages: c.msgs[0] + c.msgs[1],
                 bytes: c.bytes[0] + c.bytes[1],
+                report: None,
             },
         })?;
         written += 1;

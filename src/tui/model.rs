@@ -140,6 +140,7 @@ impl Model {
                 }
                 return;
             }
+            EventKind::Proto(_) => return,
             EventKind::End { how, .. } => {
                 if let Some(c) = conn_ix.and_then(|i| self.conns.get_mut(i)) {
                     c.end = Some(how);

@@ -100,6 +100,7 @@ pub fn end(id: u64, secs: i64, how: EndHow) -> Event {
             how,
             messages: 0,
             bytes: 0,
+            report: None,
         },
     }
 }

@@ -4,13 +4,12 @@
 //! tests and `examples/proto_lines.rs`.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::{Map, Value};
 use wsnoop::capture::CaptureReader;
 use wsnoop::event::{ConnRef, EventKind, Timestamp};
-use wsnoop::proto::{MsgRef, ProtoChoice, ProtoConfig, ProtoConn, ProtoHints, Unanswered, Unit};
+use wsnoop::proto::{ProtoChoice, ProtoConfig, Unanswered, Unit};
 use wsnoop::{Engine, Limits};
 
 /// What a capture yields: each unit with its connection, in output order, and what was left
@@ -28,19 +27,24 @@ pub fn ts_text(ts: Timestamp) -> String {
     String::from_utf8(v).expect("ASCII")
 }
 
+/// The engine's own protocol units and unanswered requests for the capture at `path`,
+/// decoding as `choice` says with `config`'s bounds.
 pub fn run(path: &Path, choice: ProtoChoice, config: &ProtoConfig) -> ProtoRun {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let limits = Limits::default();
+    let limits = Limits {
+        max_proto_unit_bytes: config.max_unit_bytes,
+        max_proto_pending_requests: config.max_pending_requests,
+        ..Limits::default()
+    };
     let mut reader = CaptureReader::new(std::io::BufReader::new(file), &limits).expect("capture");
-    let mut engine = Engine::new(limits.clone());
+    let mut engine = Engine::new(limits);
+    engine.set_proto(choice);
     let mut events = Vec::new();
-    let mut conns: HashMap<u64, (ConnRef, Option<ProtoConn>)> = HashMap::new();
     let mut out = ProtoRun {
         units: Vec::new(),
         unanswered: Vec::new(),
         messages: 0,
     };
-    let mut scratch = Vec::new();
     let mut done = false;
     while !done {
         match reader.next_packet().expect("readable capture") {
@@ -55,39 +59,15 @@ pub fn run(path: &Path, choice: ProtoChoice, config: &ProtoConfig) -> ProtoRun {
         for ev in events.drain(..) {
             let Some(conn) = ev.conn else { continue };
             match ev.kind {
-                EventKind::Open(info) => {
-                    let hints = ProtoHints {
-                        subprotocol: info.subprotocol.as_deref(),
-                        uri: info.uri.as_deref(),
-                    };
-                    conns.insert(
-                        conn.id,
-                        (conn, ProtoConn::new(&hints, choice, config.clone())),
-                    );
-                }
-                EventKind::Message { dir, msg } => {
-                    out.messages += 1;
-                    let Some((_, Some(pc))) = conns.get_mut(&conn.id) else {
-                        continue;
-                    };
-                    pc.message(
-                        &MsgRef {
-                            dir,
-                            ts: ev.ts,
-                            opcode: msg.opcode,
-                            payload: &msg.payload,
-                        },
-                        &mut scratch,
-                    );
-                    out.units.extend(scratch.drain(..).map(|u| (conn, u)));
-                }
-                EventKind::End { .. } => {
-                    if let Some((c, Some(mut pc))) = conns.remove(&conn.id) {
-                        out.unanswered
-                            .extend(pc.finish().into_iter().map(|u| (c, u)));
-                    }
-                }
-                EventKind::Anomaly { .. } => {}
+                EventKind::Message { .. } => out.messages += 1,
+                EventKind::Proto(unit) => out.units.push((conn, *unit)),
+                EventKind::End {
+                    report: Some(report),
+                    ..
+                } => out
+                    .unanswered
+                    .extend(report.unanswered.into_iter().map(|u| (conn, u))),
+                _ => {}
             }
         }
     }
