@@ -12,8 +12,7 @@ use std::fs::File;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64_simd::STANDARD;
 use h2util::Seen;
 use serde_json::Value;
 use wsnoop::Limits;
@@ -91,7 +90,9 @@ fn expected() -> Messages {
         assert_eq!(v["server"], "127.0.0.1:8451");
         let stream = v["stream"].as_u64().unwrap() as u32;
         let dir = v["dir"].as_str().unwrap().to_string();
-        let payload = STANDARD.decode(v["payload_b64"].as_str().unwrap()).unwrap();
+        let payload = STANDARD
+            .decode_to_vec(v["payload_b64"].as_str().unwrap())
+            .unwrap();
         map.entry((stream, dir))
             .or_default()
             .push((v["opcode"].as_str().unwrap().to_string(), payload));

@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64_simd::STANDARD;
 use serde_json::Value;
 use wsnoop::capture::CaptureReader;
 use wsnoop::event::{
@@ -133,11 +132,11 @@ fn messages_of(har: &Value, name: &str) -> Msgs {
                 data.as_bytes().to_vec()
             } else if op == 1 {
                 STANDARD
-                    .decode(m["_dataBase64"].as_str().expect("_dataBase64"))
+                    .decode_to_vec(m["_dataBase64"].as_str().expect("_dataBase64"))
                     .expect("base64")
             } else {
                 STANDARD
-                    .decode(data)
+                    .decode_to_vec(data)
                     .expect("data is base64 when opcode != 1")
             };
             out.entry((
@@ -162,7 +161,7 @@ fn expected_messages(capture: &Path) -> Msgs {
     {
         let s = |k: &str| e[k].as_str().expect(k).to_owned();
         let payload = STANDARD
-            .decode(e["payload_b64"].as_str().expect("payload_b64"))
+            .decode_to_vec(e["payload_b64"].as_str().expect("payload_b64"))
             .expect("base64");
         out.entry((s("client"), s("server"), e["stream"].to_string(), s("dir")))
             .or_default()

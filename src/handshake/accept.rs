@@ -1,7 +1,5 @@
 //! The `Sec-WebSocket-Accept` value a server must send back (RFC 6455 §4.2.2).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use sha1::{Digest, Sha1};
 
 /// RFC 6455 §1.3: the GUID every server appends to the client's key.
@@ -12,7 +10,7 @@ pub(super) fn accept_key(key: &str) -> String {
     let mut sha = Sha1::new();
     sha.update(key.as_bytes());
     sha.update(GUID);
-    STANDARD.encode(sha.finalize())
+    base64_simd::STANDARD.encode_to_string(sha.finalize())
 }
 
 #[cfg(test)]

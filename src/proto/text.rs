@@ -2,8 +2,6 @@
 
 use std::fmt::Write as _;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
 /// Longest piece of wire text copied into a summary (topics, methods, previews).
@@ -64,7 +62,7 @@ impl Line {
 }
 
 pub(crate) fn b64(bytes: &[u8]) -> String {
-    STANDARD.encode(bytes)
+    base64_simd::STANDARD.encode_to_string(bytes)
 }
 
 /// Writes `name_b64` and, when the bytes are UTF-8, `name_text`.
