@@ -47,10 +47,15 @@ pub struct ReadArgs {
     /// Keep only events matching this filter (the TUI's `/` syntax, e.g. `dir:c2s op:text hello`).
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
+    /// Print application-protocol units without the raw messages that carried them.
+    #[arg(long)]
+    pub proto_only: bool,
     /// Decode on N threads, connections spread over them (the output is the same for every
     /// N); 1 decodes on the main thread alone [default: the number of cores].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -72,6 +77,8 @@ pub struct TuiArgs {
     /// Start with this filter applied.
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -126,8 +133,51 @@ pub struct LiveArgs {
     /// Keep only events matching this filter (the TUI's `/` syntax, e.g. `dir:c2s op:text hello`).
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
+    /// Print application-protocol units without the raw messages that carried them.
+    #[arg(long)]
+    pub proto_only: bool,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// What to decrypt with and what to decode, the same for `read`, `live` and `tui`.
+#[derive(Args, Debug, Default)]
+pub struct DecodeArgs {
+    /// TLS key log (NSS format, as SSLKEYLOGFILE writes it) to decrypt wss:// with; may be
+    /// given several times. Without it, the file named by SSLKEYLOGFILE, if set. On a live
+    /// interface the file is followed as it grows.
+    #[arg(long, value_name = "PATH")]
+    pub keylog: Vec<PathBuf>,
+    /// Application protocol inside the messages: `auto` (from the subprotocol, the handshake
+    /// and the first messages), `none`, or one of mqtt, stomp, socketio, jsonrpc, graphql-ws,
+    /// signalr for every connection [default: auto].
+    #[arg(long, value_name = "NAME", value_parser = parse_proto)]
+    pub proto: Option<crate::proto::ProtoChoice>,
+}
+
+impl DecodeArgs {
+    /// The key logs to read: those given, else the one SSLKEYLOGFILE names.
+    pub fn keylogs(&self) -> Vec<PathBuf> {
+        if !self.keylog.is_empty() {
+            return self.keylog.clone();
+        }
+        std::env::var_os("SSLKEYLOGFILE")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .into_iter()
+            .collect()
+    }
+
+    pub fn proto(&self) -> crate::proto::ProtoChoice {
+        self.proto.unwrap_or(crate::proto::ProtoChoice::Auto)
+    }
+}
+
+fn parse_proto(s: &str) -> Result<crate::proto::ProtoChoice, String> {
+    s.parse()
+        .map_err(|e: crate::proto::UnknownProto| e.to_string())
 }
 
 /// Output formats, made into sinks for `read` and `live` in one place ([`super::FormatSink`]).

@@ -125,6 +125,9 @@ pub fn run(args: &LiveArgs) -> i32 {
         flush_every: Some(FLUSH_EVERY),
         idle_timeout: (!idle.is_zero()).then_some(idle),
         stats_every: (args.stats > 0).then(|| Duration::from_secs(args.stats)),
+        keylogs: args.decode.keylogs(),
+        proto: args.decode.proto(),
+        proto_only: args.proto_only,
     });
     let mut sink = FormatSink::new(format, output.clone());
     let mut watch = Daemon {

@@ -94,6 +94,8 @@ fn tui(args: &TuiArgs) -> i32 {
     crate::tui::main(Config {
         source,
         limits: args.limits.to_limits(),
+        keylogs: args.decode.keylogs(),
+        proto: args.decode.proto(),
         keep_payload: args.keep_payload,
         filter,
     })

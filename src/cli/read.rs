@@ -28,6 +28,9 @@ pub fn run(args: &ReadArgs) -> i32 {
         threads: args.threads.map_or_else(default_threads, usize::from),
         filter,
         summary: args.summary,
+        keylogs: args.decode.keylogs(),
+        proto: args.decode.proto(),
+        proto_only: args.proto_only,
         ..Options::default()
     });
     let inputs = args.files.iter().cloned().map(Input::Path).collect();

@@ -204,6 +204,17 @@ impl Source {
         }
     }
 
+    /// TLS secrets the capture carried since the last call (pcapng Decryption Secrets Blocks,
+    /// key log text), in capture order.
+    #[inline]
+    pub fn take_secrets(&mut self) -> Vec<Vec<u8>> {
+        match self {
+            Source::Capture(c) => c.reader.take_secrets(),
+            #[cfg(feature = "live")]
+            Source::Live { .. } => Vec::new(),
+        }
+    }
+
     /// Packets the kernel dropped (live), when known.
     pub fn kernel_drops(&self) -> Option<u64> {
         match self {

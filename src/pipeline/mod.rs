@@ -21,6 +21,7 @@
 mod clock;
 mod exit;
 mod input;
+mod keylog;
 mod single;
 mod stage;
 mod threads;
@@ -32,6 +33,7 @@ use std::time::Duration;
 use crate::event::{ConnId, Timestamp};
 use crate::filter::Filter;
 use crate::limits::Limits;
+use crate::proto::ProtoChoice;
 use crate::sink::{Begin, Finish, Sink, Summary};
 
 pub use clock::wall_clock;
@@ -39,6 +41,7 @@ pub use exit::{EXIT_INPUT, EXIT_OK, EXIT_USAGE, Failure, NO_LIVE, Report, say};
 #[cfg(feature = "live")]
 pub use input::Live;
 pub use input::{Capture, Input};
+pub use keylog::{KeyLogFile, KeyLogText};
 pub use watch::{Progress, RunStats, Watch};
 
 use stage::Counts;
@@ -67,6 +70,14 @@ pub struct Options {
     pub idle_timeout: Option<Duration>,
     /// Call [`Watch::stats`] this often (and at the end of a live run).
     pub stats_every: Option<Duration>,
+    /// TLS key logs (NSS format) every engine starts with; on a live input they are followed
+    /// as they grow or are replaced. Secrets a pcapng capture carries in Decryption Secrets
+    /// Blocks are added as they come, wherever it is read.
+    pub keylogs: Vec<std::path::PathBuf>,
+    /// Which application protocol WebSockets are decoded as.
+    pub proto: ProtoChoice,
+    /// Leave the raw messages out: protocol units (and opens, anomalies, ends) only.
+    pub proto_only: bool,
 }
 
 impl Default for Options {
@@ -79,6 +90,9 @@ impl Default for Options {
             flush_every: None,
             idle_timeout: None,
             stats_every: None,
+            keylogs: Vec::new(),
+            proto: ProtoChoice::Auto,
+            proto_only: false,
         }
     }
 }
@@ -102,6 +116,10 @@ struct Run<'o> {
     counts: Counts,
     last_ts: Option<Timestamp>,
     input_failed: bool,
+    /// The key logs' lines read so far: every engine starts with them.
+    keys: Vec<KeyLogText>,
+    /// The key log files, followed on a live input.
+    keylogs: Vec<KeyLogFile>,
 }
 
 /// The sink, and whether it may be handed to another thread.
@@ -158,7 +176,10 @@ impl Pipeline {
             counts: Counts::default(),
             last_ts: None,
             input_failed: false,
+            keys: Vec::new(),
+            keylogs: Vec::new(),
         };
+        run.open_keylogs(watch);
         let result = run.all(inputs, &mut sink, watch);
         let output_error = result.err();
         if let Some(e) = &output_error
@@ -174,6 +195,43 @@ impl Pipeline {
 }
 
 impl Run<'_> {
+    /// Reads the key logs given; an unreadable one is an input failure (the run goes on
+    /// without it).
+    fn open_keylogs(&mut self, watch: &mut dyn Watch) {
+        for path in &self.options.keylogs {
+            let read = KeyLogFile::open(path).and_then(|mut f| {
+                let text = f.read_new()?;
+                Ok((f, text))
+            });
+            match read {
+                Ok((file, text)) => {
+                    if let Some(text) = text {
+                        check_keylog(file.path(), &text, watch);
+                        self.keys.push(text);
+                    }
+                    self.keylogs.push(file);
+                }
+                Err(e) => {
+                    watch.failure(&Failure::Input {
+                        input: path.display().to_string(),
+                        detail: format!("cannot read the key log: {e}"),
+                    });
+                    self.input_failed = true;
+                }
+            }
+        }
+    }
+
+    /// A new engine with the run's settings and the key log lines read so far.
+    fn engine(&self, limits: Limits) -> crate::engine::Engine {
+        let mut engine = crate::engine::Engine::new(limits);
+        engine.set_proto(self.options.proto);
+        for k in &self.keys {
+            engine.add_keys(&k.text, k.first_line);
+        }
+        engine
+    }
+
     fn all(
         &mut self,
         inputs: Vec<Input>,
@@ -220,3 +278,16 @@ impl Run<'_> {
 
 #[cfg(test)]
 mod tests;
+
+/// Tells the driver, once per key log read, about each line that was skipped.
+fn check_keylog(path: &std::path::Path, text: &KeyLogText, watch: &mut dyn Watch) {
+    let mut probe = crate::tls::KeyLog::new();
+    for e in probe.add_text(&text.text, text.first_line) {
+        watch.notice(&format!(
+            "{}: line {}: {} (skipped)",
+            path.display(),
+            e.line,
+            e.message
+        ));
+    }
+}

@@ -38,9 +38,9 @@ pub(super) fn run(
     watch: &mut dyn Watch,
 ) -> io::Result<()> {
     let opts = run.options;
-    let mut engine = Engine::new(opts.limits.clone());
+    let mut engine = run.engine(opts.limits.clone());
     engine.set_conn_base(run.last_id);
-    let mut stage = Stage::new(opts.filter.as_ref(), run.summary.is_some());
+    let mut stage = Stage::new(opts.filter.as_ref(), run.summary.is_some(), opts.proto_only);
     let mut events: Vec<Event> = Vec::new();
     let live = source.is_live();
     let wait = opts.flush_every.unwrap_or(LIVE_WAIT);
@@ -77,6 +77,10 @@ pub(super) fn run(
                 let fate = engine.packet(&pkt, &mut events);
                 last_ts = Some(last_ts.map_or(pkt.ts, |t| t.max(pkt.ts)));
                 watch.packet(&pkt, fate)?;
+                // Secrets the capture carries (pcapng Decryption Secrets Blocks), from here on.
+                for secrets in source.take_secrets() {
+                    engine.add_keys(&secrets, 1);
+                }
                 emit(&mut events, &engine, &mut stage, sink)?;
                 packets += 1;
                 if packets.is_multiple_of(PROGRESS_EVERY) {
@@ -120,6 +124,9 @@ pub(super) fn run(
                 watch.tick();
                 watch.progress(&progress(source, &engine, false));
                 timers.flush = now + wait;
+                if live {
+                    follow_keylogs(run, &mut engine, watch);
+                }
             }
             if let Some(idle) = opts.idle_timeout
                 && now >= timers.sweep
@@ -205,5 +212,27 @@ fn stats(run: &Run<'_>, stage: &Stage<'_>, source: &Source, engine: &Engine) -> 
         messages: run.counts.messages + stage.counts.messages,
         anomalies: run.counts.anomalies + stage.counts.anomalies,
         memory: engine.memory(),
+    }
+}
+
+/// Lines the key logs gained since the last look (a browser appends one per connection): the
+/// engine decrypts with them from the next packet of each connection waiting for them.
+fn follow_keylogs(run: &mut Run<'_>, engine: &mut Engine, watch: &mut dyn Watch) {
+    for file in &mut run.keylogs {
+        match file.read_new() {
+            Ok(Some(text)) => {
+                for e in engine.add_keys(&text.text, text.first_line) {
+                    watch.notice(&format!(
+                        "{}: line {}: {} (skipped)",
+                        file.path().display(),
+                        e.line,
+                        e.message
+                    ));
+                }
+            }
+            Ok(None) => {}
+            // Gone for now (being rotated): looked at again next time.
+            Err(_) => {}
+        }
     }
 }

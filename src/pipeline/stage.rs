@@ -13,15 +13,18 @@ pub(super) struct Counts {
 
 pub(super) struct Stage<'a> {
     filter: Option<&'a Filter>,
+    /// Raw messages stay out (`--proto-only`).
+    no_messages: bool,
     /// Per-connection totals of every event (filtered or not), when asked for.
     pub summary: Option<Summary>,
     pub counts: Counts,
 }
 
 impl<'a> Stage<'a> {
-    pub fn new(filter: Option<&'a Filter>, summary: bool) -> Self {
+    pub fn new(filter: Option<&'a Filter>, summary: bool, no_messages: bool) -> Self {
         Stage {
             filter,
+            no_messages,
             summary: summary.then(Summary::default),
             counts: Counts::default(),
         }
@@ -36,6 +39,9 @@ impl<'a> Stage<'a> {
         }
         if let Some(s) = &mut self.summary {
             s.record(ev);
+        }
+        if self.no_messages && matches!(ev.kind, EventKind::Message { .. }) {
+            return false;
         }
         self.filter.is_none_or(|f| f.matches_event(ev))
     }

@@ -68,6 +68,12 @@ pub trait Watch {
         let _ = before;
     }
 
+    /// Something worth telling that is no failure (a key log line that is not understood and
+    /// was skipped), one line.
+    fn notice(&mut self, text: &str) {
+        let _ = text;
+    }
+
     /// The sink was just flushed: flush what the driver writes besides (e.g. a pcap file).
     fn flushed(&mut self) -> io::Result<()> {
         Ok(())

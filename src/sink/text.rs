@@ -126,8 +126,15 @@ impl<W: Write> Sink for TextSink<W> {
                 if info.mid_stream {
                     line.push_str(" (picked up mid-stream)");
                 }
-                if let Some(uri) = &info.uri {
-                    let _ = write!(line, " GET {uri}");
+                if let Some(url) = websocket_url(info) {
+                    let method = match info.handshake.method.as_str() {
+                        "" => "GET",
+                        m => m,
+                    };
+                    let _ = write!(line, " {method} {url}");
+                }
+                if let Some(tls) = &info.tls {
+                    let _ = write!(line, " TLS {} {}", tls.version, tls.cipher);
                 }
                 if let Some(p) = &info.subprotocol {
                     let _ = write!(line, " subprotocol={p}");
@@ -274,6 +281,23 @@ impl<W: Write> TextSink<W> {
         }
         Ok(())
     }
+}
+
+/// The WebSocket's URL as a browser names it: `ws://` or `wss://` (TLS underneath), the host
+/// and the request target (for HTTP/2, `:authority` and `:path`); the URI alone when the host
+/// is not known.
+fn websocket_url(info: &crate::event::OpenInfo) -> Option<String> {
+    let scheme = if info.tls.is_some() { "wss" } else { "ws" };
+    let target = match info.handshake.http {
+        crate::event::HttpVersion::Http2 if !info.handshake.target.is_empty() => {
+            info.handshake.target.clone()
+        }
+        _ => info.uri.clone()?,
+    };
+    Some(match &info.host {
+        Some(host) if target.starts_with('/') => format!("{scheme}://{host}{target}"),
+        _ => target,
+    })
 }
 
 /// `1 message`, `2 messages`.

@@ -53,15 +53,18 @@ impl Source {
     }
 }
 
-/// Opens `source` and reads it on a thread; the error is the one line to show.
-pub fn spawn(source: &Source, limits: Limits) -> Result<(Receiver<Feed>, JoinHandle<()>), String> {
-    let (input, live) = open(source, &limits)?;
+/// Opens `source` and reads it on a thread with `decoding`'s limits, key logs and protocol
+/// choice; the error is the one line to show.
+pub fn spawn(
+    source: &Source,
+    decoding: Options,
+) -> Result<(Receiver<Feed>, JoinHandle<()>), String> {
+    let (input, live) = open(source, &decoding.limits)?;
     let options = Options {
         threads: if live { 1 } else { default_threads() },
         flush_every: Some(if live { LIVE_FLUSH } else { FILE_FLUSH }),
         idle_timeout: live.then_some(DEFAULT_IDLE_TIMEOUT),
-        limits,
-        ..Options::default()
+        ..decoding
     };
     let (tx, rx) = sync_channel(CHANNEL_BATCHES);
     let handle = thread::Builder::new()

@@ -29,6 +29,9 @@ const IDLE_TICK: Duration = Duration::from_millis(500);
 pub struct Config {
     pub source: Source,
     pub limits: Limits,
+    /// TLS key logs (followed as they grow on a live interface).
+    pub keylogs: Vec<std::path::PathBuf>,
+    pub proto: crate::proto::ProtoChoice,
     /// Payload bytes the UI keeps in full ([`DEFAULT_KEEP_PAYLOAD`] when `None`).
     pub keep_payload: Option<u64>,
     /// Start with this filter applied.
@@ -42,7 +45,13 @@ pub fn main(config: Config) -> i32 {
         return EXIT_USAGE;
     }
     let short = config.source.short_name();
-    let (rx, _loader) = match loader::spawn(&config.source, config.limits) {
+    let decoding = crate::pipeline::Options {
+        limits: config.limits,
+        keylogs: config.keylogs,
+        proto: config.proto,
+        ..crate::pipeline::Options::default()
+    };
+    let (rx, _loader) = match loader::spawn(&config.source, decoding) {
         Ok(x) => x,
         Err(e) => {
             say(&e);

@@ -39,7 +39,6 @@ use super::input::{Pull, Source};
 use super::single::PROGRESS_EVERY;
 use super::stage::Stage;
 use super::{Failure, Progress, Run, Watch};
-use crate::engine::Engine;
 use crate::event::{AnomalyKind, Event, Timestamp};
 use crate::flow::FlowKey;
 use crate::limits::Limits;
@@ -161,8 +160,8 @@ pub(super) fn run(
                 recycle: recycle_tx.clone(),
                 reuse,
             };
-            let engine = Engine::new(limits.clone());
-            let stage = Stage::new(filter, summary);
+            let engine = run.engine(limits.clone());
+            let stage = Stage::new(filter, summary, opts.proto_only);
             let making = makings.pop().unwrap_or(Making::Events);
             let worker = std::thread::Builder::new()
                 .name(format!("wsnoop-worker{w}"))
@@ -184,7 +183,7 @@ pub(super) fn run(
             decoder: PacketDecoder::new(&opts.limits),
             shards: Shards::new(n),
             batches: (0..n).map(|_| Batch::default()).collect(),
-            stage: Stage::new(filter, summary),
+            stage: Stage::new(filter, summary, opts.proto_only),
             making: own_making,
             own: Items::default(),
             to_workers,
@@ -301,6 +300,11 @@ impl Reader<'_> {
                     self.own_event(index, ev);
                 }
                 Decoded::NotTcp | Decoded::Fragment | Decoded::Malformed(_) => {}
+            }
+            for secrets in source.take_secrets() {
+                for batch in &mut self.batches {
+                    batch.keys.push((batch.segs.len(), secrets.clone()));
+                }
             }
             self.round_packets += 1;
             if self.packets.is_multiple_of(PROGRESS_EVERY) {

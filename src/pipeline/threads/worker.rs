@@ -56,6 +56,10 @@ pub struct Batch {
     pub segs: Vec<Seg>,
     pub chunks: Vec<Chunk>,
     pub data: Vec<u8>,
+    /// TLS secrets the capture carried (Decryption Secrets Blocks), each given to the engine
+    /// before the segment at its position (every worker gets them all, where one engine would
+    /// have: the output is the same for every number of workers).
+    pub keys: Vec<(usize, Vec<u8>)>,
 }
 
 impl Batch {
@@ -102,6 +106,7 @@ impl Batch {
 
     /// Empties the batch for the next round, letting go of the capture buffers.
     fn clear(&mut self) {
+        self.keys.clear();
         self.segs.clear();
         self.chunks.clear();
         self.data.clear();
@@ -271,7 +276,11 @@ impl Worker<'_> {
             match msg {
                 ToWorker::Round { batch, flush } => {
                     let mut round = self.round();
-                    for s in &batch.segs {
+                    let mut keys = batch.keys.iter().peekable();
+                    for (i, s) in batch.segs.iter().enumerate() {
+                        while let Some((_, text)) = keys.next_if(|(at, _)| *at <= i) {
+                            self.engine.add_keys(text, 1);
+                        }
                         let seg = TcpSegment {
                             src: s.src,
                             dst: s.dst,
@@ -282,6 +291,9 @@ impl Worker<'_> {
                         };
                         self.engine.segment(s.index, s.ts, &seg, &mut scratch);
                         self.take(&mut round, s.index, &mut scratch);
+                    }
+                    for (_, text) in keys {
+                        self.engine.add_keys(text, 1);
                     }
                     // The reader refills it: its buffers keep their size from round to round.
                     let mut batch = batch;
