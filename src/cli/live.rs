@@ -16,7 +16,7 @@ use crate::capture::live::{
 };
 use crate::engine::Engine;
 use crate::event::{Event, EventKind, Timestamp};
-use crate::filter::Filter;
+use crate::filter::{Filter, Selection};
 use crate::sink::{JsonSink, Sink, TextSink};
 
 /// Longest time a decoded event waits in the output buffer.
@@ -125,7 +125,8 @@ pub fn run(args: &LiveArgs) -> i32 {
         output,
         save,
         save_file,
-        filter,
+        filter: filter.map(|f| Selection::new(f, false)),
+        selected: Vec::new(),
         counts: Counts::default(),
         dirty: false,
         last_ts: Timestamp::default(),
@@ -193,7 +194,9 @@ struct Run {
     save: Option<WsPackets<BufWriter<File>>>,
     /// The `-w` file by name (a new one after SIGHUP if it was moved away).
     save_file: Option<SaveFile>,
-    filter: Option<Filter>,
+    /// The filter, as a stage (`--all-events` is not wired yet).
+    filter: Option<Selection>,
+    selected: Vec<Event>,
     counts: Counts,
     /// Something was written since the last flush.
     dirty: bool,
@@ -288,10 +291,14 @@ impl Run {
                 EventKind::Anomaly { .. } => self.counts.anomalies += 1,
                 _ => {}
             }
-            if self.filter.as_ref().is_none_or(|f| f.matches_event(&ev)) {
-                self.sink.event(&ev).map_err(Stop::Output)?;
-                self.dirty = true;
+            match &mut self.filter {
+                Some(sel) => sel.push(ev, &mut self.selected),
+                None => self.selected.push(ev),
             }
+        }
+        for ev in self.selected.drain(..) {
+            self.sink.event(&ev).map_err(Stop::Output)?;
+            self.dirty = true;
         }
         // Between events, so a line is never split across files.
         self.output

@@ -11,7 +11,7 @@ use super::{EXIT_INPUT, EXIT_OK, EXIT_USAGE, input, threads};
 use crate::capture::CaptureReader;
 use crate::engine::Engine;
 use crate::event::{AnomalyKind, Event, EventKind};
-use crate::filter::Filter;
+use crate::filter::{Filter, Selection};
 use crate::sink::{JsonSink, LineStyle, Sink, Summary, TextSink};
 
 /// Packets between progress-bar updates.
@@ -165,7 +165,8 @@ fn read_file(
     }
     let mut sink = sink_for(job.style, out);
     let sink = &mut *sink;
-    let filter = job.filter;
+    // `--all-events` is not wired yet: open/end only for connections with something selected.
+    let mut selection = job.filter.map(|f| Selection::new(f.clone(), false));
     let mut engine = Engine::new(job.limits.clone());
     engine.set_conn_base(*conn_base);
     let mut events: Vec<Event> = Vec::new();
@@ -175,7 +176,13 @@ fn read_file(
         match reader.next_packet() {
             Ok(Some(pkt)) => {
                 engine.packet(&pkt, &mut events);
-                emit(&mut events, &engine, sink, summary.as_deref_mut(), filter)?;
+                emit(
+                    &mut events,
+                    &engine,
+                    sink,
+                    summary.as_deref_mut(),
+                    selection.as_mut(),
+                )?;
                 packets += 1;
                 if packets.is_multiple_of(PROGRESS_EVERY) {
                     progress.set_position(reader.offset());
@@ -199,7 +206,7 @@ fn read_file(
     }
     progress.finish_and_clear();
     engine.finish(&mut events);
-    emit(&mut events, &engine, sink, summary, filter)?;
+    emit(&mut events, &engine, sink, summary, selection.as_mut())?;
     *conn_base = engine.last_conn_id();
     outcome
 }
@@ -219,15 +226,21 @@ fn emit(
     engine: &Engine,
     sink: &mut dyn Sink,
     mut summary: Option<&mut Summary>,
-    filter: Option<&Filter>,
+    selection: Option<&mut Selection>,
 ) -> Result<(), Stop> {
-    for ev in events.drain(..) {
-        if let Some(s) = summary.as_deref_mut() {
-            s.record(&ev);
+    if let Some(s) = summary.as_deref_mut() {
+        events.iter().for_each(|ev| s.record(ev));
+    }
+    let mut selected = Vec::new();
+    let out = match selection {
+        Some(sel) => {
+            events.drain(..).for_each(|ev| sel.push(ev, &mut selected));
+            &mut selected
         }
-        if filter.is_none_or(|f| f.matches_event(&ev)) {
-            sink.event(&ev).map_err(Stop::Output)?;
-        }
+        None => events,
+    };
+    for ev in out.drain(..) {
+        sink.event(&ev).map_err(Stop::Output)?;
         if let EventKind::Message { msg, .. } = ev.kind {
             engine.recycle(msg.payload);
         }

@@ -4,7 +4,7 @@
 //! the merger replaces with the final one.
 
 use crate::event::{ConnId, Event, EventKind};
-use crate::filter::Filter;
+use crate::filter::{ClassSet, DeferredSelection, Filter, Marked};
 use crate::sink::{JsonSink, LineStyle, Sink, Summary, TextSink};
 
 /// Text capacity a reused round keeps (a round is about a megabyte of payload).
@@ -35,9 +35,10 @@ pub struct LineConn {
     pub opens: bool,
     /// The connection's `end` (its last event).
     pub ends: bool,
-    /// The line is to be written (if the filter's `conn:` terms accept the final number);
-    /// `open` and `end` lines are sent even when not, for numbering and bookkeeping.
-    pub print: bool,
+    /// The line is to be written iff the connection's final number falls in one of these
+    /// classes of the filter's `conn:` terms; `open` and `end` lines are sent even when
+    /// none, for numbering and bookkeeping.
+    pub print: ClassSet,
     /// Where the worker's number sits in the line (found here, so that the merger, which is
     /// one thread for all, only has to swap it).
     pub id_at: u32,
@@ -45,11 +46,12 @@ pub struct LineConn {
 }
 
 /// A sink writing into memory, plus what the merger needs to know of each line.
-pub struct LineWriter<'a> {
+pub struct LineWriter {
     sink: MemSink,
     style: LineStyle,
     lines: Vec<Line>,
-    filter: Option<&'a Filter>,
+    selection: Option<DeferredSelection>,
+    marked: Vec<Marked>,
     summary: Option<Summary>,
 }
 
@@ -75,8 +77,8 @@ impl MemSink {
     }
 }
 
-impl<'a> LineWriter<'a> {
-    pub fn new(style: LineStyle, filter: Option<&'a Filter>, summary: bool) -> Self {
+impl LineWriter {
+    pub fn new(style: LineStyle, filter: Option<&Filter>, summary: bool) -> Self {
         let sink = match style {
             LineStyle::Json => MemSink::Json(JsonSink::in_memory()),
             LineStyle::Text => MemSink::Text(TextSink::new(Vec::new())),
@@ -85,7 +87,9 @@ impl<'a> LineWriter<'a> {
             sink,
             style,
             lines: Vec::new(),
-            filter,
+            // `--all-events` is not wired yet.
+            selection: filter.map(|f| DeferredSelection::new(f.clone(), false)),
+            marked: Vec::new(),
             summary: summary.then(Summary::default),
         }
     }
@@ -97,44 +101,67 @@ impl<'a> LineWriter<'a> {
             if let Some(s) = &mut self.summary {
                 s.record(&ev);
             }
-            let print = self.filter.is_none_or(|f| f.matches_event_except_conn(&ev));
-            let opens = matches!(ev.kind, EventKind::Open(_));
-            let ends = matches!(ev.kind, EventKind::End { .. });
-            let start = self.sink.buf().len();
-            if print {
-                self.sink.event(&ev);
+            match &mut self.selection {
+                None => self.line(key, ev, ClassSet::ALL, false, done),
+                Some(sel) => {
+                    sel.push(ev, &mut self.marked);
+                    let mut marked = std::mem::take(&mut self.marked);
+                    for m in marked.drain(..) {
+                        self.line(key, m.event, m.classes, m.replay, done);
+                    }
+                    self.marked = marked;
+                }
             }
-            if let EventKind::Message { msg, .. } = ev.kind {
-                done(msg.payload);
-            }
-            if !print && !opens && !ends {
-                continue;
-            }
-            let buf = self.sink.buf();
-            let end = buf.len();
-            let span = match (&ev.conn, buf.get(start..)) {
-                (Some(_), Some(line)) if print => self.style.conn_id_span(line),
-                _ => None,
-            };
-            let (id_at, id_len) = span.map_or((0, 0), |r| {
-                (
-                    u32::try_from(r.start).unwrap_or(0),
-                    u32::try_from(r.len()).unwrap_or(0),
-                )
-            });
-            self.lines.push(Line {
-                key,
-                end,
-                conn: ev.conn.map(|c| LineConn {
-                    local: c.id,
-                    opens,
-                    ends,
-                    print,
-                    id_at,
-                    id_len,
-                }),
-            });
         }
+    }
+
+    /// One event's line (`print`: the classes it is printed in; `replay`: a copy of an
+    /// `open` that came out before, not to be numbered again).
+    fn line(
+        &mut self,
+        key: u64,
+        ev: Event,
+        print: ClassSet,
+        replay: bool,
+        done: &mut dyn FnMut(Vec<u8>),
+    ) {
+        let opens = !replay && matches!(ev.kind, EventKind::Open(_));
+        let ends = matches!(ev.kind, EventKind::End { .. });
+        let start = self.sink.buf().len();
+        let printed = !print.is_empty();
+        if printed {
+            self.sink.event(&ev);
+        }
+        if let EventKind::Message { msg, .. } = ev.kind {
+            done(msg.payload);
+        }
+        if !printed && !opens && !ends {
+            return;
+        }
+        let buf = self.sink.buf();
+        let end = buf.len();
+        let span = match (&ev.conn, buf.get(start..)) {
+            (Some(_), Some(line)) if printed => self.style.conn_id_span(line),
+            _ => None,
+        };
+        let (id_at, id_len) = span.map_or((0, 0), |r| {
+            (
+                u32::try_from(r.start).unwrap_or(0),
+                u32::try_from(r.len()).unwrap_or(0),
+            )
+        });
+        self.lines.push(Line {
+            key,
+            end,
+            conn: ev.conn.map(|c| LineConn {
+                local: c.id,
+                opens,
+                ends,
+                print,
+                id_at,
+                id_len,
+            }),
+        });
     }
 
     /// The lines so far, leaving the writer empty for the next round (with `reuse`'s

@@ -12,7 +12,7 @@ use crossbeam_channel::{Receiver, Sender};
 use super::lines::{Line, Lines};
 use super::worker::FromWorker;
 use crate::event::ConnId;
-use crate::filter::Filter;
+use crate::filter::{ConnClass, Filter};
 use crate::sink::{LineStyle, Summary};
 
 pub enum FromReader {
@@ -159,10 +159,8 @@ impl<'a> Merger<'a> {
 
     fn line(&mut self, worker: usize, line: &Line, text: &[u8]) -> io::Result<()> {
         let Some(c) = line.conn else {
-            if self.filter.is_none_or(|f| f.accepts_conn(None)) {
-                self.out.write_line(&[text])?;
-            }
-            return Ok(());
+            // Sent only when selected (no connection: no `conn:` term holds).
+            return self.out.write_line(&[text]);
         };
         let Some(ids) = self.ids.get_mut(worker) else {
             return Ok(());
@@ -178,7 +176,10 @@ impl<'a> Merger<'a> {
         if c.ends && !self.keep_ids {
             ids.remove(&c.local);
         }
-        if !c.print || !self.filter.is_none_or(|f| f.accepts_conn(Some(id))) {
+        let class = self
+            .filter
+            .map_or(ConnClass::default(), |f| f.conn_class(id));
+        if !c.print.contains(class) {
             return Ok(());
         }
         if c.id_len == 0 {

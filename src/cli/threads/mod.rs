@@ -212,12 +212,12 @@ pub fn read<R: Read>(
     })
 }
 
-struct Reader<'a> {
+struct Reader {
     decoder: PacketDecoder,
     shards: Shards,
     batches: Vec<Batch>,
     /// Lines of events about the input itself.
-    own: LineWriter<'a>,
+    own: LineWriter,
     to_workers: Vec<Sender<ToWorker>>,
     to_merger: Sender<FromReader>,
     recycle: Receiver<Batch>,
@@ -225,7 +225,7 @@ struct Reader<'a> {
     round_packets: usize,
 }
 
-impl Reader<'_> {
+impl Reader {
     /// Reads and hands out every packet, then ends the round trip. Returns the read error, if
     /// any. Stops early when the merger is gone (the output failed: it reports that).
     fn run<R: Read>(
