@@ -132,7 +132,9 @@ impl<'t> Parser<'t> {
             if self.conn_terms > MAX_CONN_TERMS {
                 return Err(FilterError::at(
                     t.col,
-                    format!("too many conn: terms (at most {MAX_CONN_TERMS}): use ranges, e.g. conn:3-7"),
+                    format!(
+                        "too many conn: terms (at most {MAX_CONN_TERMS}): use ranges, e.g. conn:3-7"
+                    ),
                 ));
             }
         }
@@ -163,7 +165,9 @@ impl<'t> Parser<'t> {
         };
         FilterError::at(
             col,
-            format!("expected a term{after}, found {found} (a term: text, \"quoted text\", /regex/ or e.g. port:443)"),
+            format!(
+                "expected a term{after}, found {found} (a term: text, \"quoted text\", /regex/ or e.g. port:443)"
+            ),
         )
     }
 }
@@ -248,7 +252,11 @@ fn word_term(text: &str, quoted: Option<&str>, col: usize) -> Result<Term, Filte
             col,
             format!(
                 "'{text}' is not an operator: write {} (to search for the character, quote it: \"{text}\")",
-                if text == "&" { "'and' or '&&'" } else { "'or' or '||'" }
+                if text == "&" {
+                    "'and' or '&&'"
+                } else {
+                    "'or' or '||'"
+                }
             ),
         ));
     }

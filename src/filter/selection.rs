@@ -51,6 +51,11 @@ impl Selection {
     pub fn filter(&self) -> &Filter {
         &self.core.filter
     }
+
+    /// Connections remembered (between their `open` and their `end`).
+    pub fn tracked(&self) -> usize {
+        self.core.conns.len()
+    }
 }
 
 /// An event out of a [`DeferredSelection`], with the connection-number classes it is to be
@@ -103,6 +108,11 @@ impl DeferredSelection {
 
     pub fn filter(&self) -> &Filter {
         &self.core.filter
+    }
+
+    /// Connections remembered (between their `open` and their `end`).
+    pub fn tracked(&self) -> usize {
+        self.core.conns.len()
     }
 }
 

@@ -39,8 +39,9 @@ pub fn uri(arg: Arg<'_>) -> Result<Term, TermError> {
                 "empty regex: write uri:re:PATTERN, e.g. uri:re:^/v[0-9]+/",
             ));
         }
-        Some(pattern) => build_regex(pattern)
-            .map_err(|e| TermError::value(format!("regex /{pattern}/: {e}")))?,
+        Some(pattern) => {
+            build_regex(pattern).map_err(|e| TermError::value(format!("regex /{pattern}/: {e}")))?
+        }
         None => build_regex(&regex::escape(v))
             .map_err(|e| TermError::value(format!("text '{v}': {e}")))?,
     };

@@ -6,8 +6,10 @@ mod conn;
 mod net;
 mod payload;
 
+use std::time::Duration;
+
 use super::expr::Term;
-use super::value::Cmp;
+use super::value::{self, Cmp};
 
 pub use payload::{regex_term, text_term};
 
@@ -69,6 +71,18 @@ impl<'a> Arg<'a> {
             ))),
         }
     }
+}
+
+/// A duration comparison, `name>100ms` (`us`, `ms`, `s`; decimals allowed): for terms such
+/// as `latency>100ms` and `rtt>50ms`.
+pub fn duration_arg(arg: Arg<'_>, usage: &str) -> Result<(Cmp, Duration), TermError> {
+    let (cmp, v) = arg.compare(usage)?;
+    let d = value::duration(v).ok_or_else(|| {
+        TermError::value(format!(
+            "'{v}' is not a duration: expected a number with us, ms or s, e.g. {usage}"
+        ))
+    })?;
+    Ok((cmp, d))
 }
 
 /// One named term.

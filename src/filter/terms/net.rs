@@ -6,11 +6,13 @@ use super::{Arg, TermError};
 use crate::filter::expr::Term;
 use crate::filter::value;
 
-/// An address or a network (`10.0.0.0/8`, `2001:db8::/32`).
+/// An address or a network (`10.0.0.0/8`, `2001:db8::/32`). IPv4 is held as IPv4-mapped
+/// IPv6 (`::ffff:10.0.0.0/104`), so an address is the same written either way and an IPv4
+/// connection seen as mapped IPv6 (dual-stack sockets) is matched by its IPv4 address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Net {
-    addr: IpAddr,
-    bits: u8,
+    addr: u128,
+    mask: u128,
 }
 
 impl Net {
@@ -25,29 +27,32 @@ impl Net {
             .strip_prefix('[')
             .and_then(|a| a.strip_suffix(']'))
             .unwrap_or(addr);
-        let addr: IpAddr = addr.parse().ok()?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let (addr, max): (IpAddr, u64) = match addr.parse().ok()? {
+            IpAddr::V4(v4) => (IpAddr::V6(v4.to_ipv6_mapped()), 32),
+            v6 => (v6, 128),
+        };
         let bits = bits.unwrap_or(max);
-        (bits <= max).then_some(Net {
-            addr,
-            bits: u8::try_from(bits).ok()?,
+        if bits > max {
+            return None;
+        }
+        // An IPv4 prefix is 96 bits further in the mapped form.
+        let bits = u32::try_from(bits + (128 - max)).ok()?;
+        let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+        Some(Net {
+            addr: wide(addr) & mask,
+            mask,
         })
     }
 
-    /// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) count as their IPv4 address, on
-    /// either side.
     pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr.to_canonical(), ip.to_canonical()) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.bits)).unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.bits)).unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
+        wide(ip) & self.mask == self.addr
+    }
+}
+
+fn wide(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        IpAddr::V6(v6) => u128::from(v6),
     }
 }
 

@@ -32,10 +32,12 @@ pub fn text_term(text: &str) -> Result<Term, TermError> {
 /// `re:REGEX` or `/REGEX/`: a regular expression over the payload bytes.
 pub fn regex_term(pattern: &str) -> Result<Term, TermError> {
     if pattern.is_empty() {
-        return Err(TermError::value("empty regex: write re:PATTERN or /PATTERN/"));
+        return Err(TermError::value(
+            "empty regex: write re:PATTERN or /PATTERN/",
+        ));
     }
-    let re = build_regex(pattern)
-        .map_err(|e| TermError::value(format!("regex /{pattern}/: {e}")))?;
+    let re =
+        build_regex(pattern).map_err(|e| TermError::value(format!("regex /{pattern}/: {e}")))?;
     Ok(matching(re))
 }
 
