@@ -106,6 +106,13 @@ fn filters_summaries_and_several_inputs_are_the_same_on_any_number_of_threads() 
         "anomaly:tcp_gap",
         "ping",
         "len>100",
+        // Boolean combinations of `conn:` with the rest: decided per class of numbers by the
+        // workers, by the final number in the merger.
+        "conn:2 or ping",
+        "(conn:1-3 or anomaly) and not dir:s2c",
+        "not conn:4-40 op:close",
+        "conn:45 or anomaly:tcp_gap or (conn:7 and len<50)",
+        "host:127.0.0.1 port:9010 uri:echo",
     ] {
         for fmt in ["--json", "--no-progress"] {
             let one = assert_same(&[fmt, "--summary", "--filter", filter], &all, &[2, 5]);
