@@ -121,3 +121,31 @@ fn source_is_kept_trimmed() {
     assert!(!f.is_empty());
     assert!(Filter::parse(" \t ").unwrap().is_empty());
 }
+
+#[test]
+fn every_example_of_the_help_parses_and_every_term_is_listed() {
+    let help = crate::filter::HELP;
+    let examples = help.split("Examples:\n").nth(1).unwrap();
+    let mut n = 0;
+    for line in examples.lines() {
+        // Two examples a line, in columns apart by at least two spaces.
+        for ex in line
+            .trim()
+            .split("  ")
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            Filter::parse(ex).unwrap_or_else(|e| panic!("{ex:?}: {e}"));
+            n += 1;
+        }
+    }
+    assert_eq!(n, 8);
+    for t in crate::filter::terms::TERMS {
+        assert!(
+            help.contains(&format!("  {}", t.name)) || help.contains(&format!(" {}:", t.name)),
+            "{}",
+            t.name
+        );
+    }
+    assert!(help.lines().all(|l| l.chars().count() <= 78));
+}
