@@ -225,10 +225,10 @@ fn emit(
     events: &mut Vec<Event>,
     engine: &Engine,
     sink: &mut dyn Sink,
-    mut summary: Option<&mut Summary>,
+    summary: Option<&mut Summary>,
     selection: Option<&mut Selection>,
 ) -> Result<(), Stop> {
-    if let Some(s) = summary.as_deref_mut() {
+    if let Some(s) = summary {
         events.iter().for_each(|ev| s.record(ev));
     }
     let mut selected = Vec::new();

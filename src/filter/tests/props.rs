@@ -110,7 +110,7 @@ fn parse(src: &str) -> Filter {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(ProptestConfig::with_cases(150))]
 
     #[test]
     fn laws_of_the_language(
@@ -275,5 +275,30 @@ proptest! {
             })
             .collect();
         prop_assert_eq!(got, select(&a, all_events, &renumbered));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(800))]
+
+    /// Any input parses or is refused with a column within it (or just past its end), in one
+    /// line; what parses evaluates on anything without panicking.
+    #[test]
+    fn any_input_parses_or_names_a_column(
+        src in r#"[a-z:()!&|"/ <>=0-9.\\*é_-]{0,40}|(and|or|not|\(|\)|!|&&|\|\||"|/|port|:|len|>|=|x|anomaly| ){0,16}"#,
+        subjects in prop::collection::vec(subject(), 1..8),
+    ) {
+        match Filter::parse(&src) {
+            Ok(f) => {
+                for s in &subjects {
+                    let _ = f.matches(s);
+                    let _ = f.select_classes(s);
+                }
+            }
+            Err(e) => {
+                prop_assert!(e.column >= 1 && e.column <= src.chars().count() + 1, "{src:?}: {e}");
+                prop_assert!(!e.message.contains('\n'), "{src:?}: {e}");
+            }
+        }
     }
 }
