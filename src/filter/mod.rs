@@ -23,7 +23,11 @@
 //!
 //! On anomalies, text and regex terms look at the kind and the detail sentence; `op:` and
 //! `len` never hold. Endpoint terms look at the connection's endpoints, or for an anomaly
-//! about a transport connection without a WebSocket number, at that connection's.
+//! about a transport connection without a WebSocket number, at that connection's; IPv4 is
+//! compared as IPv4-mapped IPv6, so `host:10.0.0.1` also holds for `::ffff:10.0.0.1`. A term
+//! whose fact is unknown (`uri:` on a connection picked up mid-stream, `conn:` on an event
+//! about the input) does not hold. Anomaly kinds are an open set (each layer defines its
+//! own), so `anomaly:KIND` checks the kind's form (snake_case), not that it exists.
 //!
 //! ## Words
 //! A word runs to a space, to a `)` it did not open (`re:(a|b)` is one word), or to `&&` /
