@@ -18,7 +18,7 @@ pub struct Term {
     pub(super) asks_for_anomalies: bool,
     /// A `conn:` term: the connection numbers it holds for. Such a term depends on nothing
     /// else, which lets workers that do not know the final numbers decide for every
-    /// possible number at once (see [`super::classes`]).
+    /// possible number at once (see the `classes` module).
     pub(super) conn_ids: Option<(ConnId, ConnId)>,
 }
 

@@ -64,7 +64,7 @@
 //!    `duration` for `us`/`ms`/`s`, `number`, `range`) and `Cmp::holds`; refuse a bad value
 //!    with `TermError::value("'x' is not ...: expected ...")`; return
 //!    `Term::new(move |s: &Subject| ...)`, a test on the [`Subject`].
-//! 2. Add one [`terms::TermDef`] entry to `terms::TERMS` (name, usage with an example, the
+//! 2. Add one `terms::TermDef` entry to `terms::TERMS` (name, usage with an example, the
 //!    function). Nothing else: the parser, errors, `did you mean` and the term list come
 //!    from the table.
 //! 3. If the term needs a fact the [`Subject`] does not carry (an application-protocol unit,

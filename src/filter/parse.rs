@@ -19,7 +19,7 @@ use super::value::Cmp;
 pub const MAX_DEPTH: usize = 64;
 /// `conn:` terms in one filter: each splits the connection numbers in at most two more
 /// classes, and a worker that does not know the final numbers evaluates the filter once per
-/// class (see [`super::classes`]), at most 64.
+/// class (see the `classes` module), at most 64.
 pub const MAX_CONN_TERMS: usize = 31;
 
 /// The expression of `tokens` (`None` when there are none: the filter that keeps

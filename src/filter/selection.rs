@@ -59,7 +59,7 @@ impl Selection {
 }
 
 /// An event out of a [`DeferredSelection`], with the connection-number classes it is to be
-/// printed in (see [`super::classes`]).
+/// printed in (see the `classes` module).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Marked {
     pub event: Event,
