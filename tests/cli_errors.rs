@@ -303,6 +303,30 @@ fn live_capture_missing_from_this_build_is_a_usage_error() {
     }
 }
 
+#[test]
+fn bad_filters_are_usage_errors_naming_the_column() {
+    for (filter, says) in [
+        (
+            "port8765",
+            "wsnoop: --filter: column 1: unknown term 'port8765': did you mean port:8765?",
+        ),
+        (
+            "hello or (bye",
+            "wsnoop: --filter: column 10: unbalanced '('",
+        ),
+        (
+            "hello and",
+            "wsnoop: --filter: column 10: expected a term after 'and'",
+        ),
+        ("foo:bar", "wsnoop: --filter: column 1: unknown term 'foo:'"),
+    ] {
+        let out = read(&["--filter".as_ref(), filter.as_ref(), "x.pcap".as_ref()]);
+        let line = one_line(&out, 2);
+        assert!(line.starts_with(says), "{filter}: {line}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
 /// `--format json` and `--json` write the same lines; `--format text` the readable ones.
 #[test]
 fn one_format_option_and_its_short_form() {
@@ -318,4 +342,50 @@ fn one_format_option_and_its_short_form() {
     let text = run(&[]);
     assert!(text.starts_with(b"2026-11-22T19:10:21.560666Z  #1   127.0.0.1:51564"));
     assert_eq!(run(&["--format", "text"]), text);
+}
+
+/// Only the selected connection's lines: its `open` (held until its first selected
+/// message), the messages, its `end`; none of the other connections' `open`/`end`.
+#[test]
+fn a_filter_prints_only_the_connections_it_selects() {
+    let file = capture("py_concurrent_clients.pcap");
+    let out = read(&[
+        "--filter".as_ref(),
+        "\"client 4 msg 1:\" or (uri:client=1 and dir:c2s and len<45)".as_ref(),
+        file.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let brief: Vec<String> = lines
+        .iter()
+        .map(|v| {
+            let text = v["text"].as_str().unwrap_or_default();
+            format!(
+                "{} {} {} {}",
+                v["event"].as_str().unwrap(),
+                v["conn"],
+                v["opcode"].as_str().unwrap_or("-"),
+                text.split(':').next().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        brief,
+        [
+            "open 3 - ",
+            "message 3 text client 4 msg 1",
+            "message 3 text client 4 msg 1",
+            "open 2 - ",
+            "message 2 text client 1 msg 4",
+            "message 2 text client 1 msg 9",
+            "message 2 close ",
+            "end 2 - ",
+            "end 3 - ",
+        ]
+    );
 }

@@ -107,6 +107,13 @@ fn filters_summaries_and_several_inputs_are_the_same_on_any_number_of_threads() 
         "anomaly:tcp_gap",
         "ping",
         "len>100",
+        // Boolean combinations of `conn:` with the rest: decided per class of numbers by the
+        // workers, by the final number in the merger.
+        "conn:2 or ping",
+        "(conn:1-3 or anomaly) and not dir:s2c",
+        "not conn:4-40 op:close",
+        "conn:45 or anomaly:tcp_gap or (conn:7 and len<50)",
+        "host:127.0.0.1 port:9010 uri:echo",
     ] {
         for fmt in ["--json", "--no-progress"] {
             let one = assert_same(&[fmt, "--summary", "--filter", filter], &all, &[2, 5]);
@@ -163,7 +170,11 @@ fn collect(files: &[PathBuf], threads: usize, filter: Option<&str>, summary: boo
 #[test]
 fn a_sink_that_takes_events_gets_the_same_events_on_any_number_of_threads() {
     let all = all_captures();
-    for (filter, summary) in [(None, false), (None, true), (Some("conn:45 anomaly"), true)] {
+    for (filter, summary) in [
+        (None, false),
+        (None, true),
+        (Some("conn:45 or anomaly"), true),
+    ] {
         let one = collect(&all, 1, filter, summary);
         // Not a comparison of nothing.
         let least = if filter.is_none() { 2_000 } else { 1 };

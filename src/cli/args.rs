@@ -29,6 +29,7 @@ pub enum Command {
 }
 
 #[derive(Args, Debug)]
+#[command(after_long_help = crate::filter::HELP)]
 pub struct ReadArgs {
     /// Capture files; `-` for standard input (e.g. `tcpdump -w - | wsnoop read -`).
     #[arg(required = true, value_name = "FILE")]
@@ -44,7 +45,8 @@ pub struct ReadArgs {
     /// Never show a progress bar (it is shown only when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
-    /// Keep only events matching this filter (the TUI's `/` syntax, e.g. `dir:c2s op:text hello`).
+    /// Keep only what this filter selects, e.g. `port:8765 and (hello or bye)` (the TUI's `/`
+    /// syntax; the grammar is at the end of --help).
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
     /// Print application-protocol units without the raw messages that carried them.

@@ -172,19 +172,21 @@ pub(super) fn run(
     Ok(())
 }
 
-/// Events on to the sink; message payloads back to the engine for reuse.
+/// Events through the stage on to the sink; message payloads back to the engine for reuse.
 fn emit(
     events: &mut Vec<Event>,
     engine: &Engine,
-    stage: &mut Stage<'_>,
+    stage: &mut Stage,
     sink: &mut dyn Sink,
 ) -> io::Result<()> {
+    let mut out = Vec::new();
     for ev in events.drain(..) {
-        if stage.pass(&ev) {
+        stage.push(ev, &mut out, &mut |payload| engine.recycle(payload));
+        for ev in out.drain(..) {
             sink.event(&ev)?;
-        }
-        if let EventKind::Message { msg, .. } = ev.kind {
-            engine.recycle(msg.payload);
+            if let EventKind::Message { msg, .. } = ev.kind {
+                engine.recycle(msg.payload);
+            }
         }
     }
     Ok(())
@@ -201,7 +203,7 @@ fn progress(source: &Source, engine: &Engine, done: bool) -> Progress {
     }
 }
 
-fn stats(run: &Run<'_>, stage: &Stage<'_>, source: &Source, engine: &Engine) -> RunStats {
+fn stats(run: &Run<'_>, stage: &Stage, source: &Source, engine: &Engine) -> RunStats {
     let s = engine.stats();
     RunStats {
         packets: s.packets,

@@ -1,8 +1,10 @@
 //! What happens to each event between the engine and the sink, wherever the engine runs:
-//! counted, added to the totals, filtered.
+//! counted, added to the totals, then selected by the filter (a connection's `open` held until
+//! something of it is selected, see [`Selection`]) and, with `--proto-only`, raw messages left
+//! out.
 
 use crate::event::{Event, EventKind};
-use crate::filter::Filter;
+use crate::filter::{Filter, Selection};
 use crate::sink::Summary;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -11,8 +13,9 @@ pub(super) struct Counts {
     pub anomalies: u64,
 }
 
-pub(super) struct Stage<'a> {
-    filter: Option<&'a Filter>,
+pub(super) struct Stage {
+    /// `None`: everything passes.
+    selection: Option<Selection>,
     /// Raw messages stay out (`--proto-only`).
     no_messages: bool,
     /// Per-connection totals of every event (filtered or not), when asked for.
@@ -20,29 +23,39 @@ pub(super) struct Stage<'a> {
     pub counts: Counts,
 }
 
-impl<'a> Stage<'a> {
-    pub fn new(filter: Option<&'a Filter>, summary: bool, no_messages: bool) -> Self {
+impl Stage {
+    pub fn new(filter: Option<&Filter>, summary: bool, no_messages: bool) -> Self {
         Stage {
-            filter,
+            selection: filter
+                .filter(|f| !f.is_empty())
+                .map(|f| Selection::new(f.clone(), false)),
             no_messages,
             summary: summary.then(Summary::default),
             counts: Counts::default(),
         }
     }
 
-    /// Takes note of `ev`; true when it goes on to the sink.
-    pub fn pass(&mut self, ev: &Event) -> bool {
+    /// Takes note of `ev` and appends to `out` what goes on to the sink now, in order: `ev`,
+    /// nothing, or a connection's held `open` and then `ev`. A message left out hands its
+    /// payload to `done`.
+    pub fn push(&mut self, ev: Event, out: &mut Vec<Event>, done: &mut dyn FnMut(Vec<u8>)) {
         match ev.kind {
             EventKind::Message { .. } => self.counts.messages += 1,
             EventKind::Anomaly { .. } => self.counts.anomalies += 1,
             EventKind::Open(_) | EventKind::Proto(_) | EventKind::End { .. } => {}
         }
         if let Some(s) = &mut self.summary {
-            s.record(ev);
+            s.record(&ev);
         }
         if self.no_messages && matches!(ev.kind, EventKind::Message { .. }) {
-            return false;
+            if let EventKind::Message { msg, .. } = ev.kind {
+                done(msg.payload);
+            }
+            return;
         }
-        self.filter.is_none_or(|f| f.matches_event(ev))
+        match &mut self.selection {
+            Some(selection) => selection.push(ev, out),
+            None => out.push(ev),
+        }
     }
 }

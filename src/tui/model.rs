@@ -30,6 +30,8 @@ pub struct Conn {
     pub id: ConnId,
     pub client: SocketAddr,
     pub server: SocketAddr,
+    /// The HTTP/2 stream carrying it (RFC 8441), for the filter's `stream:` term.
+    pub stream: Option<u32>,
     pub info: Box<OpenInfo>,
     pub start: Timestamp,
     pub end: Option<EndHow>,
@@ -193,6 +195,7 @@ impl Model {
             id: c.id,
             client: c.client,
             server: c.server,
+            stream: c.stream,
             info: Box::default(),
             start: ts,
             end: None,

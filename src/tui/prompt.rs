@@ -55,7 +55,7 @@ impl App {
                 }
                 self.filter_error = None;
             }
-            Err(e) => self.filter_error = Some(e.0),
+            Err(e) => self.filter_error = Some(e.to_string()),
         }
     }
 

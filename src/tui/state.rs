@@ -8,8 +8,8 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use super::keys::{self, Action};
-use super::model::{Model, Progress, Row, RowKind};
-use crate::event::{ConnId, Event};
+use super::model::{Conn, Model, Progress, Row, RowKind};
+use crate::event::{ConnId, Event, Transport};
 use crate::filter::{Filter, Item, Subject};
 
 /// Rows examined at a time when (re)building the filtered list; a tick goes on for at most
@@ -201,7 +201,12 @@ impl App {
     }
 
     pub fn row_matches(&self, row: &Row) -> bool {
-        self.filter.matches(&subject(row))
+        self.filter.matches(&subject(row, self.row_conn(row)))
+    }
+
+    /// The connection a row belongs to, for the filter's connection terms.
+    fn row_conn(&self, row: &Row) -> Option<&Conn> {
+        row.conn.and_then(|id| self.model.conn(id))
     }
 
     fn source_len(&self) -> usize {
@@ -232,7 +237,7 @@ impl App {
                     .model
                     .rows
                     .get(ix as usize)
-                    .is_some_and(|r| self.filter.matches(&subject(r)));
+                    .is_some_and(|r| self.filter.matches(&subject(r, self.row_conn(r))));
             if keep {
                 self.view.push(ix);
                 if self.target == Some(ix) {
@@ -479,8 +484,8 @@ fn step(cur: usize, delta: isize, len: usize) -> usize {
     }
 }
 
-/// A row as the filter sees it.
-pub fn subject(row: &Row) -> Subject<'_> {
+/// A row as the filter sees it, with its connection's facts (`conn`: the row's connection).
+pub fn subject<'a>(row: &'a Row, conn: Option<&'a Conn>) -> Subject<'a> {
     let item = match &row.kind {
         RowKind::Message(m) => Item::Message {
             opcode: m.opcode,
@@ -492,8 +497,19 @@ pub fn subject(row: &Row) -> Subject<'_> {
             detail: &a.detail,
         },
     };
+    let transport = match (&row.kind, conn) {
+        (_, Some(c)) => Some(Transport {
+            client: c.client,
+            server: c.server,
+            stream: c.stream,
+        }),
+        (RowKind::Anomaly(a), None) => a.transport,
+        (RowKind::Message(_), None) => None,
+    };
     Subject {
         conn: row.conn,
+        transport,
+        uri: conn.and_then(|c| c.info.uri.as_deref()),
         dir: row.dir,
         item,
     }

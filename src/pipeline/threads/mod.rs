@@ -243,12 +243,12 @@ pub(super) fn run(
     Ok(())
 }
 
-struct Reader<'a> {
+struct Reader {
     decoder: PacketDecoder,
     shards: Shards,
     batches: Vec<Batch>,
     /// Events about the input itself.
-    stage: Stage<'a>,
+    stage: Stage,
     making: Making,
     own: Items,
     to_workers: Vec<SyncSender<ToWorker>>,
@@ -263,7 +263,7 @@ struct Reader<'a> {
     failed: bool,
 }
 
-impl Reader<'_> {
+impl Reader {
     /// Reads and hands out every packet, then ends the round trip. Stops early when the
     /// merger is gone (the output failed: it reports that) or the watch asks.
     fn run(&mut self, source: &mut Source, watch: &mut dyn Watch) {
@@ -359,7 +359,9 @@ impl Reader<'_> {
     }
 
     fn own_event(&mut self, key: u64, ev: Event) {
-        if self.stage.pass(&ev) {
+        let mut passed = Vec::new();
+        self.stage.push(ev, &mut passed, &mut drop);
+        for ev in passed {
             self.making.push(&mut self.own, key, ev, &mut drop);
         }
     }

@@ -174,15 +174,17 @@ struct Pending {
 }
 
 /// Settling events: numbers, stage, items.
-struct Settle<'a> {
+struct Settle {
     /// The engine's numbers of connections → final numbers, for every open connection whose
     /// number is known.
     ids: HashMap<ConnId, ConnId, foldhash::fast::RandomState>,
-    stage: Stage<'a>,
+    stage: Stage,
     making: Making,
+    /// What the stage lets through, one event at a time.
+    passed: Vec<Event>,
 }
 
-impl Settle<'_> {
+impl Settle {
     /// The event's connection has its final number (or it has no connection).
     fn ready(&self, ev: &Event) -> bool {
         match ev.conn {
@@ -216,30 +218,30 @@ impl Settle<'_> {
                 self.ids.remove(&local);
             }
         }
-        if self.stage.pass(&ev) {
+        self.stage.push(ev, &mut self.passed, done);
+        for ev in self.passed.drain(..) {
             self.making.push(items, key, ev, done);
-        } else if let EventKind::Message { msg, .. } = ev.kind {
-            done(msg.payload);
         }
     }
 }
 
-struct Worker<'a> {
+struct Worker {
     engine: Engine,
-    settle: Settle<'a>,
+    settle: Settle,
     links: Links,
     /// A settled round's waiting buffers, for the next round.
     spare: Waiting,
 }
 
 /// Runs until the reader says the input ended (or hangs up, or the merger does).
-pub fn run(engine: Engine, stage: Stage<'_>, making: Making, links: Links) {
+pub fn run(engine: Engine, stage: Stage, making: Making, links: Links) {
     let mut w = Worker {
         engine,
         settle: Settle {
             ids: HashMap::default(),
             stage,
             making,
+            passed: Vec::new(),
         },
         links,
         spare: Waiting::default(),
@@ -250,7 +252,7 @@ pub fn run(engine: Engine, stage: Stage<'_>, making: Making, links: Links) {
 /// The merger is gone (it failed, and reports why).
 struct Gone;
 
-impl Worker<'_> {
+impl Worker {
     fn run(&mut self) -> Result<(), Gone> {
         // Rounds with items still to settle, oldest first.
         let mut pending: VecDeque<Pending> = VecDeque::new();

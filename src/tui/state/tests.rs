@@ -57,11 +57,11 @@ fn lists_everything_then_narrows_as_you_type() {
     press(&mut app, "lo dir:c");
     app.settle();
     // `dir:c` does not parse: the last good filter stays and the error is shown.
-    // (`dir` alone was plain text, the last filter that parsed.)
-    assert_eq!(app.filter.source(), "hello dir");
+    // (`hello di` was the last filter that parsed: `dir` alone is a half-typed term.)
+    assert_eq!(app.filter.source(), "hello di");
     assert_eq!(
         app.filter_error.as_deref(),
-        Some("dir:c: expected dir:c2s or dir:s2c")
+        Some("column 11: dir: 'c' is not a direction: expected dir:c2s or dir:s2c")
     );
     code(&mut app, KeyCode::Enter);
     assert!(
@@ -94,6 +94,21 @@ fn esc_restores_the_previous_filter() {
     app.settle();
     assert_eq!(app.filter.source(), "op:binary");
     assert_eq!(app.view.len(), 1);
+}
+
+#[test]
+fn connection_terms_see_the_rows_connection() {
+    let mut app = app();
+    // Connection 1 has the URI /chat and client port 50001; 2 was picked up mid-stream.
+    app.set_filter(Filter::parse("port:50002 or (uri:CHAT op:ping)").unwrap());
+    app.settle();
+    assert_eq!(listed(&app), vec!["hb", "hello from t"]);
+    app.set_filter(Filter::parse("not uri:chat or anomaly").unwrap());
+    app.settle();
+    assert_eq!(listed(&app), vec!["hello from t", "!tcp_gap"]);
+    app.set_filter(Filter::parse("host:10.0.0.2 and client:10.0.0.1:50002").unwrap());
+    app.settle();
+    assert_eq!(listed(&app), vec!["hello from t"]);
 }
 
 #[test]

@@ -1,9 +1,16 @@
-use super::*;
-use crate::event::{Anomaly, ConnRef, Message, Timestamp};
+//! The tests of the first filter (terms side by side, `!term`), in the new grammar. Changed:
+//! errors now name a column and say what was expected; a word with a colon that is not a
+//! term (`http://x`) and a term name alone (`len`) are errors instead of text; the old
+//! `matches_event` tests for `read` became the `Selection` tests (`selection.rs`).
+
+use crate::event::{AnomalyKind, Dir, Opcode};
+use crate::filter::{Filter, Item, Subject};
 
 fn msg<'a>(conn: u64, dir: Dir, opcode: Opcode, payload: &'a [u8]) -> Subject<'a> {
     Subject {
         conn: Some(conn),
+        transport: None,
+        uri: None,
         dir: Some(dir),
         item: Item::Message {
             opcode,
@@ -16,6 +23,8 @@ fn msg<'a>(conn: u64, dir: Dir, opcode: Opcode, payload: &'a [u8]) -> Subject<'a
 fn anomaly(conn: u64, kind: AnomalyKind, detail: &str) -> Subject<'_> {
     Subject {
         conn: Some(conn),
+        transport: None,
+        uri: None,
         dir: Some(Dir::S2c),
         item: Item::Anomaly { kind, detail },
     }
@@ -45,7 +54,7 @@ fn keep(src: &str) -> Vec<usize> {
 }
 
 fn err(src: &str) -> String {
-    Filter::parse(src).unwrap_err().0
+    Filter::parse(src).unwrap_err().to_string()
 }
 
 #[test]
@@ -73,7 +82,9 @@ fn text_is_literal_not_regex() {
 #[test]
 fn regex_forms() {
     assert_eq!(keep("re:^h.llo"), vec![1]);
-    assert_eq!(keep("/H[e]llo/"), vec![0]);
+    // Was case-sensitive; now case-insensitive like plain text, `(?-i)` opts out.
+    assert_eq!(keep("/H[e]llo/"), vec![0, 1]);
+    assert_eq!(keep("/(?-i)H[e]llo/"), vec![0]);
     assert_eq!(keep("/hello back/"), vec![1]);
     // Bytes regex: matches binary payloads too.
     assert_eq!(keep(r"re:(?-u)\xff"), vec![2]);
@@ -108,6 +119,8 @@ fn lengths() {
 fn len_uses_the_full_length_not_the_kept_prefix() {
     let s = Subject {
         conn: Some(1),
+        transport: None,
+        uri: None,
         dir: Some(Dir::C2s),
         item: Item::Message {
             opcode: Opcode::Text,
@@ -143,100 +156,51 @@ fn anomalies_only_when_asked_for() {
 }
 
 #[test]
-fn unknown_prefixes_are_plain_text() {
-    let f = Filter::parse("http://x len").unwrap();
+fn text_with_a_colon_is_quoted() {
+    // Was: unknown prefixes were plain text. Now a colon word must be a term.
+    assert!(Filter::parse("http://x len").is_err());
+    let f = Filter::parse("\"http://x\" \"len\"").unwrap();
     let s = msg(1, Dir::C2s, Opcode::Text, b"see HTTP://X/ for length");
     assert!(f.matches(&s));
 }
 
 #[test]
 fn errors_are_one_clear_line() {
-    assert_eq!(err("dir:up"), "dir:up: expected dir:c2s or dir:s2c");
+    assert_eq!(
+        err("dir:up"),
+        "column 5: dir: 'up' is not a direction: expected dir:c2s or dir:s2c"
+    );
     assert_eq!(
         err("op:foo"),
-        "op:foo: expected op:text, binary, ping, pong, close or reserved"
+        "column 4: op: 'foo' is not an opcode: expected op:text, binary, ping, pong, close, \
+         continuation or reserved"
     );
     assert_eq!(
         err("conn:x"),
-        "conn:x: expected a connection number, e.g. conn:3"
+        "column 6: conn: 'x' is not a connection number or range: expected e.g. conn:3 or conn:3-7"
     );
-    assert_eq!(
-        err("len>lots"),
-        "len>lots: expected a byte count, e.g. len>1000 or len<4K"
-    );
+    let bytes = "is not a byte count: expected e.g. len>1000 or len<4K (K, M, G: powers of 1024)";
+    assert_eq!(err("len>lots"), format!("column 5: len: 'lots' {bytes}"));
     assert_eq!(
         err("len>"),
-        "len>: expected a byte count, e.g. len>1000 or len<4K"
+        "column 5: len: expected a value: len>1000, len<=4K"
     );
     assert_eq!(
         err("len>99999999999G"),
-        "len>99999999999G: expected a byte count, e.g. len>1000 or len<4K"
+        format!("column 5: len: '99999999999G' {bytes}")
     );
-    assert_eq!(err("!"), "'!' must be followed by a term, e.g. !op:ping");
-    assert_eq!(err("\"open"), "unclosed \" in filter: add a closing \"");
-    assert_eq!(err("/open"), "unclosed / in filter: add a closing /");
-    assert_eq!(err("re:"), "empty regex: write re:PATTERN or /PATTERN/");
-    assert_eq!(err("anomaly:nope"), "anomaly:nope: unknown anomaly kind");
+    assert!(err("!").starts_with("column 2: expected a term after '!', found the end"));
+    assert_eq!(
+        err("\"open"),
+        "column 1: unclosed quote: expected a closing \" before the end"
+    );
+    assert!(err("/open").starts_with("column 1: unclosed /regex/: expected a closing /"));
+    assert_eq!(
+        err("re:"),
+        "column 4: re: empty regex: write re:PATTERN or /PATTERN/"
+    );
+    assert!(err("anomaly:Nope").starts_with("column 9: anomaly: 'Nope' is not an anomaly kind"));
     let e = err("re:(unclosed");
     assert!(!e.contains('\n'));
-    assert_eq!(e, "regex /(unclosed/: unclosed group");
-}
-
-#[test]
-fn events_for_read() {
-    let conn = |id| {
-        Some(ConnRef {
-            id,
-            client: "10.0.0.1:5000".parse().unwrap(),
-            server: "10.0.0.2:80".parse().unwrap(),
-            stream: None,
-        })
-    };
-    let ts = Timestamp::new(1, 0);
-    let message = Event {
-        ts,
-        conn: conn(1),
-        kind: EventKind::Message {
-            dir: Dir::C2s,
-            msg: Message {
-                opcode: Opcode::Text,
-                payload: b"ping me".to_vec(),
-                frames: 1,
-                compressed: false,
-                wire_len: 7,
-                utf8_valid: true,
-                frame_detail: Vec::new(),
-            },
-        },
-    };
-    let gap = Event {
-        ts,
-        conn: conn(1),
-        kind: EventKind::Anomaly {
-            dir: None,
-            anomaly: Anomaly::new(AnomalyKind::TcpGap, "3 bytes"),
-        },
-    };
-    let end = |id| Event {
-        ts,
-        conn: conn(id),
-        kind: EventKind::End {
-            how: crate::event::EndHow::Fin,
-            messages: 0,
-            bytes: 0,
-            report: None,
-        },
-    };
-    let f = Filter::parse("conn:1 ping").unwrap();
-    assert!(f.matches_event(&message));
-    assert!(!f.matches_event(&gap));
-    assert!(f.matches_event(&end(1)));
-    assert!(!f.matches_event(&end(2)));
-    let f = Filter::parse("anomaly").unwrap();
-    assert!(!f.matches_event(&message));
-    assert!(f.matches_event(&gap));
-    assert!(f.matches_event(&end(2)));
-    let f = Filter::parse("!conn:1").unwrap();
-    assert!(!f.matches_event(&end(1)));
-    assert!(f.matches_event(&end(2)));
+    assert_eq!(e, "column 4: re: regex /(unclosed/: unclosed group");
 }

@@ -1,0 +1,26 @@
+/// The filter grammar with examples, for `wsnoop read --help` and the TUI's `?` screen
+/// (lines of at most 78 columns).
+pub const HELP: &str = r#"Filter expressions (read --filter EXPR, and / in the TUI)
+  Terms combined with and, or, not (also &&, ||, !) and parentheses; terms
+  side by side mean and; not binds tighter than and, and than or.
+  hello  "two words"     text in the payload (case-insensitive)
+  re:REGEX  /REGEX/      regex on the payload (case-insensitive unless (?-i))
+  host:ADDR[/BITS]       either endpoint's IP or network (IPv4, IPv6)
+  port:N                 either endpoint's port
+  client:IP[:PORT]       the client side (IPv6 with a port: [::1]:8080)
+  server:IP[:PORT]       the server side
+  uri:TEXT  uri:re:RE    the handshake's request URI (case-insensitive)
+  conn:N  conn:A-B       connection numbers
+  stream:N               the HTTP/2 stream
+  dir:c2s  dir:s2c       direction
+  op:OPCODE              text binary ping pong close continuation reserved
+  len>N                  payload bytes (>= < <= = !=; K M G: len>=4K)
+  anomaly  anomaly:KIND  anomalies, shown only when asked for (anomaly:tcp_*)
+  A word with ':' or a comparison must be a known term: quote text with one.
+  Connections with nothing selected print no open or end line.
+Examples:
+  hello or bye                  port:8765 and dir:c2s
+  host:10.0.0.0/8 !op:ping      uri:/chat (op:text or op:binary) len>1K
+  /"type":"(join|leave)"/       anomaly or re:(?-i)ERROR
+  conn:3-7 not dir:s2c          "user: alice"
+"#;

@@ -1,0 +1,76 @@
+//! What a filter is evaluated on: one message or one anomaly, with the facts of its
+//! connection, flattened so that the TUI's stored rows and the engine's events both fit.
+
+use crate::event::{AnomalyKind, ConnId, Dir, Event, EventKind, Opcode, Transport};
+
+#[derive(Clone, Copy, Debug)]
+pub struct Subject<'a> {
+    /// The WebSocket connection's number (`None` for events about the input or about a
+    /// transport connection that carries no numbered WebSocket).
+    pub conn: Option<ConnId>,
+    /// The endpoints (and HTTP/2 stream): of the WebSocket connection, or of the transport
+    /// connection an anomaly without a number is about.
+    pub transport: Option<Transport>,
+    /// The request URI of the connection's handshake, when known.
+    pub uri: Option<&'a str>,
+    pub dir: Option<Dir>,
+    pub item: Item<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Item<'a> {
+    Message {
+        opcode: Opcode,
+        /// Payload length (the whole message, even when `payload` holds only a prefix).
+        len: u64,
+        payload: &'a [u8],
+    },
+    Anomaly {
+        kind: AnomalyKind,
+        detail: &'a str,
+    },
+    /// An application-protocol unit (its text is its summary line).
+    Proto(&'a crate::proto::Unit),
+}
+
+impl<'a> Subject<'a> {
+    /// The subject of a message or anomaly event (`None` for `open` and `end`, which are not
+    /// selected by the filter but follow their connection, see
+    /// [`super::Selection`]). `uri` is what the connection's `open` said.
+    pub fn of_event(ev: &'a Event, uri: Option<&'a str>) -> Option<Subject<'a>> {
+        let (dir, item) = match &ev.kind {
+            EventKind::Message { dir, msg } => (
+                Some(*dir),
+                Item::Message {
+                    opcode: msg.opcode,
+                    len: msg.payload.len() as u64,
+                    payload: &msg.payload,
+                },
+            ),
+            EventKind::Anomaly { dir, anomaly } => (
+                *dir,
+                Item::Anomaly {
+                    kind: anomaly.kind,
+                    detail: &anomaly.detail,
+                },
+            ),
+            EventKind::Proto(unit) => (Some(unit.dir), Item::Proto(unit)),
+            EventKind::Open(_) | EventKind::End { .. } => return None,
+        };
+        let transport = match ev.conn {
+            Some(c) => Some(Transport {
+                client: c.client,
+                server: c.server,
+                stream: c.stream,
+            }),
+            None => ev.transport().copied(),
+        };
+        Some(Subject {
+            conn: ev.conn.map(|c| c.id),
+            transport,
+            uri,
+            dir,
+            item,
+        })
+    }
+}
