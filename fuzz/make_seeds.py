@@ -163,6 +163,14 @@ def main():
     comp = zlib.compressobj(wbits=-15)
     bomb = comp.compress(b"\0" * (4 << 20)) + comp.flush(zlib.Z_SYNC_FLUSH)
     write("inflate", "bomb", bytes([7 << 1]) + bomb[:-4])
+    # disorder: a byte choosing one of the target's built-in captures, then 5-byte operations
+    # (kind, two little-endian u16): moves, copies, splits, merges, a few drops.
+    for pick in range(10):
+        for k in range(3):
+            ops = b"".join(
+                bytes([rnd.randrange(15)]) + struct.pack("<HH", rnd.randrange(65536), rnd.randrange(65536))
+                for _ in range(rnd.randrange(1, 40)))
+            write("disorder", f"c{pick}_{k}", bytes([pick]) + ops)
     proto_seeds(write)
     http2_seeds()
 

@@ -8,7 +8,7 @@ mod probe;
 pub(crate) use header::{FrameHeader, MAX_HEADER_LEN, Parsed, parse as parse_header};
 pub(crate) use mask::unmask;
 pub(crate) use probe::probe as probe_masked;
-pub(crate) use probe::probe_first;
+pub(crate) use probe::{plausible, probe_first, unambiguous_start};
 
 /// Where a frame boundary was found in bytes of a connection seen without its handshake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

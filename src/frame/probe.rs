@@ -55,7 +55,7 @@ pub(crate) fn probe_first(data: &[u8]) -> Option<Probe> {
 
 /// A header that could open a chain: §5.2 (defined opcode, no RSV2/RSV3, minimal length), §5.5
 /// (control frames unfragmented, ≤ 125 bytes, no RSV1).
-fn plausible(h: &FrameHeader) -> bool {
+pub(crate) fn plausible(h: &FrameHeader) -> bool {
     if matches!(h.opcode, Opcode::Reserved(_)) || h.rsv23() || h.nonminimal {
         return false;
     }
@@ -74,6 +74,7 @@ fn chain_at(data: &[u8], off: usize, need: Evidence) -> Option<Probe> {
     let mut pos = off;
     let mut chain = 0usize;
     let mut masked = None;
+    let mut last_key = None;
     let found = |chain, masked: Option<bool>| Probe {
         offset: off,
         masked: masked.unwrap_or(false),
@@ -99,6 +100,12 @@ fn chain_at(data: &[u8], off: usize, need: Evidence) -> Option<Probe> {
         if !plausible(&h) || masked.is_some_and(|m| m != h.mask.is_some()) {
             return None;
         }
+        // RFC 6455 §5.3: a fresh key for every client frame. The same key twice in a row is
+        // the four-byte period of one large masked payload of constant content, not frames.
+        if h.mask.is_some() && h.mask == last_key {
+            return None;
+        }
+        last_key = h.mask;
         masked = Some(h.mask.is_some());
         chain += 1;
         let end = (h.header_len as u64)
@@ -114,6 +121,88 @@ fn chain_at(data: &[u8], off: usize, need: Evidence) -> Option<Probe> {
             _ => return None,
         }
     }
+}
+
+/// Frames walked from one start when looking for another reading of the same bytes.
+const RIVAL_STEPS: usize = CONVINCING_CHAIN;
+
+/// Frame starts from `off` while each header is complete, plausible and masked as `masked`:
+/// the offsets where those frames end (the first entry is `off` itself), at most `steps`
+/// frames, stopping at the first frame that runs past `data`.
+fn walk(data: &[u8], off: usize, masked: bool, steps: usize) -> Vec<usize> {
+    let mut at = vec![off];
+    let mut pos = off;
+    let mut last_key = None;
+    while at.len() <= steps {
+        let Some(rest) = data.get(pos..).filter(|r| !r.is_empty()) else {
+            break;
+        };
+        let Parsed::Complete(h) = parse(rest) else {
+            break;
+        };
+        if !plausible(&h) || h.mask.is_some() != masked || (h.mask.is_some() && h.mask == last_key)
+        {
+            break;
+        }
+        last_key = h.mask;
+        let end = (h.header_len as u64)
+            .checked_add(h.payload_len)
+            .and_then(|l| usize::try_from(l).ok())
+            .and_then(|l| pos.checked_add(l));
+        match end {
+            Some(e) if e <= data.len() => {
+                at.push(e);
+                pos = e;
+            }
+            _ => break,
+        }
+    }
+    at
+}
+
+/// Where decoding can start without guessing between two readings, given that a probe chose
+/// `chosen`. A false start can still lead to true frames: a plausible header in payload bytes
+/// whose length happens to end exactly on a real frame boundary joins the real chain after
+/// one frame, and every later header then confirms it. That first frame then covers bytes
+/// that another reading parses as frames of its own (the real ones) ending at the same place.
+/// So when another start in the bytes up to the end of `chosen`'s first frame reaches one of
+/// `chosen`'s frame boundaries (without passing through `chosen`) with more frames than
+/// `chosen` needs to get there, or as many without `chosen` having the better claim of
+/// starting a TCP segment (`segment_starts`: senders begin segments at frame boundaries far
+/// more often than not, a header inside a segment is usually payload), the bytes before that
+/// boundary are ambiguous and decoding starts at the boundary: both readings agree from there
+/// on. Costs a true first message now and then (a payload holding a rival header of exactly
+/// the right length), never a false one.
+pub(crate) fn unambiguous_start(
+    data: &[u8],
+    chosen: usize,
+    masked: bool,
+    segment_starts: &[usize],
+) -> usize {
+    let at_segment = |o: usize| segment_starts.contains(&o);
+    let ours = walk(data, chosen, masked, usize::MAX);
+    let Some(&first_end) = ours.get(1) else {
+        return chosen;
+    };
+    let mut start = chosen;
+    for off in (0..first_end).filter(|&o| o != chosen) {
+        let theirs = walk(data, off, masked, RIVAL_STEPS);
+        for (frames, &pos) in theirs.iter().enumerate().skip(1) {
+            if pos == chosen {
+                break;
+            }
+            if pos > chosen
+                && let Ok(ours_frames) = ours.binary_search(&pos)
+            {
+                let ours_better = at_segment(chosen) && !at_segment(off);
+                if frames > ours_frames || (frames == ours_frames && !ours_better) {
+                    start = start.max(pos);
+                }
+                break;
+            }
+        }
+    }
+    start
 }
 
 #[cfg(test)]
@@ -246,5 +335,66 @@ mod tests {
             Some((2, true))
         );
         assert_eq!(probe_any(&[], &[0, 5]), None);
+    }
+
+    /// Payload bytes holding a header whose frame ends exactly where a real frame does: the
+    /// probe takes the earlier (false) start, and decoding must begin where the two readings
+    /// meet.
+    #[test]
+    fn false_start_that_joins_the_real_frames() {
+        // A fake binary header declaring 7 bytes: 3 of garbage, then a real 4-byte frame
+        // ("\x81\x02hi") ending where the fake frame ends; real frames follow.
+        let mut data = vec![0x82, 0x07, 0xaa, 0xbb, 0xcc];
+        data.extend_from_slice(&[0x81, 0x02, b'h', b'i']);
+        let real = 5;
+        let joined = 9;
+        data.extend_from_slice(&[0x81, 0x01, b'x', 0x81, 0x01, b'y']);
+        let p = probe(&data, &[0], Some(false)).unwrap();
+        assert_eq!(p.offset, 0, "the probe alone takes the false start");
+        assert_eq!(unambiguous_start(&data, 0, false, &[]), joined);
+        // Chosen at the real frame, the false one is as good a reading of these bytes: the
+        // same answer (a true message is lost, no false one listed).
+        assert_eq!(unambiguous_start(&data, real, false, &[]), joined);
+        // Without the fake header the real start stands.
+        let plain = &data[real..];
+        assert_eq!(unambiguous_start(plain, 0, false, &[]), 0);
+    }
+
+    /// A rival that needs fewer frames than the chosen start to reach the same boundary is
+    /// the weaker reading: no ambiguity.
+    #[test]
+    fn rival_with_fewer_frames_does_not_move_the_start() {
+        // Real: three 3-byte frames from 2. Rival at 0: one frame of 11 bytes ending at 11,
+        // where the real chain has its third boundary (three frames in).
+        let data = [
+            0x82, 0x09, 0x81, 0x01, b'a', 0x81, 0x01, b'b', 0x81, 0x01, b'c',
+        ];
+        assert_eq!(unambiguous_start(&data, 2, false, &[]), 2);
+    }
+
+    /// A tie goes to the chosen start when it begins a TCP segment and the rival does not.
+    #[test]
+    fn segment_start_breaks_a_tie() {
+        let mut data = vec![0x82, 0x07, 0xaa, 0xbb, 0xcc];
+        data.extend_from_slice(&[0x81, 0x02, b'h', b'i']);
+        data.extend_from_slice(&[0x81, 0x01, b'x']);
+        // The real frame at 5 begins a segment, the fake at 0 does not: keep 5.
+        assert_eq!(unambiguous_start(&data, 5, false, &[5]), 5);
+        // Both begin segments: ambiguous.
+        assert_eq!(unambiguous_start(&data, 5, false, &[0, 5]), 9);
+        // The fake was chosen at a segment start, the real one is not one: a tie, and the
+        // chosen start has the better claim; the first message after it must then vouch for it.
+        assert_eq!(unambiguous_start(&data, 0, false, &[0]), 0);
+    }
+
+    /// One large masked payload of constant content repeats its key every four bytes; when the
+    /// key reads as a masked header whose frame ends on a repetition, the payload is an endless
+    /// chain of such "frames", all with the same key: not a boundary.
+    #[test]
+    fn repeated_key_chain_is_not_a_boundary() {
+        let key = [0x88u8, 0xc2, 0x11, 0x22];
+        let data: Vec<u8> = (0..4000).map(|i| key[i % 4]).collect();
+        assert_eq!(probe(&data, &[0, 1448, 2896], Some(true)), None);
+        assert_eq!(probe_first(&data), None);
     }
 }

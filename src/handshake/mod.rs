@@ -2,12 +2,14 @@
 //! connection until one is a WebSocket upgrade answered with 101, or the connection is shown
 //! not to be WebSocket.
 //!
-//! Client = the side that speaks first, if its first bytes start an HTTP request (HTTP servers
-//! never speak first, so anything else is "not HTTP" after a few bytes); requests queue up
-//! (keep-alive, pipelining) and each final response answers the oldest. Bodies are skipped by counting
-//! (`body`), never parsed. After a WebSocket upgrade request the client's bytes are held until
-//! its answer: 101 with `Upgrade: websocket` (or no `Upgrade` at all) settles the upgrade, any other final status lets
-//! the held bytes be read as the next request.
+//! Roles come from what each side sends (a request line makes the client, a status line the
+//! server), never from which side the capture shows first: each direction is read in its own
+//! stream order and a side that is ahead waits (within `max_handshake_bytes`) for the other, so
+//! every interleaving of the same two streams decides the same way. Requests queue up
+//! (keep-alive, pipelining) and each final response answers the oldest. Bodies are skipped by
+//! counting (`body`), never parsed. After a WebSocket upgrade request the client's bytes are
+//! held until its answer: 101 with `Upgrade: websocket` (or no `Upgrade` at all) settles the
+//! upgrade, any other final status lets the held bytes be read as the next request.
 //!
 //! Submodules: `sniff` (early "not HTTP"), `head` (httparse heads → framing and handshake
 //! fields), `body` (Content-Length / chunked skipping), `accept`, `extensions`
@@ -23,6 +25,8 @@ mod phase;
 mod sniff;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_order;
 
 use crate::event::{Anomaly, Dir, OpenInfo};
 
@@ -50,11 +54,24 @@ pub struct Upgrade {
     /// Bytes each side (indexed by side, not by `Dir`) sent after its handshake message,
     /// already received: WebSocket frames to decode first.
     pub rest: [Vec<u8>; 2],
+    /// Per side, what followed `rest` before the upgrade was decided, in stream order: losses
+    /// and the bytes received after each. Decode `rest`, then each piece (a loss with
+    /// `WsDecoder::gap`, bytes with `feed`), exactly as if they had come after the upgrade.
+    pub rest_after: [Vec<RestPiece>; 2],
     /// Handshake anomalies (e.g. `bad_accept`) with the direction they concern.
     pub anomalies: Vec<(Dir, Anomaly)>,
     /// Per side: the capture cut that side's handshake, so bytes between it and `rest` were
-    /// lost and decoding must start by finding a frame boundary.
+    /// lost and decoding must start by finding a frame boundary (`WsDecoder::gap(0)`).
     pub resync: [bool; 2],
+}
+
+/// A piece of what a side sent after its handshake, received before the upgrade was decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RestPiece {
+    /// `len` bytes were lost (0: an unknown number); `truncated`: the snap length cut them.
+    Lost { len: u64, truncated: bool },
+    /// Bytes received after the loss before them.
+    Bytes(Vec<u8>),
 }
 
 /// State of the HTTP phase after a feed.
@@ -76,14 +93,16 @@ pub enum HttpStatus {
 
 /// The HTTP phase of one TCP connection. Sans-IO: bytes of each side in, status out.
 pub struct HttpPhase {
-    machine: phase::Machine,
+    /// Boxed: both sides' state is a few hundred bytes, and a connection holds its HTTP phase
+    /// in an enum beside much smaller states.
+    machine: Box<phase::Machine>,
 }
 
 impl HttpPhase {
     /// `max_bytes`: `Limits::max_handshake_bytes`, the most bytes buffered per side.
     pub fn new(max_bytes: usize) -> Self {
         HttpPhase {
-            machine: phase::Machine::new(max_bytes),
+            machine: Box::new(phase::Machine::new(max_bytes)),
         }
     }
 
@@ -95,9 +114,21 @@ impl HttpPhase {
         self.machine.feed(side, data)
     }
 
-    /// Bytes of `side` were lost (TCP gap) before the upgrade was decided.
+    /// Bytes of `side` were lost (TCP gap, snap length) before the upgrade was decided. What
+    /// came before the loss is still read; where the loss falls decides: inside a head whose
+    /// whole lines show an upgrade request or a 101 answering one, the connection is followed
+    /// (`Upgrade::resync`, the 101 waiting for its request if need be); after a side's
+    /// handshake it is handed over with the upgrade (`Upgrade::rest_after`); anywhere else the
+    /// connection cannot be followed.
     pub fn gap(&mut self, side: usize) -> HttpStatus {
-        self.machine.gap(side)
+        self.machine.gap(side, 0, false)
+    }
+
+    /// [`HttpPhase::gap`] of a known `len` (`truncated`: the snap length cut the bytes), so
+    /// that losses after the handshake reach the frame decoder with their size
+    /// (`Upgrade::rest_after`).
+    pub fn gap_len(&mut self, side: usize, len: u64, truncated: bool) -> HttpStatus {
+        self.machine.gap(side, len, truncated)
     }
 }
 

@@ -1,5 +1,14 @@
-//! The HTTP phase state machine: which side is the client, the queue of unanswered requests,
-//! and per side where the next message head starts (bodies are skipped by counting).
+//! The HTTP phase state machine: each side's role, the queue of unanswered requests, and per
+//! side where the next message head starts (bodies are skipped by counting).
+//!
+//! Nothing here depends on how the capture interleaves the two directions, only on each
+//! direction's bytes in stream order: a side's role comes from what it sends (a request line
+//! makes the client, a status line the server), a side that is ahead waits for the other (a
+//! response for its request, held client bytes for their answer), and responses pair with
+//! requests in stream order (HTTP/1.1 answers in order, RFC 9112 §9.3.2). So a capture that
+//! shows the 101, or even frames, before the request decides exactly as one in wire order.
+//! TCP acknowledgement numbers are not needed for this: stream order on each side already
+//! says which response answers which request.
 
 use std::collections::VecDeque;
 use std::mem;
@@ -11,7 +20,7 @@ use super::body::{BodySkip, Chunked};
 use super::extensions::parse_deflate;
 use super::head::{self, Framing, Method, Parsed, ResponseHead, Switch, WsRequest};
 use super::sniff::{Kind, Sniffer, Verdict};
-use super::{HttpStatus, Upgrade};
+use super::{HttpStatus, RestPiece, Upgrade};
 use crate::event::{Anomaly, AnomalyKind, Dir};
 
 /// Unanswered requests remembered at once (pipelining depth); each entry is a few bytes, but a
@@ -27,6 +36,11 @@ enum Role {
 }
 
 enum Read {
+    /// The side's first message, not yet recognised as a request or a response.
+    Start {
+        request: Sniffer,
+        response: Sniffer,
+    },
     /// At (or inside) a message head. `scan`: where the search for the empty line resumes.
     Head {
         sniff: Sniffer,
@@ -49,8 +63,13 @@ impl Read {
 
 struct Side {
     role: Role,
-    /// Bytes received but not consumed: an incomplete head, or held bytes.
+    /// Bytes received but not consumed: an incomplete head, bytes waiting for the other
+    /// side, or held bytes.
     buf: Vec<u8>,
+    /// Losses in this side's stream, in order, each where it falls in `buf` (bytes before
+    /// `at` came before it). Reading stops at the first; what follows it is handed over with
+    /// the upgrade (`Upgrade::rest_after`).
+    holes: Vec<Hole>,
     read: Read,
     /// The message being read is a WebSocket upgrade request: hold after its body.
     hold_after_body: bool,
@@ -58,12 +77,27 @@ struct Side {
     cut: bool,
 }
 
+/// A loss in a side's stream.
+#[derive(Clone, Copy, Debug)]
+struct Hole {
+    /// Offset in the side's `buf` where the loss falls.
+    at: usize,
+    /// Bytes lost; 0 when not known.
+    len: u64,
+    /// The snap length cut them.
+    truncated: bool,
+}
+
 impl Side {
     fn new() -> Self {
         Side {
             role: Role::Unknown,
             buf: Vec::new(),
-            read: Read::head(Kind::Request),
+            holes: Vec::new(),
+            read: Read::Start {
+                request: Sniffer::new(Kind::Request),
+                response: Sniffer::new(Kind::Response),
+            },
             hold_after_body: false,
             cut: false,
         }
@@ -78,10 +112,38 @@ enum Pending {
 
 /// Why a step stopped following the connection.
 enum Stop {
+    /// A 101 answered a WebSocket upgrade request; the server's bytes after its head start at
+    /// `at` in the input that was being read.
+    Switched {
+        server: usize,
+        ws: Box<WsRequest>,
+        sw: Box<Switch>,
+        at: usize,
+    },
     Upgraded(Box<Upgrade>),
     Not(String),
     /// The handshake outgrew `max_bytes`.
     OverLimit(String),
+}
+
+/// Why reading a side's input stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Halt {
+    /// All of it was consumed.
+    Drained,
+    /// An incomplete start line or head: more of this side's bytes are needed.
+    NeedMore,
+    /// The other side has to move first (a response waits for its request, held client
+    /// bytes for their answer).
+    Waiting,
+}
+
+/// Where the server's bytes after its 101 head are.
+enum ServerRest<'a> {
+    /// In the chunk being fed (nothing of this side was buffered).
+    Direct(&'a [u8]),
+    /// In the side's buffer, from this offset.
+    Buffered(usize),
 }
 
 enum Decided {
@@ -115,8 +177,6 @@ pub(super) struct Machine {
     max_bytes: usize,
     sides: [Side; 2],
     pending: VecDeque<Pending>,
-    /// The side that sent bytes first: the client, if it starts with a request.
-    first_speaker: Option<usize>,
     /// Some message start was recognised as HTTP.
     http_seen: bool,
     /// Status of the last refused WebSocket upgrade, for the reason given later.
@@ -130,7 +190,6 @@ impl Machine {
             max_bytes,
             sides: [Side::new(), Side::new()],
             pending: VecDeque::new(),
-            first_speaker: None,
             http_seen: false,
             refused: None,
             decided: None,
@@ -144,65 +203,41 @@ impl Machine {
         if side > 1 {
             return HttpStatus::Pending;
         }
-        if !data.is_empty() {
-            self.first_speaker.get_or_insert(side);
-        }
         match self.run(side, data).and_then(|()| self.check_limit()) {
             Ok(()) => HttpStatus::Pending,
             Err(stop) => self.decide(stop),
         }
     }
 
-    pub(super) fn gap(&mut self, side: usize) -> HttpStatus {
+    /// `len` bytes of `side` were lost (0: not known; `truncated`: cut by the snap length).
+    /// What came before the loss is still read as far as it goes; reaching the loss decides
+    /// what it means (see `at_hole`). Later losses and the bytes between them are kept, in
+    /// order, for the upgrade to hand over.
+    pub(super) fn gap(&mut self, side: usize, len: u64, truncated: bool) -> HttpStatus {
         if let Some(d) = &self.decided {
             return d.status();
         }
-        if let Some(status) = self.salvage_cut_head(side) {
-            return status;
+        if side > 1 {
+            return HttpStatus::Pending;
         }
-        self.decide(Stop::Not(format!(
-            "bytes of side {side} lost before the upgrade was decided"
-        )))
-    }
-
-    /// A gap right inside a head is what a short snap length does to every packet: when the
-    /// whole lines that arrived still show a WebSocket upgrade request, or a 101 answering
-    /// one, the connection is followed; decoding then resumes at the next frame boundary
-    /// found after the gap (`Upgrade::resync`).
-    fn salvage_cut_head(&mut self, side: usize) -> Option<HttpStatus> {
-        let s = self.side(side);
-        if !matches!(s.read, Read::Head { .. }) || s.buf.is_empty() {
-            return None;
-        }
-        match s.role {
-            Role::Client => {
-                let ws = head::parse_cut_request(&s.buf)?;
-                if self.pending.len() >= MAX_PENDING {
-                    return None;
-                }
-                self.pending.push_back(Pending::Upgrade(Box::new(ws)));
-                let s = self.side_mut(side);
-                s.buf.clear();
-                s.read = Read::Held;
-                s.cut = true;
-                Some(HttpStatus::Pending)
-            }
-            Role::Server => {
-                if !matches!(self.pending.front(), Some(Pending::Upgrade(_))) {
-                    return None;
-                }
-                let sw = head::parse_cut_switch(&s.buf)?;
-                if !sw.upgrade_websocket {
-                    return None;
-                }
-                let Some(Pending::Upgrade(ws)) = self.pending.pop_front() else {
-                    return None;
+        let s = self.side_mut(side);
+        let at = s.buf.len();
+        match s.holes.last_mut() {
+            // Two losses with nothing between them are one (so the list stays bounded by the
+            // bytes buffered).
+            Some(last) if last.at == at => {
+                last.len = if last.len == 0 || len == 0 {
+                    0
+                } else {
+                    last.len.saturating_add(len)
                 };
-                self.side_mut(side).cut = true;
-                let up = self.upgrade(side, *ws, sw, &[]);
-                Some(self.decide(Stop::Upgraded(up)))
+                last.truncated &= truncated;
             }
-            Role::Unknown => None,
+            _ => s.holes.push(Hole { at, len, truncated }),
+        }
+        match self.settle().and_then(|()| self.check_limit()) {
+            Ok(()) => HttpStatus::Pending,
+            Err(stop) => self.decide(stop),
         }
     }
 
@@ -212,7 +247,17 @@ impl Machine {
             Stop::Upgraded(up) => {
                 let mut kept = up.clone();
                 kept.rest = Default::default();
+                kept.rest_after = Default::default();
                 (HttpStatus::Upgraded(up), Decided::Upgraded(kept))
+            }
+            Stop::Switched { .. } => {
+                debug_assert!(false, "a switch is turned into an upgrade where it is read");
+                let d = Decided::Not {
+                    reason: "internal: switch not completed".into(),
+                    looked_like_http: self.http_seen,
+                    over_limit: false,
+                };
+                (d.status(), d)
             }
             Stop::Not(mut reason) | Stop::OverLimit(mut reason) => {
                 if let Some(code) = self.refused {
@@ -233,34 +278,132 @@ impl Machine {
         status
     }
 
-    /// Consumes `data` of `side`, then lets both sides progress as far as they can: a request
-    /// lets a buffered response be read, a refused upgrade releases the client's held bytes.
+    /// Consumes `data` of `side`, then lets both sides progress as far as they can.
     fn run(&mut self, side: usize, data: &[u8]) -> Result<(), Stop> {
-        if self.side(side).buf.is_empty() {
-            let used = self.advance(side, data)?;
+        let s = self.side(side);
+        if s.buf.is_empty() && s.holes.is_empty() {
+            // Nothing buffered: read straight from the caller's bytes, keep only the rest.
+            let used = match self.advance(side, data) {
+                Ok((used, _)) => used,
+                Err(Stop::Switched { server, ws, sw, at }) => {
+                    let rest = ServerRest::Direct(data.get(at..).unwrap_or_default());
+                    return Err(Stop::Upgraded(self.upgrade(server, *ws, *sw, rest)));
+                }
+                Err(stop) => return Err(stop),
+            };
             let left = data.get(used..).unwrap_or_default();
             self.side_mut(side).buf.extend_from_slice(left);
         } else {
             self.side_mut(side).buf.extend_from_slice(data);
-            self.advance_buffered(side)?;
         }
+        self.settle()
+    }
+
+    /// Steps both sides until neither moves: a request lets a buffered response be read, a
+    /// refused upgrade releases the client's held bytes, and so on.
+    fn settle(&mut self) -> Result<(), Stop> {
         loop {
-            let moved = self.advance_buffered(1 - side)? + self.advance_buffered(side)?;
-            if moved == 0 {
+            let a = self.step(0)?;
+            let b = self.step(1)?;
+            if !a && !b {
                 return Ok(());
             }
         }
     }
 
-    fn advance_buffered(&mut self, side: usize) -> Result<usize, Stop> {
-        if self.side(side).buf.is_empty() {
-            return Ok(0);
-        }
-        let mut buf = mem::take(&mut self.side_mut(side).buf);
-        let used = self.advance(side, &buf)?.min(buf.len());
-        buf.drain(..used);
+    /// Reads `side`'s buffered bytes (up to its first loss, if any) as far as they go; returns
+    /// whether anything changed.
+    fn step(&mut self, side: usize) -> Result<bool, Stop> {
+        let end = {
+            let s = self.side(side);
+            if s.buf.is_empty() && s.holes.is_empty() {
+                return Ok(false);
+            }
+            s.holes.first().map_or(s.buf.len(), |h| h.at)
+        };
+        let buf = mem::take(&mut self.side_mut(side).buf);
+        let res = self.advance(side, buf.get(..end).unwrap_or_default());
         self.side_mut(side).buf = buf;
-        Ok(used)
+        let (used, halt) = match res {
+            Ok(r) => r,
+            Err(Stop::Switched { server, ws, sw, at }) => {
+                let up = self.upgrade(server, *ws, *sw, ServerRest::Buffered(at));
+                return Err(Stop::Upgraded(up));
+            }
+            Err(stop) => return Err(stop),
+        };
+        let used = used.min(end);
+        self.consume(side, used);
+        let mut moved = used > 0;
+        if let Some(h) = self.side(side).holes.first().map(|h| h.at)
+            && halt != Halt::Waiting
+        {
+            moved |= self.at_hole(side, h)?;
+        }
+        Ok(moved)
+    }
+
+    /// Drops the first `n` bytes of `side`'s buffer (all before its first loss).
+    fn consume(&mut self, side: usize, n: usize) {
+        let s = self.side_mut(side);
+        s.buf.drain(..n.min(s.buf.len()));
+        for h in &mut s.holes {
+            h.at = h.at.saturating_sub(n);
+        }
+    }
+
+    /// Reading `side` reached its first loss (`buf[..h]` is what is left before it). A head the
+    /// capture cut short is what a snap length does to every packet: when its whole lines
+    /// still show a WebSocket upgrade request, or a 101 answering one, the connection is
+    /// followed and decoding resumes at a frame boundary found after the loss
+    /// (`Upgrade::resync`). Held client bytes wait for their answer with the loss inside
+    /// them. Anything else cannot be followed across the loss.
+    fn at_hole(&mut self, side: usize, h: usize) -> Result<bool, Stop> {
+        let lost = || {
+            Stop::Not(format!(
+                "bytes of side {side} lost before the upgrade was decided"
+            ))
+        };
+        let s = self.side(side);
+        let cut_head = s.buf.get(..h).unwrap_or_default();
+        match (&s.read, s.role) {
+            (Read::Held, _) => Ok(false),
+            (Read::Head { .. }, Role::Client) if !cut_head.is_empty() => {
+                let ws = head::parse_cut_request(cut_head).ok_or_else(lost)?;
+                if self.pending.len() >= MAX_PENDING {
+                    return Err(lost());
+                }
+                self.pending.push_back(Pending::Upgrade(Box::new(ws)));
+                self.consume(side, h);
+                let s = self.side_mut(side);
+                // The loss right after the cut head is what `cut` stands for.
+                s.holes.remove(0);
+                s.read = Read::Held;
+                s.cut = true;
+                Ok(true)
+            }
+            (Read::Head { .. }, Role::Server) if !cut_head.is_empty() => {
+                match self.pending.front() {
+                    // Its request has not been read yet.
+                    None => Ok(false),
+                    Some(Pending::Plain(_)) => Err(lost()),
+                    Some(Pending::Upgrade(_)) => {
+                        let sw = head::parse_cut_switch(cut_head)
+                            .filter(|sw| sw.upgrade_websocket)
+                            .ok_or_else(lost)?;
+                        let Some(Pending::Upgrade(ws)) = self.pending.pop_front() else {
+                            return Err(lost());
+                        };
+                        let s = self.side_mut(side);
+                        s.holes.remove(0);
+                        s.cut = true;
+                        let up = self.upgrade(side, *ws, sw, ServerRest::Buffered(h));
+                        Err(Stop::Upgraded(up))
+                    }
+                }
+            }
+            _ => Err(lost()),
+        }
     }
 
     fn check_limit(&self) -> Result<(), Stop> {
@@ -274,15 +417,35 @@ impl Machine {
     }
 
     /// Reads messages of `side` from `input` (starting at a message boundary or where the
-    /// previous call stopped); returns how many bytes were consumed.
-    fn advance(&mut self, side: usize, input: &[u8]) -> Result<usize, Stop> {
+    /// previous call stopped); returns how many bytes were consumed and why it stopped.
+    fn advance(&mut self, side: usize, input: &[u8]) -> Result<(usize, Halt), Stop> {
         let mut pos = 0;
-        while let Some(rest) = input.get(pos..).filter(|r| !r.is_empty()) {
-            self.settle_role(side);
-            let role = self.side(side).role;
+        loop {
+            let rest = input.get(pos..).unwrap_or_default();
+            if rest.is_empty() {
+                return Ok((pos, Halt::Drained));
+            }
+            let other = self.side(1 - side).role;
             let s = self.side_mut(side);
+            let role = s.role;
             match &mut s.read {
-                Read::Held => break,
+                Read::Start { request, response } => {
+                    match (request.check(rest), response.check(rest)) {
+                        (Verdict::Yes, _) => self.set_role(side, Role::Client)?,
+                        (_, Verdict::Yes) => self.set_role(side, Role::Server)?,
+                        (Verdict::No, Verdict::No) => {
+                            // Named after what the other side makes this one.
+                            let role = match other {
+                                Role::Client => Role::Server,
+                                Role::Server => Role::Client,
+                                Role::Unknown => Role::Unknown,
+                            };
+                            return Err(Stop::Not(not_http(side, role)));
+                        }
+                        _ => return Ok((pos, Halt::NeedMore)),
+                    }
+                }
+                Read::Held => return Ok((pos, Halt::Waiting)),
                 Read::Body(skip) => {
                     let skipped = skip.skip(rest).map_err(|_| {
                         Stop::Not(format!("malformed chunked body from side {side}"))
@@ -296,26 +459,30 @@ impl Machine {
                     let scan_at = *scan;
                     match sniff.check(rest) {
                         Verdict::Yes => {}
-                        Verdict::Maybe => break,
+                        Verdict::Maybe => return Ok((pos, Halt::NeedMore)),
                         Verdict::No => return Err(Stop::Not(not_http(side, role))),
                     }
-                    self.http_seen = true;
-                    if role == Role::Unknown {
-                        self.side_mut(side).role = Role::Client;
-                    }
                     if role == Role::Server && self.pending.is_empty() {
-                        break;
+                        return Ok((pos, Halt::Waiting));
                     }
                     let end = match head_end(rest, scan_at) {
                         Ok(end) => end,
                         Err(resume) => {
                             self.set_scan(side, resume);
-                            break;
+                            return Ok((pos, Halt::NeedMore));
                         }
                     };
                     let head = rest.get(..end).unwrap_or_default();
                     let used = if role == Role::Server {
-                        self.on_response(side, head, rest)?
+                        self.on_response(side, head).map_err(|stop| match stop {
+                            Stop::Switched { server, ws, sw, at } => Stop::Switched {
+                                server,
+                                ws,
+                                sw,
+                                at: at + pos,
+                            },
+                            other => other,
+                        })?
                     } else {
                         self.on_request(side, head)?
                     };
@@ -328,22 +495,34 @@ impl Machine {
                 }
             }
         }
-        Ok(pos)
+    }
+
+    /// `side`'s first message shows its role; both sides cannot have the same one.
+    fn set_role(&mut self, side: usize, role: Role) -> Result<(), Stop> {
+        self.http_seen = true;
+        if self.side(1 - side).role == role {
+            return Err(Stop::Not(
+                if role == Role::Client {
+                    "both sides sent HTTP requests"
+                } else {
+                    "both sides sent HTTP responses"
+                }
+                .into(),
+            ));
+        }
+        let s = self.side_mut(side);
+        s.role = role;
+        s.read = Read::head(if role == Role::Client {
+            Kind::Request
+        } else {
+            Kind::Response
+        });
+        Ok(())
     }
 
     fn set_scan(&mut self, side: usize, at: usize) {
         if let Read::Head { scan, .. } = &mut self.side_mut(side).read {
             *scan = at;
-        }
-    }
-
-    /// The side that spoke second is the server (HTTP servers never speak first); the first
-    /// speaker stays `Unknown` until its request line is recognised.
-    fn settle_role(&mut self, side: usize) {
-        if self.side(side).role == Role::Unknown && self.first_speaker != Some(side) {
-            let s = self.side_mut(side);
-            s.role = Role::Server;
-            s.read = Read::head(Kind::Response);
         }
     }
 
@@ -368,15 +547,15 @@ impl Machine {
         Ok(len)
     }
 
-    /// A complete response head; `rest` is the input from the head's start.
-    fn on_response(&mut self, side: usize, head: &[u8], rest: &[u8]) -> Result<usize, Stop> {
+    /// A complete response head (its request is pending); returns the bytes consumed.
+    fn on_response(&mut self, side: usize, head: &[u8]) -> Result<usize, Stop> {
         let (resp, len) = match head::parse_response(head) {
             Parsed::Done(resp, len) => (resp, len),
             Parsed::Partial => return Ok(0),
             Parsed::Bad(why) => return Err(Stop::Not(why)),
         };
         match resp.code {
-            101 => return Err(self.switch(side, resp, rest.get(len..).unwrap_or_default())),
+            101 => return Err(self.switch(side, resp, len)),
             // RFC 9110 §15.2: interim responses; the request still awaits its final one.
             100..=199 => {
                 self.side_mut(side).read = Read::head(Kind::Response);
@@ -428,13 +607,17 @@ impl Machine {
         };
     }
 
-    /// A 101 response (RFC 6455 §4.2.2, §4.1 items 1-4 of the client's checks).
-    fn switch(&mut self, side: usize, resp: ResponseHead, server_rest: &[u8]) -> Stop {
+    /// A 101 response of `len` head bytes (RFC 6455 §4.2.2, §4.1 items 1-4 of the client's
+    /// checks).
+    fn switch(&mut self, side: usize, resp: ResponseHead, len: usize) -> Stop {
         let sw = resp.switch.unwrap_or_default();
         match self.pending.pop_front() {
-            Some(Pending::Upgrade(ws)) if sw.upgrade_websocket => {
-                Stop::Upgraded(self.upgrade(side, *ws, *sw, server_rest))
-            }
+            Some(Pending::Upgrade(ws)) if sw.upgrade_websocket => Stop::Switched {
+                server: side,
+                ws,
+                sw,
+                at: len,
+            },
             Some(Pending::Upgrade(_)) => {
                 Stop::Not("101 switches to a protocol other than websocket".into())
             }
@@ -447,7 +630,7 @@ impl Machine {
         server: usize,
         ws: WsRequest,
         sw: Switch,
-        server_rest: &[u8],
+        server_rest: ServerRest<'_>,
     ) -> Box<Upgrade> {
         let client = 1 - server;
         let expected = accept_key(&ws.key);
@@ -461,7 +644,7 @@ impl Machine {
             )),
             None => Some("the 101 response has no Sec-WebSocket-Accept".to_owned()),
         };
-        let anomalies = bad_accept
+        let anomalies: Vec<(Dir, Anomaly)> = bad_accept
             .map(|detail| (Dir::S2c, Anomaly::new(AnomalyKind::BadAccept, detail)))
             .into_iter()
             .collect();
@@ -471,17 +654,52 @@ impl Machine {
         info.mid_stream = false;
         let deflate = info.extensions.as_deref().and_then(parse_deflate);
         let mut rest: [Vec<u8>; 2] = Default::default();
-        if let Some(r) = rest.get_mut(server) {
-            *r = server_rest.to_vec();
-        }
-        if let Some(r) = rest.get_mut(client) {
-            *r = mem::take(&mut self.side_mut(client).buf);
+        let mut rest_after: [Vec<RestPiece>; 2] = Default::default();
+        for side in [client, server] {
+            let s = self.side_mut(side);
+            // Where this side's bytes after its handshake start in `buf`.
+            let from = match (&server_rest, side == server) {
+                (ServerRest::Direct(bytes), true) => {
+                    if let Some(r) = rest.get_mut(side) {
+                        *r = bytes.to_vec();
+                    }
+                    continue;
+                }
+                (ServerRest::Buffered(at), true) => *at,
+                (_, false) => 0,
+            };
+            let mut pieces = Vec::new();
+            let mut upto = s.buf.len();
+            for (i, hole) in s.holes.iter().enumerate().rev() {
+                let at = hole.at.max(from);
+                pieces.push(RestPiece::Bytes(
+                    s.buf.get(at..upto).unwrap_or_default().to_vec(),
+                ));
+                pieces.push(RestPiece::Lost {
+                    len: hole.len,
+                    truncated: hole.truncated,
+                });
+                upto = at;
+                if i == 0 {
+                    break;
+                }
+            }
+            pieces.reverse();
+            // No empty byte pieces.
+            pieces.retain(|p| !matches!(p, RestPiece::Bytes(b) if b.is_empty()));
+            if let Some(r) = rest.get_mut(side) {
+                *r = s.buf.get(from.min(upto)..upto).unwrap_or_default().to_vec();
+            }
+            if let Some(r) = rest_after.get_mut(side) {
+                *r = pieces;
+            }
         }
         Box::new(Upgrade {
             client_side: client,
             info,
             deflate,
             rest,
+            rest_after,
             anomalies,
             resync: cut,
         })
@@ -501,7 +719,9 @@ impl Machine {
 
 fn not_http(side: usize, role: Role) -> String {
     match role {
-        Role::Unknown => format!("not HTTP: side {side} did not start with an HTTP request"),
+        Role::Unknown => {
+            format!("not HTTP: side {side} did not start with an HTTP request or response")
+        }
         Role::Client => format!("not HTTP: side {side} sent bytes that are not an HTTP request"),
         Role::Server => {
             format!("not HTTP: side {side} answered with bytes that are not an HTTP response")

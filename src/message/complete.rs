@@ -3,7 +3,7 @@
 
 use super::WsDecoder;
 use super::close::valid_code;
-use super::inflate::{TAIL, WINDOW};
+use super::inflate::TAIL;
 use super::state::{Fate, Sink, State};
 use super::stream::anomaly;
 use crate::event::{AnomalyKind, DirEvent, FrameInfo, Message, Opcode};
@@ -51,6 +51,11 @@ impl WsDecoder {
         let h = self.frame.h;
         let info = self.frame_info();
         let payload = std::mem::take(&mut self.ctrl);
+        let start = self.frame.start;
+        if let Some(why) = self.unverified_first(start, h.opcode, &payload) {
+            self.report_unverified(start, h.opcode, why, out);
+            return;
+        }
         let mut utf8_valid = false;
         if h.opcode == Opcode::Close {
             self.close_seen = true;
@@ -133,6 +138,7 @@ impl WsDecoder {
         if m.compressed && m.fate != Fate::Skip {
             let dz = &mut self.deflate;
             if let Some(inf) = dz.inf.as_mut() {
+                let copied_lost_history = inf.end_message();
                 if !dz.takeover {
                     inf.reset();
                 } else if inf.ended {
@@ -143,13 +149,28 @@ impl WsDecoder {
                     };
                     inf.restart_after_final(tail);
                 }
-                if dz.trial && inf.since_reset >= WINDOW {
-                    dz.trial = false;
-                    dz.lost_reported = false;
+                if copied_lost_history && m.fate == Fate::Keep {
+                    // RFC 7692 §7.2.3: its bytes depend on output this decoder never saw.
+                    anomaly(
+                        out,
+                        AnomalyKind::DeflateContextLost,
+                        format!(
+                            "{} message from stream offset {} ({} frames) copies from \
+                             compressed history lost earlier in this direction: not listed",
+                            m.opcode.as_str(),
+                            m.start,
+                            m.frames
+                        ),
+                    );
+                    m.fate = Fate::Discard;
                 }
             }
         }
         if m.fate != Fate::Keep {
+            return;
+        }
+        if let Some(why) = self.unverified_first(m.start, m.opcode, &m.payload) {
+            self.report_unverified(m.start, m.opcode, why, out);
             return;
         }
         let mut utf8_valid = false;

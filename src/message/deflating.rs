@@ -2,7 +2,7 @@
 //! inflate failure means for the message and for later ones.
 
 use super::WsDecoder;
-use super::inflate::{Inflater, Pushed};
+use super::inflate::Pushed;
 use super::state::{Fate, Sink};
 use super::stream::anomaly;
 use crate::event::{AnomalyKind, DirEvent};
@@ -21,7 +21,7 @@ impl WsDecoder {
         } else {
             None
         };
-        let inf = self.deflate.inf.get_or_insert_with(Inflater::new);
+        let inf = self.deflate.inflater();
         match inf.push(input, &mut keep, cap, stop_when_over) {
             Ok(Pushed::Fine) => {}
             Ok(Pushed::OverLimit) => {
@@ -72,32 +72,29 @@ impl WsDecoder {
         self.frame.sink = Sink::Skip;
         let dz = &mut self.deflate;
         if listed {
-            if dz.trial || dz.guessed {
-                if !dz.lost_reported {
-                    anomaly(
-                        out,
-                        AnomalyKind::DeflateContextLost,
-                        format!(
-                            "{what} could not be inflated ({err}): the compression context \
-                             of this direction is unknown; such messages are not listed"
-                        ),
-                    );
-                }
-                dz.lost_reported = dz.takeover;
+            if dz.recovering() || dz.guessed {
+                anomaly(
+                    out,
+                    AnomalyKind::DeflateContextLost,
+                    format!(
+                        "{what} could not be inflated ({err}) while the compression context of \
+                         this direction is not known: not listed"
+                    ),
+                );
             } else {
                 anomaly(
                     out,
                     AnomalyKind::DeflateError,
                     format!("{what} is not valid DEFLATE data ({err}): not listed"),
                 );
-                dz.lost_reported = false;
             }
         }
-        if let Some(inf) = dz.inf.as_mut() {
-            inf.reset();
-        }
+        // The stream is broken mid-block: a fresh one for the next message, whose history
+        // (with context takeover) includes what this message would have produced.
         if dz.takeover {
-            dz.trial = true;
+            dz.lose_context();
+        } else if let Some(inf) = dz.inf.as_mut() {
+            inf.reset();
         }
     }
 }

@@ -7,19 +7,26 @@ mod close;
 mod complete;
 mod deflating;
 mod frames;
+mod guess;
 mod inflate;
 mod pool;
+mod recovery;
 mod state;
 mod stream;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_deflate;
+#[cfg(test)]
+mod tests_guess;
+#[cfg(test)]
+mod tests_recovery;
 
 use crate::event::{DirEvent, Timestamp};
 use crate::frame::MAX_HEADER_LEN;
 use crate::handshake::DeflateParams;
 use crate::limits::Limits;
+use guess::Guess;
 use state::{Assembly, Deflate, Frame, Resync, State};
 
 /// Which peer sends the bytes this decoder reads (RFC 6455 §5.1: clients mask, servers don't).
@@ -115,6 +122,12 @@ pub struct WsDecoder {
     at_seg_start: bool,
     /// Capture time of the bytes being fed (for frame detail).
     now: Timestamp,
+    /// Decoding from a frame boundary that was found, not seen: its output is withheld
+    /// until the framing is confirmed (`guess`).
+    guess: Option<Box<Guess>>,
+    /// Stream offset of the last boundary found by searching, until the message starting
+    /// there is decided (`WsDecoder::unverified_first`).
+    first_after_guess: Option<u64>,
 }
 
 impl WsDecoder {
@@ -137,9 +150,10 @@ impl WsDecoder {
                 inf: None,
                 allowed: config.deflate.is_some() || mid_stream,
                 takeover,
-                trial: mid_stream && takeover,
-                lost_reported: false,
                 guessed: mid_stream && config.deflate.is_none(),
+                window_bits: config.deflate.map_or(15, |d| d.max_window_bits),
+                // Picked up mid-stream, earlier messages may be copied from.
+                lost_before_start: mid_stream && takeover,
             },
             scratch: Vec::new(),
             close_seen: false,
@@ -150,46 +164,58 @@ impl WsDecoder {
                 skipped: 0,
                 from: 0,
                 probed_len: 0,
+                unknown_loss: false,
+                first_byte: false,
             },
             at_seg_start: true,
             now: Timestamp::default(),
+            guess: None,
+            first_after_guess: None,
             cfg: config,
         }
     }
 
     /// Bytes of the stream, in order, in chunks of any size (one byte to many frames).
     pub fn feed(&mut self, data: &[u8], out: &mut Vec<DirEvent>) {
+        self.call_begins(out);
         self.at_seg_start = true;
         self.feed_bytes(data, out);
+        self.call_ends(out);
     }
 
-    /// `len` bytes of the stream were lost. Inside a frame payload of known length the decoder
-    /// stays in sync (skips them; the message they belonged to is dropped with an anomaly);
-    /// otherwise it resynchronises at the next plausible frame header. A compressed
-    /// direction with context takeover reports that later messages cannot be inflated
-    /// (`deflate_context_lost`) until the context could be valid again.
     /// Capture time of the bytes fed next (stamped on the frames they complete).
     pub fn set_time(&mut self, ts: Timestamp) {
         self.now = ts;
     }
 
-    /// The caller knows the next byte fed starts a frame (a boundary it found itself): leave
-    /// the search for one that a mid-stream decoder starts with.
+    /// The caller found, by probing, that the next byte fed starts a frame: a mid-stream
+    /// decoder tries that offset first (with the evidence the first bytes of a direction need)
+    /// instead of searching. A found boundary is a guess all the same: what is decoded from it
+    /// is withheld until the frames that follow confirm it.
     pub fn resume_at_boundary(&mut self) {
-        if self.state == State::Resync && self.resync.buf.is_empty() {
-            self.state = State::Header;
-            self.hdr_len = 0;
+        if self.state == State::Resync && self.resync.buf.is_empty() && self.resync.skipped == 0 {
+            self.resync.first_byte = true;
         }
     }
 
+    /// `len` bytes of the stream were lost (0: an unknown number, e.g. between a handshake the
+    /// capture cut and the bytes after it). Inside a frame payload of known length the decoder
+    /// stays in sync (skips them; the message they belonged to is dropped with an anomaly);
+    /// otherwise it resynchronises at the next frame boundary it can find and confirm. A
+    /// compressed direction with context takeover then lists a message only when its bytes
+    /// provably do not depend on what was lost (`deflate_context_lost` for the others).
     pub fn gap(&mut self, len: u64, out: &mut Vec<DirEvent>) {
+        self.call_begins(out);
         self.lose_bytes(len, out);
+        self.call_ends(out);
     }
 
     /// The stream ended (FIN, RST or end of input): a message or frame in progress is
     /// reported as `incomplete_message`.
     pub fn finish(&mut self, out: &mut Vec<DirEvent>) {
+        self.call_begins(out);
         self.end_of_stream(out);
+        self.call_ends(out);
     }
 
     /// A close frame was seen in this direction.

@@ -97,27 +97,41 @@ pub(super) struct Deflate {
     pub allowed: bool,
     /// The sender keeps its LZ77 window across messages.
     pub takeover: bool,
-    /// The window may be incomplete (picked up mid-stream, or after a loss): an inflate
-    /// failure means "context lost", not "corrupt data".
-    pub trial: bool,
-    /// `deflate_context_lost` was reported since the window was last known good.
-    pub lost_reported: bool,
     /// The negotiation was not seen: failures are reported as context loss.
     pub guessed: bool,
+    /// The sender's max_window_bits (15 when not negotiated or not seen).
+    pub window_bits: u8,
+    /// History was lost before the inflater was created: it starts recovering.
+    pub lost_before_start: bool,
 }
 
 impl Deflate {
     pub fn inflater(&mut self) -> &mut Inflater {
-        self.inf.get_or_insert_with(Inflater::new)
+        let (bits, lost) = (self.window_bits, self.lost_before_start);
+        self.inf.get_or_insert_with(|| {
+            let mut inf = Inflater::new(bits);
+            if lost {
+                inf.lose_window();
+            }
+            inf
+        })
     }
 
-    /// Part of the compressed stream was not inflated: the window is now unknown.
+    /// Part of the compressed stream was not inflated: the window is now partly unknown.
     pub fn lose_context(&mut self) {
         if self.takeover {
-            if let Some(inf) = self.inf.as_mut() {
-                inf.reset();
+            match self.inf.as_mut() {
+                Some(inf) => inf.lose_window(),
+                None => self.lost_before_start = true,
             }
-            self.trial = true;
+        }
+    }
+
+    /// Later messages may copy from history that is not known.
+    pub fn recovering(&self) -> bool {
+        match &self.inf {
+            Some(inf) => inf.recovering(),
+            None => self.lost_before_start,
         }
     }
 }
@@ -133,4 +147,10 @@ pub(super) struct Resync {
     pub from: u64,
     /// `buf.len()` at the last probe, to keep probing cost linear-ish.
     pub probed_len: usize,
+    /// An unknown number of bytes was lost (`gap(0)`): the loss is reported whatever is
+    /// skipped, as nothing else reports it.
+    pub unknown_loss: bool,
+    /// The caller found frames starting at the first byte it is feeding (mid-stream pickup):
+    /// try that offset, with the evidence the first bytes of a direction need, before others.
+    pub first_byte: bool,
 }

@@ -4,7 +4,9 @@
 use super::WsDecoder;
 use super::state::{Fate, Sink, State};
 use crate::event::{Anomaly, AnomalyKind, DirEvent};
-use crate::frame::{MAX_HEADER_LEN, Parsed, parse_header, probe_masked, unmask};
+use crate::frame::{
+    MAX_HEADER_LEN, Parsed, parse_header, probe_first, probe_masked, unambiguous_start, unmask,
+};
 
 /// Bytes collected while looking for a frame boundary.
 const RESYNC_CAP: usize = 64 << 10;
@@ -53,7 +55,9 @@ impl WsDecoder {
                 self.hdr_len = 0;
                 let used = h.header_len.saturating_sub(had);
                 self.pos = self.pos.saturating_add(used as u64);
-                self.begin_frame(h, start, out);
+                if self.check_guess(&h, start, out) {
+                    self.begin_frame(h, start, out);
+                }
                 used
             }
             Parsed::NeedMore => {
@@ -66,6 +70,12 @@ impl WsDecoder {
                 self.hdr_len = had + take;
                 self.pos = self.pos.saturating_add(take as u64);
                 take
+            }
+            Parsed::LengthMsbSet if self.guess.is_some() => {
+                // Read from a guessed boundary: the guess was wrong, not the sender.
+                self.refute_length(start, out);
+                self.hdr_len = 0;
+                0
             }
             Parsed::LengthMsbSet => {
                 self.hdr_len = 0;
@@ -142,9 +152,6 @@ impl WsDecoder {
 
     /// See [`WsDecoder::gap`].
     pub(super) fn lose_bytes(&mut self, len: u64, out: &mut Vec<DirEvent>) {
-        if len == 0 {
-            return;
-        }
         let at = self.pos;
         self.pos = self.pos.saturating_add(len);
         match self.state {
@@ -158,8 +165,12 @@ impl WsDecoder {
                 self.resync.buf.clear();
                 self.resync.seg_starts.clear();
                 self.resync.probed_len = 0;
+                self.resync.unknown_loss |= len == 0;
+                self.resync.first_byte = false;
             }
-            State::Payload if self.frame.h.payload_len.saturating_sub(self.frame.done) >= len => {
+            State::Payload
+                if len > 0 && self.frame.h.payload_len.saturating_sub(self.frame.done) >= len =>
+            {
                 self.frame.done += len;
                 self.lose_frame_part(len, at, out);
                 if self.frame.done >= self.frame.h.payload_len {
@@ -167,7 +178,9 @@ impl WsDecoder {
                 }
             }
             State::Header | State::Payload => {
-                if self.state == State::Payload {
+                if self.guess.is_some() {
+                    self.guess_lost(at, out);
+                } else if self.state == State::Payload {
                     self.lose_frame_part(len, at, out);
                 }
                 if let Some(m) = self.msg.take()
@@ -187,6 +200,7 @@ impl WsDecoder {
                 }
                 self.deflate.lose_context();
                 self.enter_resync(at, self.hdr_len as u64);
+                self.resync.unknown_loss = len == 0;
                 self.hdr_len = 0;
             }
         }
@@ -241,6 +255,8 @@ impl WsDecoder {
         self.resync.buf.clear();
         self.resync.seg_starts.clear();
         self.resync.probed_len = 0;
+        self.resync.unknown_loss = false;
+        self.resync.first_byte = false;
     }
 
     /// Collect bytes and look for a frame boundary; on success, replay from there.
@@ -255,6 +271,10 @@ impl WsDecoder {
             .extend_from_slice(data.get(..take).unwrap_or_default());
         self.pos = self.pos.saturating_add(take as u64);
         let len = r.buf.len();
+        if self.http_from_the_start(out) {
+            return take;
+        }
+        let r = &mut self.resync;
         let due = len <= 4096 || len >= r.probed_len + len / 16 || len == RESYNC_CAP;
         if due && self.try_resync(out) {
             return take;
@@ -271,19 +291,85 @@ impl WsDecoder {
         take
     }
 
+    /// A direction picked up mid-stream whose very first bytes (nothing lost before them) start
+    /// an HTTP message: the connection was taken for WebSocket from the other direction's
+    /// frames, but this one is still in its HTTP exchange, whose bodies may hold anything,
+    /// frames included. Nothing in it is decoded. Returns true when so.
+    fn http_from_the_start(&mut self, out: &mut Vec<DirEvent>) -> bool {
+        const STARTS: [&[u8]; 9] = [
+            b"HTTP/1.",
+            b"GET ",
+            b"POST ",
+            b"PUT ",
+            b"HEAD ",
+            b"DELETE ",
+            b"OPTIONS ",
+            b"PATCH ",
+            b"CONNECT ",
+        ];
+        let r = &self.resync;
+        let at_start = self.pos == r.buf.len() as u64 && r.skipped == 0;
+        if !self.cfg.mid_stream || !at_start || r.buf.len() < 8 || r.probed_len >= 8 {
+            return false;
+        }
+        if !STARTS.iter().any(|s| r.buf.starts_with(s)) {
+            return false;
+        }
+        let line_end = memchr::memchr(b'\n', &r.buf).unwrap_or(r.buf.len()).min(80);
+        let line = String::from_utf8_lossy(r.buf.get(..line_end).unwrap_or_default())
+            .trim_end()
+            .to_owned();
+        anomaly(
+            out,
+            AnomalyKind::IncompleteMessage,
+            format!(
+                "this direction, picked up without its handshake, starts with an HTTP message \
+                 ({line:?}), not with frames: nothing in it is decoded"
+            ),
+        );
+        self.resync.buf = Vec::new();
+        self.resync.seg_starts = Vec::new();
+        self.state = State::Dead;
+        true
+    }
+
     /// Probe the collected bytes; on a boundary, report what was skipped and decode from it.
     fn try_resync(&mut self, out: &mut Vec<DirEvent>) -> bool {
         let r = &mut self.resync;
         r.probed_len = r.buf.len();
         let masked = self.cfg.sender == super::Sender::Client;
-        let Some(p) = probe_masked(&r.buf, &r.seg_starts, Some(masked)) else {
+        let found = if r.first_byte {
+            match probe_first(&r.buf).filter(|p| p.masked == masked) {
+                Some(p) => Some(p),
+                // The caller saw frames start at the first byte in what it is feeding: wait
+                // for all of it rather than settle for another offset.
+                None if r.buf.len() < RESYNC_CAP => return false,
+                None => probe_masked(&r.buf, &r.seg_starts, Some(masked)),
+            }
+        } else {
+            probe_masked(&r.buf, &r.seg_starts, Some(masked))
+        };
+        let Some(p) = found else {
             return false;
         };
-        let skipped = r.skipped.saturating_add(p.offset as u64);
+        r.first_byte = false;
+        let start = unambiguous_start(&r.buf, p.offset, masked, &r.seg_starts);
+        let skipped = r.skipped.saturating_add(start as u64);
         // Stream offset of the first collected byte.
         let buf_start = self.pos.saturating_sub(r.buf.len() as u64);
-        let at = buf_start.saturating_add(p.offset as u64);
-        if skipped > 0 {
+        let at = buf_start.saturating_add(start as u64);
+        if r.unknown_loss {
+            anomaly(
+                out,
+                AnomalyKind::IncompleteMessage,
+                format!(
+                    "an unknown number of bytes was lost before stream offset {} (a handshake \
+                     cut or lost in the capture): resynchronised at offset {at}, {skipped} \
+                     received bytes could not be framed and were skipped",
+                    r.from
+                ),
+            );
+        } else if skipped > 0 {
             anomaly(
                 out,
                 AnomalyKind::IncompleteMessage,
@@ -294,14 +380,16 @@ impl WsDecoder {
                 ),
             );
         }
+        r.unknown_loss = false;
         let buf = std::mem::take(&mut r.buf);
         r.seg_starts.clear();
         r.skipped = 0;
         r.probed_len = 0;
+        self.guess_boundary(at, out);
         self.state = State::Header;
         self.hdr_len = 0;
         self.pos = at;
-        self.feed_bytes(buf.get(p.offset..).unwrap_or_default(), out);
+        self.feed_bytes(buf.get(start..).unwrap_or_default(), out);
         true
     }
 
@@ -312,6 +400,7 @@ impl WsDecoder {
             State::Dead => {}
             State::Resync => {
                 // Whatever was collected may still end in whole frames.
+                self.resync.first_byte &= self.resync.buf.len() >= RESYNC_CAP;
                 if !self.resync.buf.is_empty() && self.try_resync(out) {
                     return self.end_of_stream(out);
                 }
@@ -319,7 +408,7 @@ impl WsDecoder {
                     .resync
                     .skipped
                     .saturating_add(self.resync.buf.len() as u64);
-                if lost > 0 {
+                if lost > 0 || self.resync.unknown_loss {
                     anomaly(
                         out,
                         AnomalyKind::IncompleteMessage,
@@ -332,6 +421,11 @@ impl WsDecoder {
                 }
             }
             State::Header | State::Payload => {
+                if self.guess_at_end(out) {
+                    self.msg = None;
+                    self.state = State::Dead;
+                    return;
+                }
                 let h = self.frame.h;
                 // A single-frame message in progress is described by its frame alone.
                 let only_frame = self.state == State::Payload && self.frame.attached;

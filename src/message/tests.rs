@@ -509,16 +509,18 @@ fn gap_inside_payload_stays_in_sync() {
 fn gap_over_a_whole_frame_resyncs_at_next_segment() {
     let a = frame(0x81, b"first", None);
     let lost = frame(0x81, b"lost in the gap", None);
-    let c = frame(0x81, b"third", None);
+    let c = frame(0x81, b"third message", None);
     let mut d = WsDecoder::new(cfg(Sender::Server, None));
     let mut ev = Vec::new();
     d.feed(&a, &mut ev);
     d.gap(lost.len() as u64, &mut ev);
     d.feed(&c, &mut ev);
     d.feed(&frame(0x81, b"fourth", None), &mut ev);
+    // Three frames from the boundary found, the last ending with the stream: confirmed.
+    d.feed(&frame(0x88, b"\x03\xe8", None), &mut ev);
     d.finish(&mut ev);
-    assert_eq!(kinds(&ev), ["M:text", "M:text", "M:text"]);
-    assert_eq!(messages(&ev)[1].payload, b"third");
+    assert_eq!(kinds(&ev), ["M:text", "M:text", "M:text", "M:close"]);
+    assert_eq!(messages(&ev)[1].payload, b"third message");
 }
 
 #[test]
@@ -530,11 +532,16 @@ fn gap_in_header_resyncs_and_reports_skipped_bytes() {
     d.gap(3, &mut ev);
     // The rest of the payload, then good frames in the same segment.
     let mut seg = big[4..].to_vec();
-    seg.extend(frame(0x81, b"x", None));
+    // The first message after a found boundary must vouch for it (8 bytes of UTF-8).
+    seg.extend(frame(0x81, b"x after the gap", None));
     seg.extend(frame(0x81, b"y", None));
+    seg.extend(frame(0x81, b"z", None));
     d.feed(&seg, &mut ev);
     d.finish(&mut ev);
-    assert_eq!(kinds(&ev), ["incomplete_message", "M:text", "M:text"]);
+    assert_eq!(
+        kinds(&ev),
+        ["incomplete_message", "M:text", "M:text", "M:text"]
+    );
     assert_eq!(
         anomaly_detail(&ev, K::IncompleteMessage),
         "framing lost at stream offset 1: resynchronised at offset 304, 301 received bytes \
@@ -550,9 +557,10 @@ fn gap_with_fragmented_message_open() {
     d.gap(10, &mut ev);
     d.feed(&frame(0x80, b"end", None), &mut ev);
     d.feed(&frame(0x81, b"new", None), &mut ev);
+    d.feed(&frame(0x8a, b"", None), &mut ev);
     d.finish(&mut ev);
     // The orphan continuation after resync is expected, not a violation.
-    assert_eq!(kinds(&ev), ["incomplete_message", "M:text"]);
+    assert_eq!(kinds(&ev), ["incomplete_message", "M:text", "M:pong"]);
     assert_eq!(messages(&ev)[0].payload, b"new");
 }
 
@@ -566,20 +574,31 @@ fn mid_stream_starts_by_resyncing() {
     // Picked up inside the payload, one segment per feed.
     d.feed(&big[500..1500], &mut ev);
     d.feed(&big[1500..], &mut ev);
-    d.feed(&frame(0x81, b"one", Some(KEY)), &mut ev);
-    d.feed(&frame(0x81, b"two", Some(KEY)), &mut ev);
+    // A key of its own per frame, as RFC 6455 §5.3 asks (repeated keys are no evidence for
+    // a boundary found by searching).
+    d.feed(&frame(0x81, b"message one", Some([1, 2, 3, 4])), &mut ev);
+    d.feed(&frame(0x81, b"two", Some([5, 6, 7, 8])), &mut ev);
+    d.feed(&frame(0x81, b"three", Some([9, 10, 11, 12])), &mut ev);
     d.finish(&mut ev);
-    assert_eq!(kinds(&ev), ["incomplete_message", "M:text", "M:text"]);
-    assert_eq!(messages(&ev)[0].payload, b"one");
+    assert_eq!(
+        kinds(&ev),
+        ["incomplete_message", "M:text", "M:text", "M:text"]
+    );
+    assert_eq!(messages(&ev)[0].payload, b"message one");
 }
 
 #[test]
 fn mid_stream_on_a_boundary_reports_nothing() {
     let mut c = cfg(Sender::Server, None);
     c.mid_stream = true;
-    let b = [frame(0x81, b"a", None), frame(0x82, b"b", None)].concat();
+    let b = [
+        frame(0x81, b"first message", None),
+        frame(0x82, b"b", None),
+        frame(0x89, b"c", None),
+    ]
+    .concat();
     let ev = run(c, &b);
-    assert_eq!(kinds(&ev), ["M:text", "M:binary"]);
+    assert_eq!(kinds(&ev), ["M:text", "M:binary", "M:ping"]);
 }
 
 // ---- chunking invariance ----

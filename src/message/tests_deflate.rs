@@ -246,7 +246,7 @@ fn deflate_error_with_takeover_loses_the_context() {
 }
 
 #[test]
-fn lost_context_is_reported_once_and_never_lists_garbage() {
+fn every_message_copying_lost_history_is_reported_and_never_listed() {
     let mut c = compressor();
     let base = b"words that the next messages refer back to, again and again".to_vec();
     let first = frame(0xc1, &deflate(&mut c, &base), None);
@@ -264,7 +264,13 @@ fn lost_context_is_reported_once_and_never_lists_garbage() {
     d.finish(&mut ev);
     assert_eq!(
         kinds(&ev),
-        ["incomplete_message", "deflate_context_lost", "M:text"]
+        [
+            "incomplete_message",
+            "deflate_context_lost",
+            "deflate_context_lost",
+            "deflate_context_lost",
+            "M:text"
+        ]
     );
     assert_eq!(payloads(&ev), [b"plain".to_vec()]);
 }
@@ -290,11 +296,15 @@ fn mid_stream_tries_a_fresh_inflater() {
     ];
     let mut config = cfg(Sender::Server, None);
     config.mid_stream = true;
-    let ev = decode(config.clone(), &[wire.concat()]);
-    assert_eq!(payloads(&ev), [text.clone(), text.clone()]);
+    let ping = frame(0x89, b"", None);
+    let ev = decode(config.clone(), &[wire.concat(), ping.clone()]);
+    assert_eq!(payloads(&ev), [text.clone(), text.clone(), Vec::new()]);
     // Picked up at the second message, which refers back to the first: context lost.
-    let ev = decode(config, &[wire[1].clone(), frame(0x81, b"plain", None)]);
-    assert_eq!(kinds(&ev), ["deflate_context_lost", "M:text"]);
+    let ev = decode(
+        config,
+        &[wire[1].clone(), frame(0x81, b"plain", None), ping],
+    );
+    assert_eq!(kinds(&ev), ["deflate_context_lost", "M:text", "M:ping"]);
 }
 
 #[test]

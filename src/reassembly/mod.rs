@@ -88,8 +88,8 @@ impl HalfStream {
 
     /// Take one segment of this direction. `missing` bytes follow `payload` in sequence
     /// space but were not captured. Calls `out` for everything that becomes deliverable, in
-    /// order. The first segment seen fixes the start of the stream (its SYN, or its first
-    /// byte when the SYN was not captured).
+    /// order. The first segment seen that is not a bare ACK fixes the start of the stream (its
+    /// SYN, or its first byte when the SYN was not captured).
     pub fn segment(
         &mut self,
         seq: u32,
@@ -99,6 +99,18 @@ impl HalfStream {
         out: &mut dyn FnMut(Chunk<'_>),
     ) {
         if self.closed {
+            return;
+        }
+        // A bare ACK says nothing about where the stream starts: its sequence number is the
+        // sender's position when it was sent, which a capture out of order may show before
+        // earlier data. Fixing the start by it would make that data look old.
+        if self.base.is_none()
+            && payload.is_empty()
+            && missing == 0
+            && !flags.syn
+            && !flags.fin
+            && !flags.rst
+        {
             return;
         }
         self.syn |= flags.syn;

@@ -394,3 +394,16 @@ fn retransmission_of_delivered_segment_with_other_bytes() {
     assert_eq!(t.seg(1002, NONE, b"XXX", 0), []);
     assert_eq!(t.seg(1010, NONE, b"!", 0), [d(b"!")]);
 }
+
+/// A capture out of order may show a bare ACK of this direction, carrying a later position,
+/// before the direction's first data: it must not fix the stream's start there.
+#[test]
+fn bare_ack_does_not_fix_the_start() {
+    let mut t = T::new();
+    assert_eq!(t.seg(1010, NONE, b"", 0), vec![]);
+    assert_eq!(t.seg(1005, NONE, b"fghij", 0), vec![d(b"fghij")]);
+    assert_eq!(t.seg(1000, NONE, b"abcde", 0), vec![]);
+    assert_eq!(t.seg(1010, NONE, b"klm", 0), vec![d(b"klm")]);
+    // Once the start is known, a bare ACK is just an old position.
+    assert_eq!(t.seg(1005, NONE, b"", 0), vec![]);
+}

@@ -7,7 +7,7 @@ use super::Ctx;
 use super::layer::Layer;
 use super::ws::WsConn;
 use crate::event::{AnomalyKind, Event, TlsInfo};
-use crate::handshake::{HttpPhase, HttpStatus, Upgrade};
+use crate::handshake::{HttpPhase, HttpStatus, RestPiece, Upgrade};
 use crate::limits::Limits;
 use crate::message::{DirConfig, DirDeflate, Sender, WsDecoder};
 use crate::reassembly::GapReason;
@@ -46,7 +46,9 @@ impl Http1 {
         if let (GapReason::Truncated, Some(cut)) = (reason, self.cut_before_open.get_mut(side)) {
             *cut = cut.saturating_add(len);
         }
-        let status = self.phase.gap(side);
+        let status = self
+            .phase
+            .gap_len(side, len, reason == GapReason::Truncated);
         self.on_status(status, ctx)
     }
 
@@ -102,17 +104,33 @@ impl Http1 {
         }
         for (side, rest) in upgrade.rest.iter().enumerate() {
             let resync = upgrade.resync.get(side).copied().unwrap_or(false);
-            if rest.is_empty() && !resync {
-                continue;
-            }
             let dir = ws.dir_of(side);
-            ws.decode(dir, ctx, |d, out| {
-                if resync {
-                    // Bytes right after the handshake were lost: find a frame boundary.
-                    d.gap(0, out);
+            if !rest.is_empty() || resync {
+                ws.decode(dir, ctx, |d, out| {
+                    if resync {
+                        // Bytes right after the handshake were lost: find a frame boundary.
+                        d.gap(0, out);
+                    }
+                    d.feed(rest, out);
+                });
+            }
+            // What followed `rest` before the upgrade was decided, as if it came after it.
+            for piece in upgrade.rest_after.get(side).into_iter().flatten() {
+                match piece {
+                    RestPiece::Lost { len, truncated } => {
+                        let why = if *truncated {
+                            GapReason::Truncated
+                        } else {
+                            GapReason::NeverFilled
+                        };
+                        if *len > 0 {
+                            ws.report_gap(side, *len, why, ctx);
+                        }
+                        ws.decode(dir, ctx, |d, out| d.gap(*len, out));
+                    }
+                    RestPiece::Bytes(b) => ws.decode(dir, ctx, |d, out| d.feed(b, out)),
                 }
-                d.feed(rest, out);
-            });
+            }
         }
         ws
     }

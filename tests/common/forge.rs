@@ -60,10 +60,21 @@ pub fn frame_with(b0: u8, mask: Option<[u8; 4]>, payload: &[u8], form: LenForm) 
     out
 }
 
-/// A minimal-length frame; client frames (side 0) masked, server frames not.
+/// A minimal-length frame; client frames (side 0) masked, server frames not. Each client frame
+/// gets a key of its own (RFC 6455 §5.3), derived from its content so that the same calls give
+/// the same bytes.
 pub fn frame(side: usize, b0: u8, payload: &[u8]) -> Vec<u8> {
-    let mask = (side == 0).then_some(MASK);
+    let mask = (side == 0).then(|| key_for(b0, payload));
     frame_with(b0, mask, payload, LenForm::Minimal)
+}
+
+/// A masking key from a frame's first byte and payload (FNV-1a).
+pub fn key_for(b0: u8, payload: &[u8]) -> [u8; 4] {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in std::iter::once(&b0).chain(payload) {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    h.to_be_bytes()
 }
 
 pub fn text(side: usize, s: &str) -> Vec<u8> {
@@ -115,6 +126,11 @@ impl Deflater {
             if input.is_empty() && out.len() < out.capacity() {
                 break;
             }
+        }
+        if data.is_empty() && out.is_empty() {
+            // zlib does not flush twice in a row without input: an empty message right after
+            // another is sent as one empty stored block (RFC 7692 §7.2.3.6 allows a lone 00).
+            return vec![0x00];
         }
         assert!(out.ends_with(&[0, 0, 0xff, 0xff]), "sync flush marker");
         out.truncate(out.len() - 4);

@@ -2,8 +2,10 @@
 //! ground truth, with the semantics of the corpus's `check.py`.
 #![allow(dead_code)]
 
+pub mod disorder;
 pub mod flood;
 pub mod forge;
+pub mod peers;
 pub mod protorun;
 pub mod scenarios;
 pub mod synth;
