@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
         max_record_bytes: 1 << 20,
         max_probe_bytes: 16 << 10,
         max_probe_total_bytes: 256 << 10,
+        ..Limits::default()
     };
     let Ok(mut reader) = CaptureReader::new(Cursor::new(data), &limits) else {
         return;
