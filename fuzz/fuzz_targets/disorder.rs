@@ -20,16 +20,46 @@ use disorder::{Decode, Op, Seg};
 
 /// Captures without losses, small enough to decode thousands of times a second.
 const CAPTURES: &[(&str, &[u8])] = &[
-    ("py_basic_echo", include_bytes!("../../captures/py_basic_echo.pcap")),
-    ("py_deflate_context_takeover", include_bytes!("../../captures/py_deflate_context_takeover.pcap")),
-    ("py_http_then_upgrade", include_bytes!("../../captures/py_http_then_upgrade.pcap")),
-    ("py_rejected_upgrade", include_bytes!("../../captures/py_rejected_upgrade.pcap")),
-    ("py_control_frames", include_bytes!("../../captures/py_control_frames.pcap")),
-    ("viol_deflate_error", include_bytes!("../../captures/adversarial/viol_deflate_error.pcap")),
-    ("gen_seq_wrap", include_bytes!("../../captures/generated/gen_seq_wrap.pcap")),
-    ("keepalive_first", include_bytes!("../../captures/disorder/keepalive_first.pcap")),
-    ("late_request", include_bytes!("../../captures/disorder/late_request.pcap")),
-    ("deflate_hole", include_bytes!("../../captures/disorder/deflate_hole.pcap")),
+    (
+        "py_basic_echo",
+        include_bytes!("../../captures/py_basic_echo.pcap"),
+    ),
+    (
+        "py_deflate_context_takeover",
+        include_bytes!("../../captures/py_deflate_context_takeover.pcap"),
+    ),
+    (
+        "py_http_then_upgrade",
+        include_bytes!("../../captures/py_http_then_upgrade.pcap"),
+    ),
+    (
+        "py_rejected_upgrade",
+        include_bytes!("../../captures/py_rejected_upgrade.pcap"),
+    ),
+    (
+        "py_control_frames",
+        include_bytes!("../../captures/py_control_frames.pcap"),
+    ),
+    (
+        "viol_deflate_error",
+        include_bytes!("../../captures/adversarial/viol_deflate_error.pcap"),
+    ),
+    (
+        "gen_seq_wrap",
+        include_bytes!("../../captures/generated/gen_seq_wrap.pcap"),
+    ),
+    (
+        "keepalive_first",
+        include_bytes!("../../captures/disorder/keepalive_first.pcap"),
+    ),
+    (
+        "late_request",
+        include_bytes!("../../captures/disorder/late_request.pcap"),
+    ),
+    (
+        "deflate_hole",
+        include_bytes!("../../captures/disorder/deflate_hole.pcap"),
+    ),
 ];
 
 struct Base {
@@ -49,7 +79,11 @@ fn bases() -> &'static [Base] {
                 let segs = disorder::segments(bytes);
                 let truth = disorder::decode(&segs, &disorder::limits());
                 let lossy = truth.anomaly_count() > 0
-                    && truth.anomalies.values().flatten().any(|(_, k)| k == "tcp_gap");
+                    && truth
+                        .anomalies
+                        .values()
+                        .flatten()
+                        .any(|(_, k)| k == "tcp_gap");
                 Base { segs, truth, lossy }
             })
             .collect()
@@ -75,6 +109,9 @@ fuzz_target!(|data: &[u8]| {
         disorder::same_messages(&base.truth, &got)
     };
     if let Err(e) = verdict {
-        panic!("{} under {ops:?}: {e}", CAPTURES[usize::from(pick) % all.len()].0);
+        panic!(
+            "{} under {ops:?}: {e}",
+            CAPTURES[usize::from(pick) % all.len()].0
+        );
     }
 });

@@ -38,7 +38,15 @@ pub fn run(choice: ProtoChoice, hints: ProtoHints<'_>, data: &[u8]) {
         };
         t += 1;
         let ts = Timestamp::new(t, 0);
-        conn.message(&MsgRef { dir, ts, opcode, payload }, &mut out);
+        conn.message(
+            &MsgRef {
+                dir,
+                ts,
+                opcode,
+                payload,
+            },
+            &mut out,
+        );
         for u in out.drain(..) {
             assert!(u.messages >= 1);
             // Stamped with its last message: this one, or an earlier one for a Socket.IO

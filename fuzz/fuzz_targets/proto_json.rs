@@ -15,11 +15,24 @@ fuzz_target!(|data: &[u8]| {
     };
     let (choice, uri) = match cfg % 6 {
         0 => (ProtoChoice::Auto, None),
-        1 => (ProtoChoice::Auto, Some("/socket.io/?EIO=4&transport=websocket")),
-        2 => (ProtoChoice::Auto, Some("/socket.io/?EIO=3&transport=websocket")),
+        1 => (
+            ProtoChoice::Auto,
+            Some("/socket.io/?EIO=4&transport=websocket"),
+        ),
+        2 => (
+            ProtoChoice::Auto,
+            Some("/socket.io/?EIO=3&transport=websocket"),
+        ),
         3 => (ProtoChoice::Force(ProtoName::JsonRpc), None),
         4 => (ProtoChoice::Force(ProtoName::GraphqlWs), None),
         _ => (ProtoChoice::Force(ProtoName::SignalR), None),
     };
-    proto_common::run(choice, ProtoHints { subprotocol: None, uri }, records);
+    proto_common::run(
+        choice,
+        ProtoHints {
+            subprotocol: None,
+            uri,
+        },
+        records,
+    );
 });

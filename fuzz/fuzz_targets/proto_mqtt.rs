@@ -12,5 +12,9 @@ fuzz_target!(|data: &[u8]| {
     let Some((_, records)) = data.split_first() else {
         return;
     };
-    proto_common::run(ProtoChoice::Force(ProtoName::Mqtt), ProtoHints::default(), records);
+    proto_common::run(
+        ProtoChoice::Force(ProtoName::Mqtt),
+        ProtoHints::default(),
+        records,
+    );
 });

@@ -12,7 +12,15 @@ fuzz_target!(|data: &[u8]| {
     let Some((cfg, records)) = data.split_first() else {
         return;
     };
-    let subprotocol = [None, Some("v10.stomp"), Some("v11.stomp"), Some("v12.stomp")][usize::from(cfg & 3)];
-    let hints = ProtoHints { subprotocol, uri: None };
+    let subprotocol = [
+        None,
+        Some("v10.stomp"),
+        Some("v11.stomp"),
+        Some("v12.stomp"),
+    ][usize::from(cfg & 3)];
+    let hints = ProtoHints {
+        subprotocol,
+        uri: None,
+    };
     proto_common::run(ProtoChoice::Force(ProtoName::Stomp), hints, records);
 });

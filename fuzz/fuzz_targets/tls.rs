@@ -79,7 +79,11 @@ fuzz_target!(|data: &[u8]| {
         if op & 4 != 0 {
             conn.retry(&keys, &mut on);
         }
-        assert!(conn.memory() <= bound, "memory {} over {bound}", conn.memory());
+        assert!(
+            conn.memory() <= bound,
+            "memory {} over {bound}",
+            conn.memory()
+        );
     }
     conn.finish(&keys, &mut on);
 });
