@@ -7,7 +7,7 @@ use crate::limits::Limits;
 use crate::packet::{Decoded, PacketDecoder, RawPacket, TcpSegment};
 use std::sync::Arc;
 
-use crate::message::BufPool;
+use crate::message::{BufPool, POOL_MAX_TOTAL_BYTES};
 use crate::proto::ProtoChoice;
 use crate::session::{ConnKind, Ctx, ProbePool, Session};
 use crate::tls::{KeyLog, KeyLogError};
@@ -66,6 +66,11 @@ struct Conns {
     /// TLS secrets known so far (key log files, Decryption Secrets Blocks, a live key log).
     keys: KeyLog,
     proto: ProtoChoice,
+    /// Sum of the tracked sessions' `charged` memory.
+    charged: usize,
+    /// After a relief that could not get under the budget (what is left cannot be shed),
+    /// the next one waits until memory grows past this.
+    relief_floor: usize,
 }
 
 impl Engine {
@@ -80,6 +85,8 @@ impl Engine {
                 last_packet: 0,
                 keys: KeyLog::new(),
                 proto: ProtoChoice::Auto,
+                charged: 0,
+                relief_floor: 0,
                 limits,
             },
             last_ts: Timestamp::default(),
@@ -153,7 +160,9 @@ impl Engine {
             }
         };
         self.stats.tcp_packets += 1;
-        self.conns.segment(index, pkt.ts, &seg, out)
+        let fate = self.conns.segment(index, pkt.ts, &seg, out);
+        self.conns.within_memcap(self.packets.held_bytes(), out);
+        fate
     }
 
     /// Take one TCP segment already decoded from packet number `index` (0-based, counting
@@ -168,7 +177,9 @@ impl Engine {
         out: &mut Vec<Event>,
     ) -> PacketFate {
         self.stats.tcp_packets += 1;
-        self.conns.segment(index, ts, seg, out)
+        let fate = self.conns.segment(index, ts, seg, out);
+        self.conns.within_memcap(0, out);
+        fate
     }
 
     /// The input ended: every connection still open is finished (`end` with `"how":"eof"`).
@@ -188,6 +199,7 @@ impl Engine {
         mut done: impl FnMut(u64, usize),
     ) {
         let mut sessions = self.conns.flows.drain();
+        self.conns.charged = 0;
         sessions.sort_unstable_by_key(|(_, s)| s.first_packet);
         self.conns.end(sessions, EndHow::Eof, ts, out, &mut done);
     }
@@ -208,6 +220,8 @@ impl Engine {
         };
         let expired = self.conns.flows.remove_where(|s| s.last_seen() < cutoff);
         let n = expired.len();
+        let freed: usize = expired.iter().map(|(_, s)| s.charged).sum();
+        self.conns.charged = self.conns.charged.saturating_sub(freed);
         self.conns
             .end(expired, EndHow::Idle, now, out, &mut |_, _| {});
         n
@@ -267,6 +281,72 @@ impl Conns {
         }
     }
 
+    /// Past `Limits::memcap` (counting `extra` bytes held elsewhere, e.g. IP fragments), the
+    /// connections holding the most shed what they can, largest first, until memory is back
+    /// under seven eighths of the budget (so that relief is not needed again at once). What
+    /// cannot be shed (connection state, inflater windows) stays; relief then waits until
+    /// memory has grown by another sixteenth of the budget, so a budget too small for the
+    /// traffic costs a scan now and then, not one per packet.
+    fn within_memcap(&mut self, extra: usize, out: &mut Vec<Event>) {
+        let cap = self.limits.memcap;
+        // The reuse pool is weighed only when it could matter (it takes a lock).
+        if self
+            .charged
+            .saturating_add(extra)
+            .saturating_add(POOL_MAX_TOTAL_BYTES)
+            <= cap
+        {
+            return;
+        }
+        let extra = extra.saturating_add(self.pool.held().1);
+        let used = self.charged.saturating_add(extra);
+        if used <= cap || used <= self.relief_floor {
+            return;
+        }
+        let target = cap / 8 * 7;
+        // Buffers kept for reuse go first: no connection loses anything by it.
+        self.pool.clear();
+        let extra = extra.saturating_sub(self.pool.held().1);
+        // Largest first; equal ones in the order they were first seen (the same choice
+        // whatever the table's layout).
+        let mut holders: Vec<(usize, u64, FlowKey)> = self
+            .flows
+            .iter()
+            .map(|(k, s)| (s.charged, s.first_packet, *k))
+            .collect();
+        holders.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut ctx = Ctx {
+            ts: Timestamp::default(),
+            packet: self.last_packet,
+            limits: &self.limits,
+            next_conn: &mut self.next_conn,
+            out,
+            pool: &self.pool,
+            probes: &self.probes,
+            keys: &self.keys,
+            proto: self.proto,
+        };
+        for (_, _, key) in holders {
+            if self.charged.saturating_add(extra) <= target {
+                break;
+            }
+            let Some(session) = self.flows.peek_mut(&key) else {
+                continue;
+            };
+            ctx.ts = session.last_seen();
+            session.shed(&mut ctx);
+            let memory = session.memory();
+            self.charged = (self.charged + memory).saturating_sub(session.charged);
+            session.charged = memory;
+        }
+        let used = self.charged.saturating_add(extra);
+        self.relief_floor = if used > target {
+            used.saturating_add(cap / 16)
+        } else {
+            0
+        };
+    }
+
     /// The segment to its connection, tracking a new one when it can start one.
     fn segment(
         &mut self,
@@ -306,6 +386,7 @@ impl Conns {
                 let mut session = Session::new(seg, ctx.limits, ctx.probes);
                 session.first_packet = index;
                 if let Some((_, mut old)) = self.flows.insert(key, session) {
+                    self.charged = self.charged.saturating_sub(old.charged);
                     old.finish(EndHow::Evicted, &mut ctx);
                 }
                 match self.flows.get_mut(&key) {
@@ -315,9 +396,13 @@ impl Conns {
             }
         };
         session.segment(seg, &mut ctx);
+        let memory = session.memory();
+        self.charged = (self.charged + memory).saturating_sub(session.charged);
+        session.charged = memory;
         let kind = session.kind();
         let ended = session.is_done();
         if ended && let Some(mut session) = self.flows.retire(&key) {
+            self.charged = self.charged.saturating_sub(session.charged);
             // Both directions are over: what a layer still holds is decided now (a TLS
             // connection whose keys never came is reported, a probe decides with what it has).
             session.finish(EndHow::Fin, &mut ctx);

@@ -52,6 +52,12 @@ pub struct Limits {
     /// Application-protocol requests held per connection waiting for their reply; past it
     /// the oldest is dropped and reported (`proto_limit`).
     pub max_proto_pending_requests: usize,
+    /// One budget for the buffers of all connections together (messages being assembled,
+    /// inflater state, out-of-order TCP data, handshake, probe, TLS and HTTP/2 buffers, IP
+    /// fragments). Past it the connections holding the most are cut first, each with a
+    /// `memcap` anomaly naming what was dropped; the others keep decoding. With several
+    /// worker threads each engine gets an equal share.
+    pub memcap: usize,
 }
 
 impl Default for Limits {
@@ -74,6 +80,7 @@ impl Default for Limits {
             max_hpack_table_bytes: 64 << 10,
             max_proto_unit_bytes: 16 << 20,
             max_proto_pending_requests: 4096,
+            memcap: 256 << 20,
         }
     }
 }

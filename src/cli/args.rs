@@ -267,6 +267,10 @@ pub struct LimitArgs {
     /// Application-protocol requests held per connection for pairing [default: 4096].
     #[arg(long, value_name = "N", value_parser = parse_size)]
     pub max_proto_pending_requests: Option<u64>,
+    /// One memory budget for all connections' buffers; past it the biggest holders are cut,
+    /// each with a `memcap` anomaly (shared equally by --threads workers) [default: 256M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memcap: Option<u64>,
 }
 
 impl LimitArgs {
@@ -299,6 +303,7 @@ impl LimitArgs {
                 self.max_proto_pending_requests,
                 d.max_proto_pending_requests,
             ),
+            memcap: size(self.memcap, d.memcap),
         }
     }
 }

@@ -104,6 +104,16 @@ impl<T> FlowTable<T> {
         self.flows.pop_front().map(|(k, v)| (k, *v))
     }
 
+    /// The flow, leaving its place in the activity order as it is.
+    pub fn peek_mut(&mut self, key: &FlowKey) -> Option<&mut T> {
+        self.flows.get_mut(key).map(|v| &mut **v)
+    }
+
+    /// Every flow with its key, least recently active first.
+    pub fn iter(&self) -> impl Iterator<Item = (&FlowKey, &T)> {
+        self.flows.iter().map(|(k, v)| (k, &**v))
+    }
+
     /// Every flow, least recently active first.
     pub fn values(&self) -> impl Iterator<Item = &T> {
         self.flows.values().map(|v| &**v)

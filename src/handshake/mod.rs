@@ -106,6 +106,11 @@ impl HttpPhase {
         }
     }
 
+    /// Heap bytes held (the heads being read, bytes held for the other side).
+    pub fn memory(&self) -> usize {
+        std::mem::size_of::<phase::Machine>() + self.machine.memory()
+    }
+
     /// Bytes of `side` (0 or 1), in stream order. After `Upgraded` or `NotWebSocket` has been
     /// returned, further calls return the same kind of status and ignore the bytes (a repeated
     /// `Upgraded` has an empty `rest`: those bytes were handed over the first time). A side

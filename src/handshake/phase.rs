@@ -185,6 +185,11 @@ pub(super) struct Machine {
 }
 
 impl Machine {
+    /// Heap bytes of both sides' buffers (each bounded by `max_bytes`).
+    pub(super) fn memory(&self) -> usize {
+        self.sides.iter().map(|s| s.buf.capacity()).sum()
+    }
+
     pub(super) fn new(max_bytes: usize) -> Self {
         Machine {
             max_bytes,

@@ -42,6 +42,24 @@ pub(super) struct Guess {
     held_bytes: u64,
 }
 
+impl Guess {
+    /// Heap bytes of the withheld events.
+    pub(super) fn memory(&self) -> usize {
+        let payloads = usize::try_from(self.held_bytes).unwrap_or(usize::MAX);
+        self.held.capacity() * size_of::<DirEvent>() + payloads
+    }
+
+    /// Memory pressure: each withheld message becomes a `memcap` anomaly in its place.
+    pub(super) fn drop_withheld_messages(&mut self) {
+        for ev in &mut self.held {
+            if let DirEvent::Message(m) = ev {
+                *ev = super::memory::dropped_withheld(m.opcode.as_str(), m.payload.len());
+            }
+        }
+        self.held_bytes = 0;
+    }
+}
+
 impl WsDecoder {
     /// Decoding resumes at stream offset `at`, a boundary found, not seen.
     pub(super) fn guess_boundary(&mut self, at: u64, out: &[DirEvent]) {

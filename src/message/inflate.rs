@@ -49,6 +49,13 @@ impl Inflater {
         }
     }
 
+    /// Heap bytes: zlib's state with its 32 KiB window (an estimate: flate2 does not say),
+    /// the output buffer and, while recovering, the second inflater.
+    pub fn memory(&self) -> usize {
+        const ZLIB_STATE: usize = 48 << 10;
+        ZLIB_STATE + self.out.capacity() + self.recovery.as_ref().map_or(0, |r| r.memory())
+    }
+
     /// A fresh stream with an empty window (no context takeover, or a new start).
     pub fn reset(&mut self) {
         self.d.reset(false);

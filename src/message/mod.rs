@@ -9,6 +9,7 @@ mod deflating;
 mod frames;
 mod guess;
 mod inflate;
+mod memory;
 mod pool;
 mod recovery;
 mod state;
@@ -62,7 +63,7 @@ impl DirDeflate {
     }
 }
 
-pub use pool::BufPool;
+pub use pool::{BufPool, POOL_MAX_TOTAL_BYTES};
 
 /// Configuration of one direction's decoder.
 #[derive(Clone, Debug)]

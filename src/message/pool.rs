@@ -66,6 +66,13 @@ impl BufPool {
         }
     }
 
+    /// Memory pressure: every buffer kept for reuse is freed.
+    pub fn clear(&self) {
+        if let Ok(mut bufs) = self.0.lock() {
+            *bufs = Vec::new();
+        }
+    }
+
     /// Buffers held now, and their bytes of room.
     pub fn held(&self) -> (usize, usize) {
         self.0.lock().map_or((0, 0), |bufs| {

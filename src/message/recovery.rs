@@ -102,6 +102,12 @@ impl Recovery {
         Ok(())
     }
 
+    /// Heap bytes: the shadow inflater (as the main one) and its buffers.
+    pub fn memory(&self) -> usize {
+        const ZLIB_STATE: usize = 48 << 10;
+        ZLIB_STATE + self.out.capacity() + self.tail.capacity()
+    }
+
     /// The true bytes at the end of the output (at most WINDOW).
     pub fn known(&self) -> &[u8] {
         let keep = usize::try_from(self.run)

@@ -172,6 +172,22 @@ impl HalfStream {
         self.close();
     }
 
+    /// Memory pressure (`Limits::memcap`): every hole before held bytes is declared lost (a
+    /// `Gap` with `BufferLimit`) and the held bytes delivered now, as when the out-of-order
+    /// limit is reached. Returns the bytes that were held.
+    pub fn shed(&mut self, out: &mut dyn FnMut(Chunk<'_>)) -> usize {
+        let held = self.held.bytes();
+        if self.closed || held == 0 {
+            return 0;
+        }
+        while let Some((start, piece)) = self.held.pop_first() {
+            self.skip_to(start, GapReason::BufferLimit, out);
+            self.deliver_piece(piece, out);
+        }
+        self.reach_fin(out);
+        held
+    }
+
     /// Bytes held in the out-of-order buffer.
     pub fn buffered_bytes(&self) -> usize {
         self.held.bytes()

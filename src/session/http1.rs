@@ -31,6 +31,11 @@ impl Http1 {
         }
     }
 
+    /// Heap bytes held (the HTTP heads being read).
+    pub fn memory(&self) -> usize {
+        std::mem::size_of::<Http1>() + self.phase.memory()
+    }
+
     pub fn feed(&mut self, side: usize, data: &[u8], ctx: &mut Ctx<'_>) -> Option<Layer> {
         let status = self.phase.feed(side, data);
         self.on_status(status, ctx)

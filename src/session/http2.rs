@@ -125,6 +125,17 @@ impl Http2Layer {
             .any(|s| matches!(s, Stream::WebSocket(_)))
     }
 
+    /// Memory pressure: every WebSocket stream drops its messages being assembled.
+    pub fn shed(&mut self, ctx: &mut Ctx<'_>) -> usize {
+        let mut freed = 0;
+        for s in self.ws.streams.values_mut() {
+            if let Stream::WebSocket(ws) = s {
+                freed += ws.shed(ctx);
+            }
+        }
+        freed
+    }
+
     pub fn memory(&self) -> usize {
         std::mem::size_of::<Http2Layer>()
             + self.conn.memory()

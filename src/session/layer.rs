@@ -176,10 +176,22 @@ impl Layer {
             Layer::Detect(d) => std::mem::size_of::<Detect>() + d.memory(),
             Layer::Tls(t) => t.memory(),
             Layer::Http2(h) => h.memory(),
-            Layer::Http1(_) => std::mem::size_of::<Http1>(),
+            Layer::Http1(h) => h.memory(),
             Layer::Probing(p) => p.memory(),
             Layer::WebSocket(ws) => ws.memory(),
             Layer::Ignored => 0,
+        }
+    }
+
+    /// Memory pressure (`Limits::memcap`): drop what can be dropped without losing track of
+    /// the connection — WebSocket messages being assembled, each reported. Returns the bytes
+    /// freed.
+    pub fn shed(&mut self, ctx: &mut Ctx<'_>) -> usize {
+        match self {
+            Layer::WebSocket(ws) => ws.shed(ctx),
+            Layer::Tls(t) => t.inner_mut().shed(ctx),
+            Layer::Http2(h) => h.shed(ctx),
+            _ => 0,
         }
     }
 

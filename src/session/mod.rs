@@ -69,6 +69,8 @@ pub struct Session {
     /// still open at the end are finished in this order, whatever the flow table's layout (and
     /// however connections are spread over worker threads).
     pub first_packet: u64,
+    /// What [`Session::memory`] said when last asked by the engine (its share of the memcap).
+    pub charged: usize,
 }
 
 /// What a connection has turned out to be so far.
@@ -109,6 +111,7 @@ impl Session {
             conflict: None,
             last_ts: Timestamp::default(),
             first_packet: 0,
+            charged: 0,
         }
     }
 
@@ -123,9 +126,8 @@ impl Session {
     }
 
     /// Approximate bytes held by this connection: the session itself, out-of-order TCP
-    /// buffers and what its layers hold. Not counted: the HTTP head being parsed (at most
-    /// `max_handshake_bytes` per side) and a WebSocket message being assembled (at most
-    /// `max_message_bytes` per direction), whose owners expose no size.
+    /// buffers and what its layers hold (handshake heads, TLS records, HTTP/2 state, messages
+    /// being assembled, inflaters).
     pub fn memory(&self) -> usize {
         let streams: usize = self.streams.iter().map(HalfStream::buffered_bytes).sum();
         std::mem::size_of::<Session>() + streams + self.layer.memory()
@@ -144,6 +146,35 @@ impl Session {
             on_chunk(layer, conflict, side, chunk, ctx);
         });
         self.flush_conflict(ctx);
+    }
+
+    /// Memory pressure (`Limits::memcap`): out-of-order TCP data is delivered past its holes
+    /// (declared lost) and the layers drop their messages being assembled; one `memcap`
+    /// anomaly says what was held. Returns the bytes freed.
+    pub fn shed(&mut self, ctx: &mut Ctx<'_>) -> usize {
+        let before = self.memory();
+        let mut ooo = 0;
+        for side in 0..2 {
+            let (layer, conflict) = (&mut self.layer, &mut self.conflict);
+            if let Some(stream) = self.streams.get_mut(side) {
+                ooo += stream.shed(&mut |chunk| on_chunk(layer, conflict, side, chunk, ctx));
+            }
+        }
+        self.flush_conflict(ctx);
+        self.layer.shed(ctx);
+        let freed = before.saturating_sub(self.memory());
+        let [a, b] = self.endpoints;
+        let detail = format!(
+            "memory passed the memcap; connection {a} <-> {b} held {before} bytes, the most: \
+             {ooo} out-of-order TCP bytes delivered past their holes, messages being assembled \
+             dropped; {freed} bytes freed"
+        );
+        let anomaly = Anomaly::new(AnomalyKind::Memcap, detail);
+        if let Some(back) = self.layer.report(0, anomaly, ctx) {
+            ctx.out
+                .push(Event::input_anomaly(ctx.ts, back.kind, back.detail));
+        }
+        freed
     }
 
     /// Both directions are closed (or the connection was reset): nothing more will come.

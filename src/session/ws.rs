@@ -135,9 +135,22 @@ impl WsConn {
         self.decode(dir, ctx, |d, out| d.gap(len, out));
     }
 
-    /// Heap bytes held beyond what the limits bound (see `Session::memory`).
+    /// Heap bytes held: the decoders (messages being assembled, inflaters) and buffers.
     pub fn memory(&self) -> usize {
-        std::mem::size_of::<WsConn>() + self.scratch.capacity() * std::mem::size_of::<DirEvent>()
+        let decoders: usize = self.decoders.iter().map(WsDecoder::memory).sum();
+        std::mem::size_of::<WsConn>()
+            + decoders
+            + self.scratch.capacity() * std::mem::size_of::<DirEvent>()
+    }
+
+    /// Memory pressure (`Limits::memcap`): both decoders drop their messages in assembly,
+    /// each reported. Returns the bytes freed.
+    pub fn shed(&mut self, ctx: &mut Ctx<'_>) -> usize {
+        let mut freed = 0;
+        for dir in [Dir::C2s, Dir::S2c] {
+            self.decode(dir, ctx, |d, out| freed += d.shed(out));
+        }
+        freed + std::mem::take(&mut self.scratch).capacity() * std::mem::size_of::<DirEvent>()
     }
 
     /// One call into `dir`'s decoder; its events are stamped and handed on.

@@ -113,6 +113,7 @@ fn worker_limits(limits: &Limits, workers: usize) -> Limits {
     Limits {
         max_connections: (limits.max_connections / workers).max(1),
         max_probe_total_bytes: limits.max_probe_total_bytes / workers,
+        memcap: limits.memcap / workers,
         ..limits.clone()
     }
 }
@@ -440,6 +441,7 @@ mod tests {
             l.max_probe_total_bytes,
             Limits::default().max_probe_total_bytes / 4
         );
+        assert_eq!(l.memcap, Limits::default().memcap / 4);
         assert_eq!(l.max_message_bytes, Limits::default().max_message_bytes);
         assert_eq!(
             worker_limits(
