@@ -24,6 +24,12 @@ fuzz_target!(|data: &[u8]| {
         max_record_bytes: 1 << 20,
         max_probe_bytes: 16 << 10,
         max_probe_total_bytes: 256 << 10,
+        // Half the inputs run under a budget small enough that connections shed.
+        memcap: if data.len() % 2 == 1 {
+            64 << 10
+        } else {
+            16 << 20
+        },
         ..Limits::default()
     };
     let Ok(mut reader) = CaptureReader::new(Cursor::new(data), &limits) else {
