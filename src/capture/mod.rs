@@ -1,11 +1,12 @@
 //! Capture sources: pcap and pcapng files (streaming, from any `Read`, including stdin).
 //! Live capture from interfaces (feature `live`, libpcap) is in `live`; writing pcap files
-//! in [`PcapWriter`].
+//! in [`PcapWriter`] and pcapng files (with TLS secrets) in [`PcapngWriter`].
 
 mod blocks;
 mod format;
 #[cfg(feature = "live")]
 pub mod live;
+mod ngwriter;
 mod source;
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,7 @@ use crate::packet::RawPacket;
 use blocks::Blocks;
 pub use blocks::Chunk;
 use format::{Block, Format, Meta};
+pub use ngwriter::PcapngWriter;
 use source::{ErrorSlot, Source};
 pub use writer::PcapWriter;
 

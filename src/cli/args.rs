@@ -120,7 +120,8 @@ pub struct LiveArgs {
     #[arg(long, value_name = "N", default_value_t = 5, requires = "rotate_size")]
     pub rotate_keep: u32,
     /// Also save the raw packets of WebSocket connections to this pcap file (a new one is
-    /// started on SIGHUP if it was moved away).
+    /// started on SIGHUP if it was moved away); a name ending in .pcapng writes pcapng with
+    /// the TLS key log lines read embedded, so that the file decrypts on its own.
     #[arg(short = 'w', long = "write", value_name = "PATH")]
     pub write: Option<PathBuf>,
     /// Print a stats line on stderr every SECS seconds (0: never).

@@ -137,6 +137,7 @@ pub fn run(args: &LiveArgs) -> i32 {
         save,
         save_file,
         stats_event: args.stats_event,
+        said_pcap_keys: false,
     };
     let input = Input::Live(Live {
         name: interface,
@@ -193,6 +194,8 @@ struct Daemon {
     /// The `-w` file by name (a new one after SIGHUP if it was moved away).
     save_file: Option<SaveFile>,
     stats_event: bool,
+    /// The user was told once that a pcap `-w` file cannot hold key material.
+    said_pcap_keys: bool,
 }
 
 impl Watch for Daemon {
@@ -243,6 +246,26 @@ impl Watch for Daemon {
         match &mut self.save {
             Some(save) => save.packet(fate, pkt),
             None => Ok(()),
+        }
+    }
+
+    /// The secrets used go into a pcapng `-w` file, so that it decrypts on its own.
+    fn keys(&mut self, keylog: &[u8]) {
+        let Some(save) = &mut self.save else {
+            return;
+        };
+        match save.secrets(keylog) {
+            Ok(true) => {}
+            Ok(false) => {
+                if !self.said_pcap_keys {
+                    self.said_pcap_keys = true;
+                    say(
+                        "the -w file is pcap, which cannot hold TLS secrets: name it .pcapng to \
+                         save them with the packets",
+                    );
+                }
+            }
+            Err(e) => say(&format!("cannot write TLS secrets to the -w file: {e}")),
         }
     }
 

@@ -11,6 +11,7 @@ mod output;
 mod read;
 mod report;
 pub mod savefile;
+pub mod savewriter;
 #[cfg(feature = "live")]
 mod signals;
 

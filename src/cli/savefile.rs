@@ -1,5 +1,5 @@
-//! `-w PATH`: the raw packets of WebSocket connections, saved as a pcap file (written by
-//! [`PcapWriter`]). A connection is known to be WebSocket only once its upgrade completes (or
+//! `-w PATH`: the raw packets of WebSocket connections, saved as a pcap file, or a pcapng
+//! file carrying the TLS secrets used when PATH ends in `.pcapng` (see [`SaveWriter`]). A connection is known to be WebSocket only once its upgrade completes (or
 //! frames are recognised), so its earlier packets (SYN, handshake) wait in a small bounded
 //! per-connection buffer.
 
@@ -9,7 +9,7 @@ use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::capture::PcapWriter;
+use super::savewriter::SaveWriter;
 use crate::engine::PacketFate;
 use crate::event::Timestamp;
 use crate::flow::FlowKey;
@@ -41,7 +41,7 @@ impl SaveFile {
         path: &Path,
         linktype: u32,
         snaplen: u32,
-    ) -> io::Result<(SaveFile, PcapWriter<BufWriter<File>>)> {
+    ) -> io::Result<(SaveFile, SaveWriter<BufWriter<File>>)> {
         let mut file = SaveFile {
             path: path.to_path_buf(),
             linktype,
@@ -52,11 +52,12 @@ impl SaveFile {
         Ok((file, writer))
     }
 
-    fn open(&mut self) -> io::Result<PcapWriter<BufWriter<File>>> {
+    fn open(&mut self) -> io::Result<SaveWriter<BufWriter<File>>> {
         let f = File::create(&self.path)?;
         let meta = f.metadata()?;
         self.id = (meta.dev(), meta.ino());
-        PcapWriter::new(
+        SaveWriter::for_path(
+            &self.path,
             BufWriter::with_capacity(SAVE_BUFFER, f),
             self.linktype,
             self.snaplen,
@@ -67,7 +68,7 @@ impl SaveFile {
     /// written; `None` if it still does (writing goes on, nothing is cut). Packets of
     /// connections already open continue in the new file without their handshake, which
     /// `wsnoop read` picks up mid-stream.
-    pub fn reopen(&mut self) -> io::Result<Option<PcapWriter<BufWriter<File>>>> {
+    pub fn reopen(&mut self) -> io::Result<Option<SaveWriter<BufWriter<File>>>> {
         match std::fs::metadata(&self.path) {
             Ok(meta) if (meta.dev(), meta.ino()) == self.id => Ok(None),
             Ok(_) => self.open().map(Some),
@@ -96,23 +97,55 @@ struct Pending {
     last: Timestamp,
 }
 
+/// Key log text kept to start a new `-w` file with (after SIGHUP): beyond it, the oldest is
+/// not carried into the new file (its connections are most likely over).
+pub const MAX_SAVED_SECRETS: usize = 16 << 20;
+
 /// Decides per packet, from the engine's [`PacketFate`], what goes into the file.
 pub struct WsPackets<W: Write> {
-    writer: PcapWriter<W>,
+    writer: SaveWriter<W>,
     pending: HashMap<FlowKey, Pending>,
     pending_bytes: usize,
     /// Packets written.
     pub written: u64,
+    /// Key log text written so far (for a new file after SIGHUP), at most
+    /// `MAX_SAVED_SECRETS`, whole lines.
+    secrets: Vec<u8>,
 }
 
 impl<W: Write> WsPackets<W> {
-    pub fn new(writer: PcapWriter<W>) -> Self {
+    pub fn new(writer: SaveWriter<W>) -> Self {
         WsPackets {
             writer,
             pending: HashMap::new(),
             pending_bytes: 0,
             written: 0,
+            secrets: Vec::new(),
         }
+    }
+
+    /// Key log text the engine was given: into the file before the packets that follow
+    /// (pcapng), so that the file decrypts on its own. `false` when the file cannot hold it.
+    pub fn secrets(&mut self, keylog: &[u8]) -> io::Result<bool> {
+        if keylog.is_empty() {
+            return Ok(true);
+        }
+        let kept = self.writer.secrets(keylog)?;
+        if kept {
+            self.secrets.extend_from_slice(keylog);
+            if self.secrets.len() > MAX_SAVED_SECRETS {
+                let over = self.secrets.len() - MAX_SAVED_SECRETS;
+                // Cut at a line end so that no line is carried half.
+                let cut = self
+                    .secrets
+                    .iter()
+                    .skip(over)
+                    .position(|&b| b == b'\n')
+                    .map_or(self.secrets.len(), |p| over + p + 1);
+                self.secrets.drain(..cut);
+            }
+        }
+        Ok(kept)
     }
 
     pub fn packet(&mut self, fate: PacketFate, pkt: &RawPacket<'_>) -> io::Result<()> {
@@ -188,8 +221,11 @@ impl<W: Write> WsPackets<W> {
 
     /// Goes on in another file: what was written to the old one is flushed first (if that
     /// fails, the old writer is kept).
-    pub fn replace_writer(&mut self, writer: PcapWriter<W>) -> io::Result<()> {
+    pub fn replace_writer(&mut self, mut writer: SaveWriter<W>) -> io::Result<()> {
         self.writer.flush()?;
+        if !self.secrets.is_empty() {
+            writer.secrets(&self.secrets)?;
+        }
         self.writer = writer;
         Ok(())
     }
@@ -198,6 +234,7 @@ impl<W: Write> WsPackets<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::PcapWriter;
     use crate::packet::LinkType;
     use std::net::SocketAddr;
 
@@ -239,7 +276,9 @@ mod tests {
 
     #[test]
     fn only_websocket_connections_are_written_with_their_early_packets() {
-        let mut ws = WsPackets::new(PcapWriter::new(Vec::new(), 101, 65535).unwrap());
+        let mut ws = WsPackets::new(SaveWriter::Pcap(
+            PcapWriter::new(Vec::new(), 101, 65535).unwrap(),
+        ));
         ws.packet(conn(1, ConnKind::Pending, false), &pkt(1, b"syn"))
             .unwrap();
         ws.packet(conn(2, ConnKind::Pending, false), &pkt(2, b"other"))
@@ -269,7 +308,9 @@ mod tests {
 
     #[test]
     fn pending_is_bounded_and_swept() {
-        let mut ws = WsPackets::new(PcapWriter::new(Vec::new(), 101, 65535).unwrap());
+        let mut ws = WsPackets::new(SaveWriter::Pcap(
+            PcapWriter::new(Vec::new(), 101, 65535).unwrap(),
+        ));
         let big = vec![0u8; 60_000];
         for _ in 0..5 {
             ws.packet(conn(1, ConnKind::Pending, false), &pkt(1, &big))
@@ -335,6 +376,45 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         assert!(file.reopen().unwrap().is_some());
         assert!(file.reopen().unwrap().is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A pcapng `-w` file carries the secrets given; after SIGHUP the new file starts with
+    /// all of them again, so that each file decrypts on its own.
+    #[test]
+    fn a_pcapng_file_carries_the_secrets_into_each_new_file() {
+        let dir = std::env::temp_dir().join(format!("wsnoop-savefile-ng-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ws.pcapng");
+        let (mut file, w) = SaveFile::create(&path, 101, 65535).unwrap();
+        let mut ws = WsPackets::new(w);
+        assert!(ws.secrets(b"CLIENT_RANDOM 01 02\n").unwrap());
+        ws.packet(conn(1, ConnKind::WebSocket, false), &pkt(1, &[0x45, 1]))
+            .unwrap();
+        assert!(ws.secrets(b"CLIENT_RANDOM 03 04\n").unwrap());
+        std::fs::rename(&path, dir.join("ws.pcapng.1")).unwrap();
+        let new = file.reopen().unwrap().expect("a new file");
+        ws.replace_writer(new).unwrap();
+        ws.packet(conn(1, ConnKind::WebSocket, false), &pkt(2, &[0x45, 2]))
+            .unwrap();
+        ws.flush().unwrap();
+        let read = |p: &Path| {
+            let bytes = std::fs::read(p).unwrap();
+            let mut r =
+                crate::capture::CaptureReader::new(&bytes[..], &crate::Limits::default()).unwrap();
+            let mut got = Vec::new();
+            while let Some(p) = r.next_packet().unwrap() {
+                got.push(p.data.to_vec());
+            }
+            (got, r.take_secrets().concat())
+        };
+        let (old_packets, old_secrets) = read(&dir.join("ws.pcapng.1"));
+        assert_eq!(old_packets, vec![vec![0x45, 1]]);
+        assert_eq!(old_secrets, b"CLIENT_RANDOM 01 02\nCLIENT_RANDOM 03 04\n");
+        let (new_packets, new_secrets) = read(&path);
+        assert_eq!(new_packets, vec![vec![0x45, 2]]);
+        assert_eq!(new_secrets, b"CLIENT_RANDOM 01 02\nCLIENT_RANDOM 03 04\n");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -206,6 +206,7 @@ impl Run<'_> {
             match read {
                 Ok((file, text)) => {
                     if let Some(text) = text {
+                        watch.keys(&text.text);
                         check_keylog(file.path(), &text, watch);
                         self.keys.push(text);
                     }

@@ -223,6 +223,7 @@ fn follow_keylogs(run: &mut Run<'_>, engine: &mut Engine, watch: &mut dyn Watch)
     for file in &mut run.keylogs {
         match file.read_new() {
             Ok(Some(text)) => {
+                watch.keys(&text.text);
                 for e in engine.add_keys(&text.text, text.first_line) {
                     watch.notice(&format!(
                         "{}: line {}: {} (skipped)",

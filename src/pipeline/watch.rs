@@ -68,6 +68,12 @@ pub trait Watch {
         let _ = before;
     }
 
+    /// TLS key log text the engine was just given (from a key log file, at the start or as it
+    /// grew): e.g. to save it beside the packets.
+    fn keys(&mut self, keylog: &[u8]) {
+        let _ = keylog;
+    }
+
     /// Something worth telling that is no failure (a key log line that is not understood and
     /// was skipped), one line.
     fn notice(&mut self, text: &str) {
