@@ -213,6 +213,40 @@ impl Engine {
         n
     }
 
+    /// The live silence alarm: every WebSocket connection with no message either way for
+    /// longer than `after` at `now` gets one `silence` event (`"ended":false`, stamped `now`,
+    /// with how long it has been silent); when it next speaks, a `silence` event with
+    /// `"ended":true` comes just before that message. Connections whose closing handshake
+    /// has begun or with a TCP direction ended are expected to be quiet and get none. As for
+    /// [`Engine::expire_idle`], `now` is the latest packet's capture time or the caller's
+    /// clock, and the sweep is linear in the tracked connections: call it periodically.
+    /// Returns how many alarms fired.
+    pub fn silence_alarms(
+        &mut self,
+        now: Timestamp,
+        after: std::time::Duration,
+        out: &mut Vec<Event>,
+    ) -> usize {
+        let after_us = u64::try_from(after.as_micros()).unwrap_or(u64::MAX);
+        let conns = &mut self.conns;
+        let mut ctx = Ctx {
+            ts: now,
+            packet: conns.last_packet,
+            limits: &conns.limits,
+            next_conn: &mut conns.next_conn,
+            out,
+            pool: &conns.pool,
+            probes: &conns.probes,
+            keys: &conns.keys,
+            proto: conns.proto,
+        };
+        conns
+            .flows
+            .values_mut()
+            .map(|session| session.silence_alarms(after_us, &mut ctx))
+            .sum()
+    }
+
     /// Approximate bytes held by buffers and per-connection state: every tracked connection
     /// ([`Session::memory`]: the session, out-of-order TCP data, probe buffers), the flow
     /// table's bookkeeping, the IP fragment pool and idle message buffers kept for reuse

@@ -105,6 +105,7 @@ pub struct Filter {
     expr: Option<Expr>,
     source: String,
     wants_anomalies: bool,
+    wants_ends: bool,
     classes: Classes,
 }
 
@@ -140,10 +141,11 @@ impl Filter {
     pub fn parse(src: &str) -> Result<Filter, FilterError> {
         let tokens = lex::tokenize(src)?;
         let expr = parse::parse(&tokens, src.chars().count() + 1)?;
-        let mut wants_anomalies = false;
+        let (mut wants_anomalies, mut wants_ends) = (false, false);
         if let Some(e) = &expr {
             e.visit(true, &mut |t, positive| {
                 wants_anomalies |= positive && t.asks_for_anomalies;
+                wants_ends |= positive && t.asks_for_ends;
             });
         }
         let classes = expr.as_ref().map(Classes::of).unwrap_or_default();
@@ -151,6 +153,7 @@ impl Filter {
             expr,
             source: src.trim().to_string(),
             wants_anomalies,
+            wants_ends,
             classes,
         })
     }
@@ -170,13 +173,21 @@ impl Filter {
         self.wants_anomalies
     }
 
-    /// Whether the filter selects this message or anomaly.
+    /// The filter has a connection-health term (`rtt`, `close:`) in a positive position:
+    /// it selects `end` events (those of connections whose health it holds for).
+    pub fn wants_ends(&self) -> bool {
+        self.wants_ends
+    }
+
+    /// Whether the filter selects this message, anomaly, unit or `end`.
     pub fn matches(&self, s: &Subject<'_>) -> bool {
         let Some(expr) = &self.expr else {
             return true;
         };
-        if matches!(s.item, Item::Anomaly { .. }) && !self.wants_anomalies {
-            return false;
+        match s.item {
+            Item::Anomaly { .. } if !self.wants_anomalies => return false,
+            Item::End { .. } if !self.wants_ends => return false,
+            _ => {}
         }
         expr.eval(s)
     }
