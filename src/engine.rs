@@ -557,6 +557,92 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
         }
     }
 
+    /// A masked (client) or unmasked (server) frame with the FIN bit.
+    fn frame(from_client: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+        assert!(payload.len() < 126);
+        let mut f = vec![0x80 | opcode, payload.len() as u8];
+        if from_client {
+            let key = [0x37, 0xfa, 0x21, 0x3d];
+            f[1] |= 0x80;
+            f.extend_from_slice(&key);
+            f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        } else {
+            f.extend_from_slice(payload);
+        }
+        f
+    }
+
+    fn silences(out: &[Event]) -> Vec<(Timestamp, u64, bool)> {
+        out.iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Silence { silent_us, ended } => Some((e.ts, silent_us, ended)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The live silence alarm by the caller's clock: exactly past the threshold, once, and
+    /// its end with the message that broke the silence; none once the close has begun.
+    #[test]
+    fn silence_alarm_fires_once_and_ends_with_the_next_message() {
+        let mut e = Engine::new(Limits::default());
+        let mut out = Vec::new();
+        open(&mut e, &mut out);
+        let after = Duration::from_secs(10);
+        let (mut cseq, mut sseq) = (1000 + REQUEST.len() as u32, 5000 + RESPONSE.len() as u32);
+        let mut send = |e: &mut Engine, client: bool, ts: Timestamp, opcode: u8, p: &[u8]| {
+            let f = frame(client, opcode, p);
+            let seq = if client { &mut cseq } else { &mut sseq };
+            let pkt = tcp(client, *seq, 0x18, &f);
+            *seq += f.len() as u32;
+            let mut out = Vec::new();
+            e.packet(
+                &RawPacket {
+                    ts,
+                    link: LinkType::Ipv4,
+                    data: &pkt,
+                    orig_len: pkt.len() as u32,
+                },
+                &mut out,
+            );
+            out
+        };
+        let at = |s: i64, us: u32| Timestamp::new(s, us * 1000);
+        // Open at 102 s; nothing said yet: silent since the open.
+        out.clear();
+        assert_eq!(e.silence_alarms(at(112, 0), after, &mut out), 0);
+        let got = send(&mut e, true, at(103, 250), 0x1, b"hi");
+        assert!(silences(&got).is_empty(), "{got:?}");
+        // Exactly 10 s after the message: not longer than the threshold.
+        assert_eq!(e.silence_alarms(at(113, 250), after, &mut out), 0);
+        assert!(out.is_empty());
+        assert_eq!(e.silence_alarms(at(113, 251), after, &mut out), 1);
+        assert_eq!(silences(&out), vec![(at(113, 251), 10_000_001, false)]);
+        assert_eq!(out[0].conn.map(|c| c.id), Some(1));
+        // Once per silence.
+        out.clear();
+        assert_eq!(e.silence_alarms(at(120, 0), after, &mut out), 0);
+        assert!(out.is_empty());
+        // The server speaks: the silence ends just before its message, measured up to it.
+        let got = send(&mut e, false, at(125, 750), 0x1, b"there");
+        assert_eq!(silences(&got), vec![(at(125, 750), 22_000_500, true)]);
+        assert!(matches!(got[0].kind, EventKind::Silence { .. }));
+        assert!(matches!(got[1].kind, EventKind::Message { .. }));
+        assert_eq!(got.len(), 2);
+        // Re-armed: a new silence from that message on.
+        assert_eq!(e.silence_alarms(at(135, 750), after, &mut out), 0);
+        assert_eq!(e.silence_alarms(at(140, 0), after, &mut out), 1);
+        assert_eq!(silences(&out), vec![(at(140, 0), 14_999_250, false)]);
+        // A ping ends it too (any message either way).
+        let got = send(&mut e, true, at(141, 0), 0x9, b"p");
+        assert_eq!(silences(&got), vec![(at(141, 0), 15_999_250, true)]);
+        // The close handshake begins: going quiet is expected from then on.
+        send(&mut e, true, at(142, 0), 0x8, &[0x03, 0xe8]);
+        out.clear();
+        assert_eq!(e.silence_alarms(at(500, 0), after, &mut out), 0);
+        assert!(out.is_empty());
+    }
+
     #[test]
     fn out_of_order_bytes_are_counted() {
         let mut e = Engine::new(Limits::default());

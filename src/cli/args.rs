@@ -132,6 +132,10 @@ pub struct LiveArgs {
     /// End connections with no packet for this long (`end` with "how":"idle"); 0 never.
     #[arg(long, value_name = "DURATION", default_value_t = humantime::Duration::from(DEFAULT_IDLE_TIMEOUT))]
     pub idle_timeout: humantime::Duration,
+    /// Raise a `silence` event on a WebSocket connection with no message either way for
+    /// longer than this (e.g. 30s), and one with "ended":true when it speaks again.
+    #[arg(long, value_name = "DURATION", value_parser = parse_alarm)]
+    pub silence_alarm: Option<humantime::Duration>,
     /// Keep only events matching this filter (the TUI's `/` syntax, e.g. `dir:c2s op:text hello`).
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
@@ -142,6 +146,16 @@ pub struct LiveArgs {
     pub decode: DecodeArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// A silence alarm period: a humantime duration, not zero (every connection is silent for
+/// longer than nothing at all).
+fn parse_alarm(s: &str) -> Result<humantime::Duration, String> {
+    let d: humantime::Duration = s.parse().map_err(|e| format!("{e}"))?;
+    if d.is_zero() {
+        return Err("must be longer than 0 (e.g. 30s, 500ms)".into());
+    }
+    Ok(d)
 }
 
 /// What to decrypt with and what to decode, the same for `read`, `live` and `tui`.
@@ -384,6 +398,8 @@ mod tests {
             "--stats-event",
             "--idle-timeout",
             "90s",
+            "--silence-alarm",
+            "1m 30s",
         ]) else {
             panic!("did not parse");
         };
@@ -394,6 +410,19 @@ mod tests {
         assert_eq!((a.rotate_size, a.rotate_keep), (Some(1 << 30), 3));
         assert_eq!(a.write, Some(PathBuf::from("x.pcap")));
         assert_eq!(*a.idle_timeout, std::time::Duration::from_secs(90));
+        assert_eq!(
+            a.silence_alarm.map(Into::into),
+            Some(std::time::Duration::from_secs(90))
+        );
+        assert!(
+            matches!(parse(&["live", "-i", "lo"]), Ok(Command::Live(a)) if a.silence_alarm.is_none())
+        );
+        for bad in ["0s", "0", "soon", "-1s"] {
+            assert!(
+                parse(&["live", "-i", "lo", "--silence-alarm", bad]).is_err(),
+                "{bad}"
+            );
+        }
         assert!(matches!(parse(&["live", "-D"]), Ok(Command::Live(a)) if a.list_interfaces));
     }
 
