@@ -1,7 +1,9 @@
-//! `wsnoop live --silence-alarm` on `lo` against a real echo peer: one `silence` event once the
-//! connection has said nothing for longer than the period, one with `"ended":true` just
-//! before the message that breaks the silence, their durations within what the test measured.
-//! Needs root: skipped with a printed reason otherwise.
+//! Connection health live on `lo` against a real tungstenite peer, on the real clock: ping
+//! round trips on the `end` line (count exact, figures within what the client measured, the
+//! capture point lying between the peers), and `--silence-alarm` (one `silence` event once
+//! the connection has said nothing for longer than the period, one with `"ended":true` just
+//! before the message that breaks the silence, their durations within what the test
+//! measured). Needs root: skipped with a printed reason otherwise.
 #![cfg(feature = "live")]
 
 mod live_util;
@@ -94,4 +96,59 @@ fn a_silent_connection_raises_one_alarm_and_its_end() {
     assert_eq!(mine[..at].iter().filter(|v| silence(v, false)).count(), 1);
     assert_eq!(describe(mine[at + 1]), "c2s text \"b\"");
     assert_eq!(mine[at]["ts"], mine[at + 1]["ts"]);
+}
+
+#[test]
+fn ping_round_trips_lie_within_what_the_client_measured() {
+    require_capture!();
+    let port = live_util::free_port();
+    let bpf = format!("tcp port {port}");
+    let Some(mut w) = live_util::start(&["-f", &bpf, "--json"]) else {
+        return;
+    };
+    let server = live_util::echo_server(port, 1);
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_nodelay(true).unwrap();
+    let (mut ws, _) = tungstenite::client(format!("ws://127.0.0.1:{port}/ping"), stream).unwrap();
+    let open = w.wait_for("open", |v| is_event(v, "open"));
+    let conn = open["conn"].as_u64().unwrap();
+    // The client's own round trips: from before the ping is sent to after its pong is read.
+    // The capture sees the ping after it left and the pong before it arrived.
+    let mut measured = Vec::new();
+    for i in 0..5 {
+        let payload = format!("ping {i}");
+        let t = Instant::now();
+        ws.send(Message::Ping(payload.clone().into_bytes().into()))
+            .unwrap();
+        assert_eq!(
+            ws.read().unwrap(),
+            Message::Pong(payload.into_bytes().into())
+        );
+        measured.push(micros(t.elapsed()));
+        thread::sleep(Duration::from_millis(20));
+    }
+    ws.close(None).unwrap();
+    while ws.read().is_ok() {}
+    drop(ws);
+    server.join().unwrap();
+    let end = w.wait_for("end", |v| is_event(v, "end") && v["conn"] == conn);
+    let rtt = &end["rtt_us"]["c2s"];
+    assert_eq!(rtt["count"], 5, "{end}");
+    assert_eq!(end["rtt_us"]["s2c"], Value::Null, "{end}");
+    let get = |k: &str| rtt[k].as_u64().unwrap();
+    let (min, median, p99, max) = (get("min"), get("median"), get("p99"), get("max"));
+    assert!(min <= median && median <= p99 && p99 == max, "{end}");
+    let mut sorted = measured.clone();
+    sorted.sort_unstable();
+    // Each captured round trip is within the client's for the same ping.
+    assert!(max <= sorted[4] + SLACK_US, "{end} vs {measured:?}");
+    assert!(median <= sorted[4] + SLACK_US, "{end} vs {measured:?}");
+    assert!(min <= sorted[0] + SLACK_US, "{end} vs {measured:?}");
+    let close = &end["close"];
+    assert_eq!(close["initiator"], "c2s", "{end}");
+    assert_eq!(close["answered"], true, "{end}");
+    assert_eq!(close["verdict"], "clean", "{end}");
+    assert_eq!(close["tcp_end"], "fin", "{end}");
+    let (status, _) = w.terminate();
+    assert!(status.success(), "{status}");
 }
