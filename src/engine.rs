@@ -572,6 +572,97 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
         f
     }
 
+    /// The next sequence numbers of client and server after [`open`].
+    fn after_open() -> (u32, u32) {
+        (1000 + REQUEST.len() as u32, 5000 + RESPONSE.len() as u32)
+    }
+
+    /// One frame from the client or the server at `ts`, in one packet; the events it gave.
+    fn send_frame(
+        e: &mut Engine,
+        seqs: &mut (u32, u32),
+        client: bool,
+        ts: Timestamp,
+        opcode: u8,
+        payload: &[u8],
+    ) -> Vec<Event> {
+        let f = frame(client, opcode, payload);
+        let seq = if client { &mut seqs.0 } else { &mut seqs.1 };
+        let pkt = tcp(client, *seq, 0x18, &f);
+        *seq += f.len() as u32;
+        let mut out = Vec::new();
+        e.packet(
+            &RawPacket {
+                ts,
+                link: LinkType::Ipv4,
+                data: &pkt,
+                orig_len: pkt.len() as u32,
+            },
+            &mut out,
+        );
+        out
+    }
+
+    /// The health report of the one connection, at the end of input.
+    fn health_at_end(mut e: Engine) -> crate::health::HealthReport {
+        let mut out = Vec::new();
+        e.finish(&mut out);
+        match out.last().map(|ev| &ev.kind) {
+            Some(EventKind::End {
+                report: Some(r), ..
+            }) => r.health.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// `max_outstanding_pings` and `exact_rtt_samples` reach every connection's tracker.
+    #[test]
+    fn health_limits_come_from_the_engines_limits() {
+        let at = |us: u32| Timestamp::new(103, us * 1000);
+        let run = |limits: Limits| {
+            let mut e = Engine::new(limits);
+            open(&mut e, &mut Vec::new());
+            let mut seqs = after_open();
+            // Three pings out, then their pongs: 4 ms, 3 ms, 3.333 ms.
+            send_frame(&mut e, &mut seqs, true, at(0), 0x9, b"a");
+            send_frame(&mut e, &mut seqs, true, at(1_000), 0x9, b"b");
+            send_frame(&mut e, &mut seqs, true, at(2_000), 0x9, b"c");
+            send_frame(&mut e, &mut seqs, false, at(4_000), 0xa, b"a");
+            send_frame(&mut e, &mut seqs, false, at(4_000), 0xa, b"b");
+            send_frame(&mut e, &mut seqs, false, at(5_333), 0xa, b"c");
+            health_at_end(e).rtt(crate::event::Dir::C2s)
+        };
+        let rtt = run(Limits::default()).expect("three samples");
+        assert_eq!(
+            (rtt.count, rtt.min, rtt.median, rtt.max),
+            (3, 3_000, 3_333, 4_000)
+        );
+        // Two outstanding pings kept: "a" is forgotten when "c" goes out.
+        let rtt = run(Limits {
+            max_outstanding_pings: 2,
+            ..Limits::default()
+        })
+        .expect("two samples");
+        assert_eq!((rtt.count, rtt.min, rtt.max), (2, 3_000, 3_333));
+        assert_eq!(
+            run(Limits {
+                max_outstanding_pings: 0,
+                ..Limits::default()
+            }),
+            None
+        );
+        // No sample kept exactly: the median is a histogram bucket's, within 1.6 %; min, max
+        // and count stay exact.
+        let rtt = run(Limits {
+            exact_rtt_samples: 0,
+            ..Limits::default()
+        })
+        .expect("three samples");
+        assert_eq!((rtt.count, rtt.min, rtt.max), (3, 3_000, 4_000));
+        // 3,333 falls in the bucket [3,328, 3,392) of width 64 (2,048 / 32): its midpoint.
+        assert_eq!(rtt.median, 3_360);
+    }
+
     fn silences(out: &[Event]) -> Vec<(Timestamp, u64, bool)> {
         out.iter()
             .filter_map(|e| match e.kind {
@@ -589,23 +680,9 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
         let mut out = Vec::new();
         open(&mut e, &mut out);
         let after = Duration::from_secs(10);
-        let (mut cseq, mut sseq) = (1000 + REQUEST.len() as u32, 5000 + RESPONSE.len() as u32);
+        let mut seqs = after_open();
         let mut send = |e: &mut Engine, client: bool, ts: Timestamp, opcode: u8, p: &[u8]| {
-            let f = frame(client, opcode, p);
-            let seq = if client { &mut cseq } else { &mut sseq };
-            let pkt = tcp(client, *seq, 0x18, &f);
-            *seq += f.len() as u32;
-            let mut out = Vec::new();
-            e.packet(
-                &RawPacket {
-                    ts,
-                    link: LinkType::Ipv4,
-                    data: &pkt,
-                    orig_len: pkt.len() as u32,
-                },
-                &mut out,
-            );
-            out
+            send_frame(e, &mut seqs, client, ts, opcode, p)
         };
         let at = |s: i64, us: u32| Timestamp::new(s, us * 1000);
         // Open at 102 s; nothing said yet: silent since the open.

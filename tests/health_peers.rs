@@ -674,3 +674,24 @@ fn the_summary_shows_rtt_median_and_close_verdict() {
         ]
     );
 }
+
+#[test]
+fn the_health_limits_through_their_flags() {
+    let end = |args: &[&str]| {
+        json_lines(args)
+            .into_iter()
+            .find(|v| v["event"] == "end")
+            .expect("an end line")
+    };
+    // No sample kept exactly: the median (5,000) is its histogram bucket's midpoint, [4,992,
+    // 5,120) (width 4,096 / 32); min, max and count stay exact.
+    let e = end(&["--exact-rtt-samples", "0"]);
+    let c2s = &e["rtt_us"]["c2s"];
+    assert_eq!(
+        (&c2s["count"], &c2s["min"], &c2s["median"], &c2s["max"]),
+        (&5.into(), &1000.into(), &5056.into(), &12000.into())
+    );
+    // No ping kept waiting for its pong: no sample at all.
+    let e = end(&["--max-outstanding-pings", "0"]);
+    assert_eq!(e["rtt_us"], serde_json::json!({"c2s": null, "s2c": null}));
+}

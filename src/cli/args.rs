@@ -281,6 +281,14 @@ pub struct LimitArgs {
     /// Application-protocol requests held per connection for pairing [default: 4096].
     #[arg(long, value_name = "N", value_parser = parse_size)]
     pub max_proto_pending_requests: Option<u64>,
+    /// Pings per direction awaiting their pong for the RTT; past it the oldest is forgotten
+    /// [default: 32].
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub max_outstanding_pings: Option<u64>,
+    /// RTT samples per direction kept exactly; past it median and p99 are within 1.6 %
+    /// [default: 256].
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub exact_rtt_samples: Option<u64>,
 }
 
 impl LimitArgs {
@@ -313,6 +321,8 @@ impl LimitArgs {
                 self.max_proto_pending_requests,
                 d.max_proto_pending_requests,
             ),
+            max_outstanding_pings: size(self.max_outstanding_pings, d.max_outstanding_pings),
+            exact_rtt_samples: size(self.exact_rtt_samples, d.exact_rtt_samples),
         }
     }
 }
@@ -485,5 +495,34 @@ mod tests {
     #[test]
     fn defaults_are_the_library_defaults() {
         assert_eq!(LimitArgs::default().to_limits(), Limits::default());
+    }
+
+    #[test]
+    fn health_limits_from_their_flags() {
+        let Ok(Command::Read(a)) = parse(&[
+            "read",
+            "x.pcap",
+            "--max-outstanding-pings",
+            "4",
+            "--exact-rtt-samples",
+            "1K",
+        ]) else {
+            panic!("did not parse");
+        };
+        let l = a.limits.to_limits();
+        assert_eq!((l.max_outstanding_pings, l.exact_rtt_samples), (4, 1024));
+        assert_eq!(
+            Limits {
+                max_outstanding_pings: 4,
+                exact_rtt_samples: 1024,
+                ..l.clone()
+            },
+            Limits {
+                max_outstanding_pings: 4,
+                exact_rtt_samples: 1024,
+                ..Limits::default()
+            }
+        );
+        assert!(parse(&["read", "x.pcap", "--exact-rtt-samples", "many"]).is_err());
     }
 }

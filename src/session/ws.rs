@@ -8,7 +8,7 @@ use crate::event::{
     Anomaly, AnomalyKind, ConnRef, Dir, DirEvent, EndHow, EndReport, Event, EventKind, OpenInfo,
     Timestamp,
 };
-use crate::health::{Beat, Health};
+use crate::health::{Beat, Health, HealthLimits};
 use crate::message::WsDecoder;
 use crate::proto::{MsgRef, ProtoConfig, ProtoConn, ProtoHints, Unit};
 use crate::reassembly::GapReason;
@@ -88,7 +88,13 @@ impl WsConn {
             messages: 0,
             bytes: 0,
             scratch: Vec::new(),
-            health: Health::new(ctx.ts),
+            health: Health::with_limits(
+                ctx.ts,
+                HealthLimits {
+                    max_outstanding_pings: ctx.limits.max_outstanding_pings,
+                    exact_rtt_samples: ctx.limits.exact_rtt_samples,
+                },
+            ),
             silent: false,
             proto,
             units: Vec::new(),
