@@ -400,6 +400,22 @@ mod tests {
     }
 
     #[test]
+    fn silence_alarm_and_its_end() {
+        for ended in [false, true] {
+            let v = render(EventKind::Silence {
+                silent_us: 30_000_001,
+                ended,
+            });
+            assert_eq!(
+                v,
+                serde_json::json!({"event":"silence","ts":"2023-11-14T22:13:20.000005Z","conn":3,
+                    "client":"127.0.0.1:40000","server":"[::1]:8765","silent_us":30_000_001,
+                    "ended":ended})
+            );
+        }
+    }
+
+    #[test]
     fn text_message() {
         let v = render(msg(Opcode::Text, "h\"é\n".as_bytes(), true));
         assert_eq!(

@@ -357,6 +357,31 @@ mod tests {
     }
 
     #[test]
+    fn silence_lines() {
+        let conn = crate::event::ConnRef {
+            id: 4,
+            client: "10.0.0.1:5000".parse().unwrap(),
+            server: "10.0.0.2:80".parse().unwrap(),
+            stream: None,
+        };
+        let mut sink = TextSink::new(Vec::new());
+        for (silent_us, ended) in [(30_000_001, false), (31_500_000, true)] {
+            let ev = Event {
+                ts: crate::event::Timestamp::new(1_700_000_000, 0),
+                conn: Some(conn),
+                kind: EventKind::Silence { silent_us, ended },
+            };
+            sink.event(&ev).unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(sink.into_inner()).unwrap(),
+            "2023-11-14T22:13:20.000000Z  #4   10.0.0.1:5000 → 10.0.0.2:80  silent for 30.00 s\n\
+             2023-11-14T22:13:20.000000Z  #4   10.0.0.1:5000 → 10.0.0.2:80  speaks again after \
+             31.50 s of silence\n"
+        );
+    }
+
+    #[test]
     fn previews() {
         let mut s = String::new();
         preview(&message(Opcode::Text, b"a\nb\x01"), &mut s);
