@@ -72,7 +72,7 @@ fn anomaly(id: ConnId, kind: AnomalyKind) -> Event {
 fn end(id: ConnId) -> Event {
     use crate::health::{CloseReport, HealthReport, RttStats, Verdict};
     let ms = id * 1000;
-    let rtt = (id % 4 != 0).then_some(RttStats {
+    let rtt = (!id.is_multiple_of(4)).then_some(RttStats {
         min: ms,
         median: ms,
         p99: ms,
