@@ -71,7 +71,9 @@ pub struct Options {
     /// Raise a `silence` event on each WebSocket connection with no message either way for
     /// longer than this, and another (`"ended":true`) when it speaks again (see
     /// [`crate::engine::Engine::silence_alarms`]); by the same clock as `idle_timeout`,
-    /// looked at a few times per period. One engine only: ignored with threads.
+    /// looked at four times per period of real time (at least once a second), so on a
+    /// capture file where alarms land depends on how fast it is read: drive
+    /// `Engine::silence_alarms` for exact control. One engine only: ignored with threads.
     pub silence_alarm: Option<Duration>,
     /// Call [`Watch::stats`] this often (and at the end of a live run).
     pub stats_every: Option<Duration>,
