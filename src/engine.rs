@@ -227,6 +227,40 @@ impl Engine {
         n
     }
 
+    /// The live silence alarm: every WebSocket connection with no message either way for
+    /// longer than `after` at `now` gets one `silence` event (`"ended":false`, stamped `now`,
+    /// with how long it has been silent); when it next speaks, a `silence` event with
+    /// `"ended":true` comes just before that message. Connections whose closing handshake
+    /// has begun or with a TCP direction ended are expected to be quiet and get none. As for
+    /// [`Engine::expire_idle`], `now` is the latest packet's capture time or the caller's
+    /// clock, and the sweep is linear in the tracked connections: call it periodically.
+    /// Returns how many alarms fired.
+    pub fn silence_alarms(
+        &mut self,
+        now: Timestamp,
+        after: std::time::Duration,
+        out: &mut Vec<Event>,
+    ) -> usize {
+        let after_us = u64::try_from(after.as_micros()).unwrap_or(u64::MAX);
+        let conns = &mut self.conns;
+        let mut ctx = Ctx {
+            ts: now,
+            packet: conns.last_packet,
+            limits: &conns.limits,
+            next_conn: &mut conns.next_conn,
+            out,
+            pool: &conns.pool,
+            probes: &conns.probes,
+            keys: &conns.keys,
+            proto: conns.proto,
+        };
+        conns
+            .flows
+            .values_mut()
+            .map(|session| session.silence_alarms(after_us, &mut ctx))
+            .sum()
+    }
+
     /// Approximate bytes held by buffers and per-connection state: every tracked connection
     /// ([`Session::memory`]: the session, out-of-order TCP data, probe buffers), the flow
     /// table's bookkeeping, the IP fragment pool and idle message buffers kept for reuse
@@ -606,6 +640,169 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
             }
             other => panic!("unexpected events {other:?}"),
         }
+    }
+
+    /// A masked (client) or unmasked (server) frame with the FIN bit.
+    fn frame(from_client: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+        assert!(payload.len() < 126);
+        let mut f = vec![0x80 | opcode, payload.len() as u8];
+        if from_client {
+            let key = [0x37, 0xfa, 0x21, 0x3d];
+            f[1] |= 0x80;
+            f.extend_from_slice(&key);
+            f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        } else {
+            f.extend_from_slice(payload);
+        }
+        f
+    }
+
+    /// The next sequence numbers of client and server after [`open`].
+    fn after_open() -> (u32, u32) {
+        (1000 + REQUEST.len() as u32, 5000 + RESPONSE.len() as u32)
+    }
+
+    /// One frame from the client or the server at `ts`, in one packet; the events it gave.
+    fn send_frame(
+        e: &mut Engine,
+        seqs: &mut (u32, u32),
+        client: bool,
+        ts: Timestamp,
+        opcode: u8,
+        payload: &[u8],
+    ) -> Vec<Event> {
+        let f = frame(client, opcode, payload);
+        let seq = if client { &mut seqs.0 } else { &mut seqs.1 };
+        let pkt = tcp(client, *seq, 0x18, &f);
+        *seq += f.len() as u32;
+        let mut out = Vec::new();
+        e.packet(
+            &RawPacket {
+                ts,
+                link: LinkType::Ipv4,
+                data: &pkt,
+                orig_len: pkt.len() as u32,
+            },
+            &mut out,
+        );
+        out
+    }
+
+    /// The health report of the one connection, at the end of input.
+    fn health_at_end(mut e: Engine) -> crate::health::HealthReport {
+        let mut out = Vec::new();
+        e.finish(&mut out);
+        match out.last().map(|ev| &ev.kind) {
+            Some(EventKind::End {
+                report: Some(r), ..
+            }) => r.health.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// `max_outstanding_pings` and `exact_rtt_samples` reach every connection's tracker.
+    #[test]
+    fn health_limits_come_from_the_engines_limits() {
+        let at = |us: u32| Timestamp::new(103, us * 1000);
+        let run = |limits: Limits| {
+            let mut e = Engine::new(limits);
+            open(&mut e, &mut Vec::new());
+            let mut seqs = after_open();
+            // Three pings out, then their pongs: 4 ms, 3 ms, 3.333 ms.
+            send_frame(&mut e, &mut seqs, true, at(0), 0x9, b"a");
+            send_frame(&mut e, &mut seqs, true, at(1_000), 0x9, b"b");
+            send_frame(&mut e, &mut seqs, true, at(2_000), 0x9, b"c");
+            send_frame(&mut e, &mut seqs, false, at(4_000), 0xa, b"a");
+            send_frame(&mut e, &mut seqs, false, at(4_000), 0xa, b"b");
+            send_frame(&mut e, &mut seqs, false, at(5_333), 0xa, b"c");
+            health_at_end(e).rtt(crate::event::Dir::C2s)
+        };
+        let rtt = run(Limits::default()).expect("three samples");
+        assert_eq!(
+            (rtt.count, rtt.min, rtt.median, rtt.max),
+            (3, 3_000, 3_333, 4_000)
+        );
+        // Two outstanding pings kept: "a" is forgotten when "c" goes out.
+        let rtt = run(Limits {
+            max_outstanding_pings: 2,
+            ..Limits::default()
+        })
+        .expect("two samples");
+        assert_eq!((rtt.count, rtt.min, rtt.max), (2, 3_000, 3_333));
+        assert_eq!(
+            run(Limits {
+                max_outstanding_pings: 0,
+                ..Limits::default()
+            }),
+            None
+        );
+        // No sample kept exactly: the median is a histogram bucket's, within 1.6 %; min, max
+        // and count stay exact.
+        let rtt = run(Limits {
+            exact_rtt_samples: 0,
+            ..Limits::default()
+        })
+        .expect("three samples");
+        assert_eq!((rtt.count, rtt.min, rtt.max), (3, 3_000, 4_000));
+        // 3,333 falls in the bucket [3,328, 3,392) of width 64 (2,048 / 32): its midpoint.
+        assert_eq!(rtt.median, 3_360);
+    }
+
+    fn silences(out: &[Event]) -> Vec<(Timestamp, u64, bool)> {
+        out.iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Silence { silent_us, ended } => Some((e.ts, silent_us, ended)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The live silence alarm by the caller's clock: exactly past the threshold, once, and
+    /// its end with the message that broke the silence; none once the close has begun.
+    #[test]
+    fn silence_alarm_fires_once_and_ends_with_the_next_message() {
+        let mut e = Engine::new(Limits::default());
+        let mut out = Vec::new();
+        open(&mut e, &mut out);
+        let after = Duration::from_secs(10);
+        let mut seqs = after_open();
+        let mut send = |e: &mut Engine, client: bool, ts: Timestamp, opcode: u8, p: &[u8]| {
+            send_frame(e, &mut seqs, client, ts, opcode, p)
+        };
+        let at = |s: i64, us: u32| Timestamp::new(s, us * 1000);
+        // Open at 102 s; nothing said yet: silent since the open.
+        out.clear();
+        assert_eq!(e.silence_alarms(at(112, 0), after, &mut out), 0);
+        let got = send(&mut e, true, at(103, 250), 0x1, b"hi");
+        assert!(silences(&got).is_empty(), "{got:?}");
+        // Exactly 10 s after the message: not longer than the threshold.
+        assert_eq!(e.silence_alarms(at(113, 250), after, &mut out), 0);
+        assert!(out.is_empty());
+        assert_eq!(e.silence_alarms(at(113, 251), after, &mut out), 1);
+        assert_eq!(silences(&out), vec![(at(113, 251), 10_000_001, false)]);
+        assert_eq!(out[0].conn.map(|c| c.id), Some(1));
+        // Once per silence.
+        out.clear();
+        assert_eq!(e.silence_alarms(at(120, 0), after, &mut out), 0);
+        assert!(out.is_empty());
+        // The server speaks: the silence ends just before its message, measured up to it.
+        let got = send(&mut e, false, at(125, 750), 0x1, b"there");
+        assert_eq!(silences(&got), vec![(at(125, 750), 22_000_500, true)]);
+        assert!(matches!(got[0].kind, EventKind::Silence { .. }));
+        assert!(matches!(got[1].kind, EventKind::Message { .. }));
+        assert_eq!(got.len(), 2);
+        // Re-armed: a new silence from that message on.
+        assert_eq!(e.silence_alarms(at(135, 750), after, &mut out), 0);
+        assert_eq!(e.silence_alarms(at(140, 0), after, &mut out), 1);
+        assert_eq!(silences(&out), vec![(at(140, 0), 14_999_250, false)]);
+        // A ping ends it too (any message either way).
+        let got = send(&mut e, true, at(141, 0), 0x9, b"p");
+        assert_eq!(silences(&got), vec![(at(141, 0), 15_999_250, true)]);
+        // The close handshake begins: going quiet is expected from then on.
+        send(&mut e, true, at(142, 0), 0x8, &[0x03, 0xe8]);
+        out.clear();
+        assert_eq!(e.silence_alarms(at(500, 0), after, &mut out), 0);
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -426,6 +426,14 @@ pub enum EventKind {
         /// The connection's health and its unanswered requests (always given by the engine).
         report: Option<Box<EndReport>>,
     },
+    /// The live silence alarm (`Engine::silence_alarms`): no message either way for
+    /// `silent_us` (`ended: false`, stamped when the alarm noticed it), or the connection
+    /// spoke again after `silent_us` of silence (`ended: true`, stamped with the message that
+    /// ended it, which follows).
+    Silence {
+        silent_us: u64,
+        ended: bool,
+    },
 }
 
 /// What is known of a WebSocket connection when it ends, beyond its totals.

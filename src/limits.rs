@@ -58,6 +58,13 @@ pub struct Limits {
     /// `memcap` anomaly naming what was dropped; the others keep decoding. With several
     /// worker threads each engine gets an equal share.
     pub memcap: usize,
+    /// Pings (and application heartbeat requests) per direction of a connection awaiting
+    /// their pong for the RTT; past it the oldest is forgotten (its pong, if it comes, is no
+    /// sample).
+    pub max_outstanding_pings: usize,
+    /// RTT samples per direction of a connection kept one by one; past it median and p99 come
+    /// from a fixed histogram within 1.6 % (min, max and count stay exact).
+    pub exact_rtt_samples: usize,
 }
 
 impl Default for Limits {
@@ -81,6 +88,8 @@ impl Default for Limits {
             max_proto_unit_bytes: 16 << 20,
             max_proto_pending_requests: 4096,
             memcap: 256 << 20,
+            max_outstanding_pings: crate::health::HealthLimits::default().max_outstanding_pings,
+            exact_rtt_samples: crate::health::HealthLimits::default().exact_rtt_samples,
         }
     }
 }

@@ -2,7 +2,8 @@
 //! virtual clock (`common::timed`) so that every time in the capture is known. The engine
 //! decodes the capture, a tracker is fed from its events, and the reports are asserted
 //! exactly: RTT figures from pings answered after known delays, the close handshake (clean,
-//! never answered, data after close), a reset mid-stream, silences.
+//! never answered, data after close), a reset mid-stream, silences. The same captures through
+//! the `wsnoop` binary: the JSON `end` line, the `rtt` and `close:` filter terms, `--summary`.
 
 mod common;
 
@@ -105,8 +106,9 @@ const PINGS: [(u64, u64); 5] = [
     (30_000, 5_000),
 ];
 
-#[test]
-fn pings_with_known_delays_and_a_clean_close() {
+/// Five client pings answered after known delays, one server ping, an unsolicited pong, a
+/// clean close (see the timeline in the test below).
+fn pings_capture() -> Vec<u8> {
     let log = run(
         |mut ws, w| {
             for (_, delay) in PINGS {
@@ -160,7 +162,7 @@ fn pings_with_known_delays_and_a_clean_close() {
     // the unsolicited pong at 282,500; close at 292,500, answered at 296,500.
     let last = log.last().expect("log").0;
     assert_eq!(last, 296_500, "the clock as the test computed it");
-    let pcap = capture(
+    capture(
         &log,
         "127.0.0.1:40001",
         "127.0.0.1:9001",
@@ -169,7 +171,12 @@ fn pings_with_known_delays_and_a_clean_close() {
             at: 298_500,
             second_at: 298_800,
         },
-    );
+    )
+}
+
+#[test]
+fn pings_with_known_delays_and_a_clean_close() {
+    let pcap = pings_capture();
     let (r, events) = one_report(&pcap);
     assert_eq!(anomalies(&events), Vec::<&str>::new());
     assert_eq!(events.first().map(|e| e.ts), Some(at(T0)));
@@ -220,8 +227,8 @@ fn pings_with_known_delays_and_a_clean_close() {
     );
 }
 
-#[test]
-fn server_never_answers_the_close() {
+/// The client's close is never answered: the server hangs up without its close frame.
+fn half_closed_capture() -> Vec<u8> {
     let log = run(
         |mut ws, _| {
             assert_eq!(ws.read().expect("text"), Message::text("hi"));
@@ -239,7 +246,7 @@ fn server_never_answers_the_close() {
         },
     );
     assert_eq!(log.last().expect("log").0, 16_000);
-    let pcap = capture(
+    capture(
         &log,
         "127.0.0.1:40002",
         "127.0.0.1:9002",
@@ -248,7 +255,12 @@ fn server_never_answers_the_close() {
             at: 5_016_000,
             second_at: 5_016_100,
         },
-    );
+    )
+}
+
+#[test]
+fn server_never_answers_the_close() {
+    let pcap = half_closed_capture();
     let (r, events) = one_report(&pcap);
     assert_eq!(anomalies(&events), Vec::<&str>::new());
     assert_eq!(
@@ -273,8 +285,8 @@ fn server_never_answers_the_close() {
     );
 }
 
-#[test]
-fn connection_reset_mid_stream() {
+/// Three echoes, then the server crashes on the fourth message: a reset, no close frame.
+fn reset_capture() -> Vec<u8> {
     let log = run(
         |mut ws, w| {
             for _ in 0..3 {
@@ -297,12 +309,17 @@ fn connection_reset_mid_stream() {
         },
     );
     assert_eq!(log.last().expect("log").0, 7_500);
-    let pcap = capture(
+    capture(
         &log,
         "127.0.0.1:40003",
         "127.0.0.1:9003",
         Teardown::Rst { side: 1, at: 8_300 },
-    );
+    )
+}
+
+#[test]
+fn connection_reset_mid_stream() {
+    let pcap = reset_capture();
     let (r, events) = one_report(&pcap);
     assert_eq!(anomalies(&events), Vec::<&str>::new());
     assert!(matches!(
@@ -476,4 +493,205 @@ fn capture_stopping_with_the_connection_open() {
     assert_eq!(r.close.tcp_end, None);
     // The end event comes at the last packet's time (1,700).
     assert_eq!(r.longest_silence_us, [700, 700]);
+}
+
+/// `wsnoop` on the three captures above, one file each.
+fn wsnoop(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut files = Vec::new();
+    for (name, pcap) in [
+        ("pings.pcap", pings_capture()),
+        ("half_closed.pcap", half_closed_capture()),
+        ("reset.pcap", reset_capture()),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, pcap).expect("write capture");
+        files.push(path);
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wsnoop"))
+        .arg("read")
+        .args(&files)
+        .args(args)
+        .output()
+        .expect("run wsnoop");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
+fn json_lines(args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    wsnoop(&all)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+/// `(event, conn)` of each line.
+fn events_of(lines: &[serde_json::Value]) -> Vec<(String, u64)> {
+    lines
+        .iter()
+        .map(|v| {
+            (
+                v["event"].as_str().unwrap_or("?").to_string(),
+                v["conn"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_json_end_line_carries_the_health_report() {
+    use serde_json::json;
+    let lines = json_lines(&[]);
+    let ends: Vec<&serde_json::Value> = lines.iter().filter(|v| v["event"] == "end").collect();
+    assert_eq!(ends.len(), 3);
+    assert_eq!(
+        ends[0]["rtt_us"],
+        json!({"c2s": {"min": 1000, "median": 5000, "p99": 12000, "max": 12000, "count": 5},
+               "s2c": {"min": 2500, "median": 2500, "p99": 2500, "max": 2500, "count": 1}})
+    );
+    assert_eq!(
+        ends[0]["close"],
+        json!({"initiator": "c2s", "code": 1000, "reason": "done", "answered": true,
+               "close_to_answer_us": 4000, "tcp_end": "fin", "close_to_tcp_end_us": 6000,
+               "verdict": "clean"})
+    );
+    assert_eq!(
+        ends[0]["longest_silence_us"],
+        json!({"c2s": 107_000, "s2c": 101_000})
+    );
+    assert_eq!(ends[1]["rtt_us"], json!({"c2s": null, "s2c": null}));
+    assert_eq!(
+        ends[1]["close"],
+        json!({"initiator": "c2s", "code": 1001, "reason": "bye", "answered": false,
+               "close_to_answer_us": null, "tcp_end": "fin", "close_to_tcp_end_us": 5_000_000,
+               "verdict": "half_closed"})
+    );
+    assert_eq!(
+        ends[1]["longest_silence_us"],
+        json!({"c2s": 5_000_100, "s2c": 5_015_000})
+    );
+    assert_eq!(
+        ends[2]["close"],
+        json!({"initiator": null, "code": null, "reason": null, "answered": false,
+               "close_to_answer_us": null, "tcp_end": "rst", "close_to_tcp_end_us": null,
+               "verdict": "abnormal"})
+    );
+    assert_eq!(ends[2]["how"], "rst");
+}
+
+#[test]
+fn health_filter_terms_select_the_open_and_end_of_their_connections() {
+    let pair = |conn: u64| vec![("open".to_string(), conn), ("end".to_string(), conn)];
+    // Connection 1's RTT is its client's median, 5 ms (5 pings against the server's 1).
+    assert_eq!(events_of(&json_lines(&["--filter", "rtt>=5ms"])), pair(1));
+    assert_eq!(events_of(&json_lines(&["--filter", "rtt=5000us"])), pair(1));
+    assert_eq!(events_of(&json_lines(&["--filter", "rtt>5ms"])), vec![]);
+    assert_eq!(events_of(&json_lines(&["--filter", "rtt<0.006s"])), pair(1));
+    assert_eq!(
+        events_of(&json_lines(&["--filter", "close:clean"])),
+        pair(1)
+    );
+    assert_eq!(
+        events_of(&json_lines(&["--filter", "close:half_closed"])),
+        pair(2)
+    );
+    assert_eq!(
+        events_of(&json_lines(&["--filter", "close:abnormal"])),
+        pair(3)
+    );
+    assert_eq!(
+        events_of(&json_lines(&["--filter", "close:after_close"])),
+        vec![]
+    );
+    let mut both = pair(2);
+    both.extend(pair(3));
+    assert_eq!(
+        events_of(&json_lines(&[
+            "--filter",
+            "close:abnormal or close:half_closed"
+        ])),
+        both
+    );
+    // A message selected on its own (its connection's end follows it), and the end line of
+    // an abnormal connection.
+    let lines = json_lines(&["--filter", "\"hi\" or close:abnormal"]);
+    let mut want = vec![
+        ("open".to_string(), 2),
+        ("message".to_string(), 2),
+        ("end".to_string(), 2),
+    ];
+    want.extend(pair(3));
+    assert_eq!(events_of(&lines), want);
+    assert_eq!(lines[1]["text"], "hi");
+}
+
+#[test]
+fn the_summary_shows_rtt_median_and_close_verdict() {
+    let text = wsnoop(&["--summary", "--filter", "conn:0"]);
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    // … anomalies, rtt (two words: value and unit, or "-"), close, end.
+    assert_eq!(rows[0][rows[0].len() - 4..], ["5.0", "ms", "clean", "fin"]);
+    assert_eq!(rows[1][rows[1].len() - 3..], ["-", "half_closed", "fin"]);
+    assert_eq!(rows[2][rows[2].len() - 3..], ["-", "abnormal", "rst"]);
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("conn"))
+        .expect("header");
+    assert!(
+        header.contains(" rtt ") && header.contains(" close "),
+        "{header}"
+    );
+
+    let lines = json_lines(&["--summary", "--filter", "conn:0"]);
+    let sums: Vec<_> = lines
+        .iter()
+        .filter(|v| v["event"] == "summary")
+        .map(|v| {
+            (
+                v["rtt_median_us"].clone(),
+                v["close"].clone(),
+                v["silences"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sums,
+        vec![
+            (5000.into(), "clean".into(), 0.into()),
+            (serde_json::Value::Null, "half_closed".into(), 0.into()),
+            (serde_json::Value::Null, "abnormal".into(), 0.into()),
+        ]
+    );
+}
+
+#[test]
+fn the_health_limits_through_their_flags() {
+    let end = |args: &[&str]| {
+        json_lines(args)
+            .into_iter()
+            .find(|v| v["event"] == "end")
+            .expect("an end line")
+    };
+    // No sample kept exactly: the median (5,000) is its histogram bucket's midpoint, [4,992,
+    // 5,120) (width 4,096 / 32); min, max and count stay exact.
+    let e = end(&["--exact-rtt-samples", "0"]);
+    let c2s = &e["rtt_us"]["c2s"];
+    assert_eq!(
+        (&c2s["count"], &c2s["min"], &c2s["median"], &c2s["max"]),
+        (&5.into(), &1000.into(), &5056.into(), &12000.into())
+    );
+    // No ping kept waiting for its pong: no sample at all.
+    let e = end(&["--max-outstanding-pings", "0"]);
+    assert_eq!(e["rtt_us"], serde_json::json!({"c2s": null, "s2c": null}));
 }

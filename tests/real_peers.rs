@@ -179,6 +179,7 @@ fn tungstenite_exchange_decodes_exactly() {
             EventKind::Anomaly { anomaly, .. } => panic!("unexpected anomaly {anomaly:?}"),
             EventKind::Proto(unit) => panic!("unexpected protocol unit {unit:?}"),
             EventKind::End { how, .. } => assert_eq!(how.as_str(), "fin"),
+            EventKind::Silence { .. } => panic!("no silence alarm was asked for"),
         }
     }
     assert_eq!(opens, 1);

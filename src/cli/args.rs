@@ -133,6 +133,10 @@ pub struct LiveArgs {
     /// End connections with no packet for this long (`end` with "how":"idle"); 0 never.
     #[arg(long, value_name = "DURATION", default_value_t = humantime::Duration::from(DEFAULT_IDLE_TIMEOUT))]
     pub idle_timeout: humantime::Duration,
+    /// Raise a `silence` event on a WebSocket connection with no message either way for
+    /// longer than this (e.g. 30s), and one with "ended":true when it speaks again.
+    #[arg(long, value_name = "DURATION", value_parser = parse_alarm)]
+    pub silence_alarm: Option<humantime::Duration>,
     /// Keep only events matching this filter (the TUI's `/` syntax, e.g. `dir:c2s op:text hello`).
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
@@ -143,6 +147,16 @@ pub struct LiveArgs {
     pub decode: DecodeArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// A silence alarm period: a humantime duration, not zero (every connection is silent for
+/// longer than nothing at all).
+fn parse_alarm(s: &str) -> Result<humantime::Duration, String> {
+    let d: humantime::Duration = s.parse().map_err(|e| format!("{e}"))?;
+    if d.is_zero() {
+        return Err("must be longer than 0 (e.g. 30s, 500ms)".into());
+    }
+    Ok(d)
 }
 
 /// What to decrypt with and what to decode, the same for `read`, `live` and `tui`.
@@ -272,6 +286,14 @@ pub struct LimitArgs {
     /// each with a `memcap` anomaly (shared equally by --threads workers) [default: 256M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memcap: Option<u64>,
+    /// Pings per direction awaiting their pong for the RTT; past it the oldest is forgotten
+    /// [default: 32].
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub max_outstanding_pings: Option<u64>,
+    /// RTT samples per direction kept exactly; past it median and p99 are within 1.6 %
+    /// [default: 256].
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub exact_rtt_samples: Option<u64>,
 }
 
 impl LimitArgs {
@@ -305,6 +327,8 @@ impl LimitArgs {
                 d.max_proto_pending_requests,
             ),
             memcap: size(self.memcap, d.memcap),
+            max_outstanding_pings: size(self.max_outstanding_pings, d.max_outstanding_pings),
+            exact_rtt_samples: size(self.exact_rtt_samples, d.exact_rtt_samples),
         }
     }
 }
@@ -390,6 +414,8 @@ mod tests {
             "--stats-event",
             "--idle-timeout",
             "90s",
+            "--silence-alarm",
+            "1m 30s",
         ]) else {
             panic!("did not parse");
         };
@@ -400,6 +426,19 @@ mod tests {
         assert_eq!((a.rotate_size, a.rotate_keep), (Some(1 << 30), 3));
         assert_eq!(a.write, Some(PathBuf::from("x.pcap")));
         assert_eq!(*a.idle_timeout, std::time::Duration::from_secs(90));
+        assert_eq!(
+            a.silence_alarm.map(Into::into),
+            Some(std::time::Duration::from_secs(90))
+        );
+        assert!(
+            matches!(parse(&["live", "-i", "lo"]), Ok(Command::Live(a)) if a.silence_alarm.is_none())
+        );
+        for bad in ["0s", "0", "soon", "-1s"] {
+            assert!(
+                parse(&["live", "-i", "lo", "--silence-alarm", bad]).is_err(),
+                "{bad}"
+            );
+        }
         assert!(matches!(parse(&["live", "-D"]), Ok(Command::Live(a)) if a.list_interfaces));
     }
 
@@ -462,5 +501,34 @@ mod tests {
     #[test]
     fn defaults_are_the_library_defaults() {
         assert_eq!(LimitArgs::default().to_limits(), Limits::default());
+    }
+
+    #[test]
+    fn health_limits_from_their_flags() {
+        let Ok(Command::Read(a)) = parse(&[
+            "read",
+            "x.pcap",
+            "--max-outstanding-pings",
+            "4",
+            "--exact-rtt-samples",
+            "1K",
+        ]) else {
+            panic!("did not parse");
+        };
+        let l = a.limits.to_limits();
+        assert_eq!((l.max_outstanding_pings, l.exact_rtt_samples), (4, 1024));
+        assert_eq!(
+            Limits {
+                max_outstanding_pings: 4,
+                exact_rtt_samples: 1024,
+                ..l.clone()
+            },
+            Limits {
+                max_outstanding_pings: 4,
+                exact_rtt_samples: 1024,
+                ..Limits::default()
+            }
+        );
+        assert!(parse(&["read", "x.pcap", "--exact-rtt-samples", "many"]).is_err());
     }
 }

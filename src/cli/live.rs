@@ -124,6 +124,7 @@ pub fn run(args: &LiveArgs) -> i32 {
         summary: false,
         flush_every: Some(FLUSH_EVERY),
         idle_timeout: (!idle.is_zero()).then_some(idle),
+        silence_alarm: args.silence_alarm.map(Into::into),
         stats_every: (args.stats > 0).then(|| Duration::from_secs(args.stats)),
         keylogs: args.decode.keylogs(),
         proto: args.decode.proto(),

@@ -16,6 +16,9 @@ pub struct Term {
     /// An `anomaly` term: anomalies are selected only when a filter has one of these in a
     /// positive position.
     pub(super) asks_for_anomalies: bool,
+    /// A connection-health term (`rtt`, `close:`): decided on the connection's `end`, which
+    /// is selected only when a filter has one of these in a positive position.
+    pub(super) asks_for_ends: bool,
     /// A `conn:` term: the connection numbers it holds for. Such a term depends on nothing
     /// else, which lets workers that do not know the final numbers decide for every
     /// possible number at once (see the `classes` module).
@@ -27,6 +30,7 @@ impl Term {
         Term {
             test: Arc::new(test),
             asks_for_anomalies: false,
+            asks_for_ends: false,
             conn_ids: None,
         }
     }
@@ -34,6 +38,12 @@ impl Term {
     /// Marks a term that selects anomalies (`anomaly`, `anomaly:KIND`).
     pub fn asking_for_anomalies(mut self) -> Term {
         self.asks_for_anomalies = true;
+        self
+    }
+
+    /// Marks a term decided on the connection's `end` (`rtt`, `close:`).
+    pub fn asking_for_ends(mut self) -> Term {
+        self.asks_for_ends = true;
         self
     }
 
@@ -53,6 +63,7 @@ impl fmt::Debug for Term {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Term")
             .field("asks_for_anomalies", &self.asks_for_anomalies)
+            .field("asks_for_ends", &self.asks_for_ends)
             .field("conn_ids", &self.conn_ids)
             .finish_non_exhaustive()
     }

@@ -16,6 +16,10 @@ pub const HELP: &str = r#"Filter expressions (read --filter EXPR, and / in the T
   op:OPCODE              text binary ping pong close continuation reserved
   len>N                  payload bytes (>= < <= = !=; K M G: len>=4K)
   anomaly  anomaly:KIND  anomalies, shown only when asked for (anomaly:tcp_*)
+  rtt>DURATION           the connection's median ping RTT (>= < <= =; us ms s)
+  close:VERDICT          clean half_closed abnormal after_close open
+  rtt and close: are known when a connection ends: they select its end line
+  (after its open), never a message (in the TUI: nothing).
   A word with ':' or a comparison must be a known term: quote text with one.
   Connections with nothing selected print no open or end line.
 Examples:
@@ -23,4 +27,5 @@ Examples:
   host:10.0.0.0/8 !op:ping      uri:/chat (op:text or op:binary) len>1K
   /"type":"(join|leave)"/       anomaly or re:(?-i)ERROR
   conn:3-7 not dir:s2c          "user: alice"
+  rtt>50ms port:443             close:abnormal or close:half_closed
 "#;

@@ -20,6 +20,8 @@
 //! | `op:text\|binary\|ping\|pong\|close\|continuation\|reserved` | the opcode |
 //! | `len>N` (`>= < <= = != ==`) | the payload length in bytes (`K`, `M`, `G`: powers of 1024) |
 //! | `anomaly`, `anomaly:KIND`, `anomaly:PREFIX*` | an anomaly (of that kind) |
+//! | `rtt>DURATION` (`>= < <= = !=`; `us`, `ms`, `s`) | a connection's `end`: its median ping RTT (`HealthReport::rtt_median`) |
+//! | `close:clean\|half_closed\|abnormal\|after_close\|open` | a connection's `end`: its close verdict |
 //!
 //! On anomalies, text and regex terms look at the kind and the detail sentence; `op:` and
 //! `len` never hold. Endpoint terms look at the connection's endpoints, or for an anomaly
@@ -55,6 +57,14 @@
 //! `anomaly` term in a positive position (under an even number of `not`s) and holds for
 //! them: `hello` never selects an anomaly, `anomaly or hello` selects every anomaly. `open`
 //! and `end` events follow their connection: see [`Selection`].
+//!
+//! Connection-health terms (`rtt`, `close:`) are known only when the connection ends, after
+//! its messages were printed (holding every message of every connection until its end would
+//! take unbounded memory on a live capture), so they are decided on the `end` event
+//! ([`Item::End`]) and hold on nothing else. By the same rule as anomalies, an `end` is
+//! selected only when the filter has such a term in a positive position
+//! ([`Filter::wants_ends`]) and holds for it; the connection's held `open` comes out before it.
+//! `silence` events follow their connection as `end` does.
 //!
 //! # Adding a term
 //! 1. Write its parse function, `fn(Arg<'_>) -> Result<Term, TermError>`, in the file of
@@ -105,6 +115,7 @@ pub struct Filter {
     expr: Option<Expr>,
     source: String,
     wants_anomalies: bool,
+    wants_ends: bool,
     classes: Classes,
 }
 
@@ -140,10 +151,11 @@ impl Filter {
     pub fn parse(src: &str) -> Result<Filter, FilterError> {
         let tokens = lex::tokenize(src)?;
         let expr = parse::parse(&tokens, src.chars().count() + 1)?;
-        let mut wants_anomalies = false;
+        let (mut wants_anomalies, mut wants_ends) = (false, false);
         if let Some(e) = &expr {
             e.visit(true, &mut |t, positive| {
                 wants_anomalies |= positive && t.asks_for_anomalies;
+                wants_ends |= positive && t.asks_for_ends;
             });
         }
         let classes = expr.as_ref().map(Classes::of).unwrap_or_default();
@@ -151,6 +163,7 @@ impl Filter {
             expr,
             source: src.trim().to_string(),
             wants_anomalies,
+            wants_ends,
             classes,
         })
     }
@@ -170,13 +183,21 @@ impl Filter {
         self.wants_anomalies
     }
 
-    /// Whether the filter selects this message or anomaly.
+    /// The filter has a connection-health term (`rtt`, `close:`) in a positive position:
+    /// it selects `end` events (those of connections whose health it holds for).
+    pub fn wants_ends(&self) -> bool {
+        self.wants_ends
+    }
+
+    /// Whether the filter selects this message, anomaly, unit or `end`.
     pub fn matches(&self, s: &Subject<'_>) -> bool {
         let Some(expr) = &self.expr else {
             return true;
         };
-        if matches!(s.item, Item::Anomaly { .. }) && !self.wants_anomalies {
-            return false;
+        match s.item {
+            Item::Anomaly { .. } if !self.wants_anomalies => return false,
+            Item::End { .. } if !self.wants_ends => return false,
+            _ => {}
         }
         expr.eval(s)
     }

@@ -192,7 +192,36 @@ impl Core {
                 debug_assert!(_replaced.is_none(), "a second open for {conn:?}");
             }
             EventKind::End { .. } => {
-                let shown = self.conns.remove(&conn.id).map_or(initially, |s| s.shown);
+                let state = self.conns.remove(&conn.id);
+                let shown = state.as_ref().map_or(initially, |s| s.shown);
+                // A filter with health terms decides on the `end` itself: a connection they
+                // hold for prints its `open` (if still held) and `end`.
+                let selected = match Subject::of_event(&ev, None) {
+                    Some(subject) if self.filter.wants_ends() => {
+                        if self.deferred {
+                            self.filter.select_classes(&subject)
+                        } else if self.filter.matches(&subject) {
+                            ClassSet::ALL
+                        } else {
+                            ClassSet::NONE
+                        }
+                    }
+                    _ => ClassSet::NONE,
+                };
+                let new = selected.minus(shown);
+                if !new.is_empty()
+                    && let Some(open) = state.and_then(|s| s.held)
+                {
+                    emit(open, new, self.deferred);
+                }
+                let classes = shown.union(selected);
+                if self.deferred || !classes.is_empty() {
+                    emit(ev, classes, false);
+                }
+            }
+            EventKind::Silence { .. } => {
+                // Follows its connection, as its `end` does.
+                let shown = self.conns.get(&conn.id).map_or(initially, |s| s.shown);
                 if self.deferred || !shown.is_empty() {
                     emit(ev, shown, false);
                 }

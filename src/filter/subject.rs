@@ -31,12 +31,18 @@ pub enum Item<'a> {
     },
     /// An application-protocol unit (its text is its summary line).
     Proto(&'a crate::proto::Unit),
+    /// A connection's `end`, with its health when the engine gave it: what the connection
+    /// terms (`rtt`, `close:`) look at, the only item on which they can be decided.
+    End {
+        health: Option<&'a crate::health::HealthReport>,
+    },
 }
 
 impl<'a> Subject<'a> {
-    /// The subject of a message or anomaly event (`None` for `open` and `end`, which are not
-    /// selected by the filter but follow their connection, see
-    /// [`super::Selection`]). `uri` is what the connection's `open` said.
+    /// The subject of a message, anomaly, protocol unit or `end` event (`None` for `open`
+    /// and `silence`, which are not selected by the filter but follow their connection, see
+    /// [`super::Selection`]; an `end` is selected only by a filter asking for ends, see
+    /// [`super::Filter::wants_ends`]). `uri` is what the connection's `open` said.
     pub fn of_event(ev: &'a Event, uri: Option<&'a str>) -> Option<Subject<'a>> {
         let (dir, item) = match &ev.kind {
             EventKind::Message { dir, msg } => (
@@ -55,7 +61,13 @@ impl<'a> Subject<'a> {
                 },
             ),
             EventKind::Proto(unit) => (Some(unit.dir), Item::Proto(unit)),
-            EventKind::Open(_) | EventKind::End { .. } => return None,
+            EventKind::End { report, .. } => (
+                None,
+                Item::End {
+                    health: report.as_deref().map(|r| &r.health),
+                },
+            ),
+            EventKind::Open(_) | EventKind::Silence { .. } => return None,
         };
         let transport = match ev.conn {
             Some(c) => Some(Transport {

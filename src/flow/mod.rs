@@ -119,6 +119,11 @@ impl<T> FlowTable<T> {
         self.flows.values().map(|v| &**v)
     }
 
+    /// Every flow, least recently active first, to change in place (their order stays).
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.flows.values_mut().map(|v| &mut **v)
+    }
+
     /// Remove the flows for which `pred` holds, oldest first. Linear in the table size:
     /// meant for periodic sweeps (idle timeout), not per packet.
     pub fn remove_where(&mut self, mut pred: impl FnMut(&T) -> bool) -> Vec<(FlowKey, T)> {

@@ -146,7 +146,7 @@ impl<W: Write> HarWriter<W> {
                     self.write_entry(p)?;
                 }
             }
-            EventKind::Anomaly { .. } | EventKind::Proto(_) => {}
+            EventKind::Anomaly { .. } | EventKind::Proto(_) | EventKind::Silence { .. } => {}
         }
         if self.buffered > self.limits.max_buffered_bytes {
             self.spill_all()?;

@@ -22,6 +22,17 @@ impl HealthReport {
         self.rtt_us.get(dir.index()).copied().flatten()
     }
 
+    /// The connection's median RTT, as `--summary` shows it and the filter's `rtt` term
+    /// compares it: that of the direction with more answered pings (the client's on a tie),
+    /// since usually one side pings and the other answers. `None` without any answered ping.
+    pub fn rtt_median(&self) -> Option<u64> {
+        match (self.rtt(Dir::C2s), self.rtt(Dir::S2c)) {
+            (Some(c), Some(s)) if s.count > c.count => Some(s.median),
+            (Some(c), _) => Some(c.median),
+            (None, s) => s.map(|s| s.median),
+        }
+    }
+
     pub fn longest_silence(&self, dir: Dir) -> u64 {
         self.longest_silence_us
             .get(dir.index())

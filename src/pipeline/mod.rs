@@ -68,6 +68,13 @@ pub struct Options {
     /// End connections with no packet for this long (`end` with `"how":"idle"`), by the
     /// packet clock or, on a live input, the wall clock when later. `None`: never.
     pub idle_timeout: Option<Duration>,
+    /// Raise a `silence` event on each WebSocket connection with no message either way for
+    /// longer than this, and another (`"ended":true`) when it speaks again (see
+    /// [`crate::engine::Engine::silence_alarms`]); by the same clock as `idle_timeout`,
+    /// looked at four times per period of real time (at least once a second), so on a
+    /// capture file where alarms land depends on how fast it is read: drive
+    /// `Engine::silence_alarms` for exact control. One engine only: ignored with threads.
+    pub silence_alarm: Option<Duration>,
     /// Call [`Watch::stats`] this often (and at the end of a live run).
     pub stats_every: Option<Duration>,
     /// TLS key logs (NSS format) every engine starts with; on a live input they are followed
@@ -89,6 +96,7 @@ impl Default for Options {
             summary: false,
             flush_every: None,
             idle_timeout: None,
+            silence_alarm: None,
             stats_every: None,
             keylogs: Vec::new(),
             proto: ProtoChoice::Auto,

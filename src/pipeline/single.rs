@@ -23,11 +23,18 @@ const LIVE_WAIT: Duration = Duration::from_millis(100);
 const DRAIN_WAIT: Duration = Duration::from_millis(50);
 /// How often idle connections are looked for.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
+/// Looks for silent connections per alarm period: an alarm fires at most a quarter of its
+/// period late (and at most [`SWEEP_EVERY`]).
+const SILENCE_LOOKS_PER_PERIOD: u32 = 4;
+/// The shortest time between looks for silent connections (each is linear in the tracked
+/// connections): a tiny alarm period does not turn the loop into a busy sweep.
+const SILENCE_LOOK_MIN: Duration = Duration::from_millis(10);
 
 /// When the periodic work is next due.
 struct Timers {
     flush: Instant,
     sweep: Instant,
+    silence: Instant,
     stats: Instant,
 }
 
@@ -47,11 +54,13 @@ pub(super) fn run(
     let timed = live
         || opts.flush_every.is_some()
         || opts.idle_timeout.is_some()
+        || opts.silence_alarm.is_some()
         || opts.stats_every.is_some();
     let start = Instant::now();
     let mut timers = Timers {
         flush: start,
         sweep: start,
+        silence: start,
         stats: start,
     };
     let mut last_ts: Option<Timestamp> = None;
@@ -140,6 +149,17 @@ pub(super) fn run(
                         at.secs.saturating_sub_unsigned(idle.as_secs()),
                         at.nanos,
                     ));
+                    emit(&mut events, &engine, &mut stage, sink)?;
+                }
+            }
+            if let Some(after) = opts.silence_alarm
+                && now >= timers.silence
+            {
+                timers.silence =
+                    now + (after / SILENCE_LOOKS_PER_PERIOD).clamp(SILENCE_LOOK_MIN, SWEEP_EVERY);
+                let clock = if live { Some(wall_clock()) } else { None };
+                if let Some(at) = last_ts.max(clock) {
+                    engine.silence_alarms(at, after, &mut events);
                     emit(&mut events, &engine, &mut stage, sink)?;
                 }
             }

@@ -118,6 +118,14 @@ impl Http2Layer {
         self.ws.transport_anomaly(Some(side), anomaly, ctx);
     }
 
+    pub fn websockets(&mut self, f: &mut dyn FnMut(&mut WsConn)) {
+        for stream in self.ws.streams.values_mut() {
+            if let Stream::WebSocket(ws) = stream {
+                f(ws);
+            }
+        }
+    }
+
     pub fn carries_websocket(&self) -> bool {
         self.ws
             .streams

@@ -170,6 +170,16 @@ impl Layer {
         }
     }
 
+    /// Every WebSocket the layers carry (one, or one per HTTP/2 stream; inside TLS too).
+    pub fn websockets(&mut self, f: &mut dyn FnMut(&mut WsConn)) {
+        match self {
+            Layer::WebSocket(ws) => f(ws),
+            Layer::Tls(t) => t.inner_mut().websockets(f),
+            Layer::Http2(h) => h.websockets(f),
+            Layer::Detect(_) | Layer::Http1(_) | Layer::Probing(_) | Layer::Ignored => {}
+        }
+    }
+
     /// Heap bytes the layers hold (beyond the session itself).
     pub fn memory(&self) -> usize {
         match self {

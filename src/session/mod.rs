@@ -177,6 +177,17 @@ impl Session {
         freed
     }
 
+    /// The live silence alarm of every WebSocket this connection carries (see
+    /// `WsConn::silence_alarm`), at `ctx.ts`. Returns how many fired.
+    pub fn silence_alarms(&mut self, after_us: u64, ctx: &mut Ctx<'_>) -> usize {
+        let now = ctx.ts;
+        let mut fired = 0;
+        self.layer.websockets(&mut |ws| {
+            fired += usize::from(ws.silence_alarm(now, after_us, ctx));
+        });
+        fired
+    }
+
     /// Both directions are closed (or the connection was reset): nothing more will come.
     pub fn is_done(&self) -> bool {
         self.layer

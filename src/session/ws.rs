@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use super::Ctx;
 use crate::event::{
     Anomaly, AnomalyKind, ConnRef, Dir, DirEvent, EndHow, EndReport, Event, EventKind, OpenInfo,
+    Timestamp,
 };
-use crate::health::{Beat, Health};
+use crate::health::{Beat, Health, HealthLimits};
 use crate::message::WsDecoder;
 use crate::proto::{MsgRef, ProtoConfig, ProtoConn, ProtoHints, Unit};
 use crate::reassembly::GapReason;
@@ -27,6 +28,9 @@ pub(super) struct WsConn {
     /// Reusable buffer for one decoder call's events.
     scratch: Vec<DirEvent>,
     health: Health,
+    /// The silence alarm fired and the connection has not spoken since (see
+    /// [`WsConn::silence_alarm`]).
+    silent: bool,
     /// The application protocol's decoder (`None` when decoding is turned off).
     proto: Option<ProtoConn>,
     /// Reusable buffer for the units one message completes.
@@ -84,7 +88,14 @@ impl WsConn {
             messages: 0,
             bytes: 0,
             scratch: Vec::new(),
-            health: Health::new(ctx.ts),
+            health: Health::with_limits(
+                ctx.ts,
+                HealthLimits {
+                    max_outstanding_pings: ctx.limits.max_outstanding_pings,
+                    exact_rtt_samples: ctx.limits.exact_rtt_samples,
+                },
+            ),
+            silent: false,
             proto,
             units: Vec::new(),
         })
@@ -175,6 +186,17 @@ impl WsConn {
         for ev in events.drain(..) {
             let kind = match ev {
                 DirEvent::Message(msg) => {
+                    if std::mem::take(&mut self.silent) {
+                        // Before the message that broke the silence, measured up to it.
+                        ctx.out.push(Event {
+                            ts: ctx.ts,
+                            conn: Some(self.conn),
+                            kind: EventKind::Silence {
+                                silent_us: self.silent_for(ctx.ts),
+                                ended: true,
+                            },
+                        });
+                    }
                     self.messages += 1;
                     self.bytes += msg.payload.len() as u64;
                     self.health.message(dir, ctx.ts, &msg);
@@ -215,6 +237,40 @@ impl WsConn {
                 });
             }
         }
+    }
+
+    /// Microseconds since the last message either way (since the open before any) at `now`.
+    fn silent_for(&self, now: Timestamp) -> u64 {
+        Dir::BOTH
+            .map(|d| self.health.silent_for(d, now))
+            .into_iter()
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// The live silence alarm at `now`: one `silence` event when no message went either way
+    /// for longer than `after_us`, not again until the connection has spoken (which gives
+    /// the `silence` event with `ended`). A connection whose closing handshake has begun, or
+    /// with a TCP direction ended, is expected to go quiet: no alarm. Returns whether it
+    /// fired.
+    pub fn silence_alarm(&mut self, now: Timestamp, after_us: u64, ctx: &mut Ctx<'_>) -> bool {
+        if self.silent || self.closing() || self.ended.iter().any(|&e| e) {
+            return false;
+        }
+        let silent_us = self.silent_for(now);
+        if silent_us <= after_us {
+            return false;
+        }
+        self.silent = true;
+        ctx.out.push(Event {
+            ts: now,
+            conn: Some(self.conn),
+            kind: EventKind::Silence {
+                silent_us,
+                ended: false,
+            },
+        });
+        true
     }
 
     pub fn anomaly(&self, dir: Option<Dir>, anomaly: Anomaly, ctx: &mut Ctx<'_>) {

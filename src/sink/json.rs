@@ -142,6 +142,7 @@ impl<W: Write> Sink for JsonSink<W> {
             EventKind::Anomaly { .. } => "anomaly",
             EventKind::Proto(_) => "proto",
             EventKind::End { .. } => "end",
+            EventKind::Silence { .. } => "silence",
         };
         self.out.write_all(b"{\"event\":\"")?;
         self.out.write_all(name.as_bytes())?;
@@ -268,6 +269,9 @@ impl<W: Write> Sink for JsonSink<W> {
                     self.conns.forget(c.id);
                 }
             }
+            EventKind::Silence { silent_us, ended } => {
+                write!(self.out, ",\"silent_us\":{silent_us},\"ended\":{ended}")?;
+            }
         }
         self.out.write_all(b"}\n")
     }
@@ -330,9 +334,20 @@ impl<W: Write> JsonSink<W> {
                 t.messages[0], t.messages[1], t.bytes[0], t.bytes[1], t.anomalies
             )?;
             match t.end {
-                Some(how) => write!(self.out, "\"{}\"}}", how.as_str())?,
-                None => self.out.write_all(b"null}")?,
+                Some(how) => write!(self.out, "\"{}\"", how.as_str())?,
+                None => self.out.write_all(b"null")?,
             }
+            self.out.write_all(b",\"rtt_median_us\":")?;
+            match t.rtt_median_us {
+                Some(us) => write!(self.out, "{us}")?,
+                None => self.out.write_all(b"null")?,
+            }
+            self.out.write_all(b",\"close\":")?;
+            match t.verdict {
+                Some(v) => write!(self.out, "\"{}\"", v.as_str())?,
+                None => self.out.write_all(b"null")?,
+            }
+            write!(self.out, ",\"silences\":{}}}", t.silences)?;
             self.out.write_all(b"\n")?;
         }
         Ok(())
@@ -381,6 +396,22 @@ mod tests {
                 utf8_valid,
                 frame_detail: Vec::new(),
             },
+        }
+    }
+
+    #[test]
+    fn silence_alarm_and_its_end() {
+        for ended in [false, true] {
+            let v = render(EventKind::Silence {
+                silent_us: 30_000_001,
+                ended,
+            });
+            assert_eq!(
+                v,
+                serde_json::json!({"event":"silence","ts":"2023-11-14T22:13:20.000005Z","conn":3,
+                    "client":"127.0.0.1:40000","server":"[::1]:8765","silent_us":30_000_001,
+                    "ended":ended})
+            );
         }
     }
 

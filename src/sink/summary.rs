@@ -5,6 +5,7 @@ use std::io;
 
 use super::Sink;
 use crate::event::{ConnId, ConnRef, EndHow, Event, EventKind, Timestamp};
+use crate::health::Verdict;
 
 /// Totals of one connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +20,12 @@ pub struct ConnTotals {
     pub bytes: [u64; 2],
     pub anomalies: u64,
     pub end: Option<EndHow>,
+    /// The connection's median ping RTT ([`crate::health::HealthReport::rtt_median`]), known at its end.
+    pub rtt_median_us: Option<u64>,
+    /// How the connection closed, known at its end.
+    pub verdict: Option<Verdict>,
+    /// Live silence alarms raised on it.
+    pub silences: u64,
 }
 
 /// Totals of every connection seen, in connection order, plus anomalies about the input.
@@ -43,6 +50,9 @@ impl Summary {
             bytes: [0; 2],
             anomalies: 0,
             end: None,
+            rtt_median_us: None,
+            verdict: None,
+            silences: 0,
         });
         totals.last = totals.last.max(event.ts);
         match &event.kind {
@@ -54,7 +64,14 @@ impl Summary {
             }
             EventKind::Anomaly { .. } => totals.anomalies += 1,
             EventKind::Proto(_) => {}
-            EventKind::End { how, .. } => totals.end = Some(*how),
+            EventKind::End { how, report, .. } => {
+                totals.end = Some(*how);
+                if let Some(r) = report {
+                    totals.rtt_median_us = r.health.rtt_median();
+                    totals.verdict = Some(r.health.close.verdict);
+                }
+            }
+            EventKind::Silence { ended, .. } => totals.silences += u64::from(!*ended),
         }
     }
 

@@ -205,6 +205,18 @@ impl<W: Write> Sink for TextSink<W> {
                     }
                 }
             }
+            EventKind::Silence {
+                silent_us,
+                ended: false,
+            } => {
+                let _ = write!(line, "silent for {}", micros(*silent_us));
+            }
+            EventKind::Silence {
+                silent_us,
+                ended: true,
+            } => {
+                let _ = write!(line, "speaks again after {} of silence", micros(*silent_us));
+            }
         }
         write_rfc3339_micros(&mut self.out, event.ts)?;
         self.out.write_all(self.line.as_bytes())?;
@@ -250,18 +262,28 @@ impl Formatter for TextFormatter {
 }
 
 impl<W: Write> TextSink<W> {
-    /// `--summary`: a table of per-connection totals.
+    /// `--summary`: a table of per-connection totals, with the median ping RTT and the
+    /// close verdict of connections that ended (`-`: none answered, or not ended).
     fn summary(&mut self, summary: &Summary) -> io::Result<()> {
         writeln!(
             self.out,
-            "\n{:<5} {:<47} {:>8} {:>8} {:>12} {:>12} {:>5}  end",
-            "conn", "client → server", "msgs →", "msgs ←", "bytes →", "bytes ←", "anom"
+            "\n{:<5} {:<47} {:>8} {:>8} {:>12} {:>12} {:>5} {:>9}  {:<11}  end",
+            "conn",
+            "client → server",
+            "msgs →",
+            "msgs ←",
+            "bytes →",
+            "bytes ←",
+            "anom",
+            "rtt",
+            "close"
         )?;
         for t in summary.conns.values() {
             let ends = format!("{} → {}", t.conn.client, t.conn.server);
+            let rtt = t.rtt_median_us.map_or_else(|| "-".to_string(), micros);
             writeln!(
                 self.out,
-                "#{:<4} {:<47} {:>8} {:>8} {:>12} {:>12} {:>5}  {}",
+                "#{:<4} {:<47} {:>8} {:>8} {:>12} {:>12} {:>5} {:>9}  {:<11}  {}",
                 t.conn.id,
                 ends,
                 t.messages[0],
@@ -269,6 +291,8 @@ impl<W: Write> TextSink<W> {
                 t.bytes[0],
                 t.bytes[1],
                 t.anomalies,
+                rtt,
+                t.verdict.map_or("-", |v| v.as_str()),
                 t.end.map_or("open", |h| h.as_str())
             )?;
         }
@@ -330,6 +354,31 @@ mod tests {
             utf8_valid: std::str::from_utf8(payload).is_ok(),
             frame_detail: Vec::new(),
         }
+    }
+
+    #[test]
+    fn silence_lines() {
+        let conn = crate::event::ConnRef {
+            id: 4,
+            client: "10.0.0.1:5000".parse().unwrap(),
+            server: "10.0.0.2:80".parse().unwrap(),
+            stream: None,
+        };
+        let mut sink = TextSink::new(Vec::new());
+        for (silent_us, ended) in [(30_000_001, false), (31_500_000, true)] {
+            let ev = Event {
+                ts: crate::event::Timestamp::new(1_700_000_000, 0),
+                conn: Some(conn),
+                kind: EventKind::Silence { silent_us, ended },
+            };
+            sink.event(&ev).unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(sink.into_inner()).unwrap(),
+            "2023-11-14T22:13:20.000000Z  #4   10.0.0.1:5000 → 10.0.0.2:80  silent for 30.00 s\n\
+             2023-11-14T22:13:20.000000Z  #4   10.0.0.1:5000 → 10.0.0.2:80  speaks again after \
+             31.50 s of silence\n"
+        );
     }
 
     #[test]

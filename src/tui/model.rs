@@ -142,7 +142,8 @@ impl Model {
                 }
                 return;
             }
-            EventKind::Proto(_) => return,
+            // The TUI lists messages and anomalies; live silence alarms are not asked of it.
+            EventKind::Proto(_) | EventKind::Silence { .. } => return,
             EventKind::End { how, .. } => {
                 if let Some(c) = conn_ix.and_then(|i| self.conns.get_mut(i)) {
                     c.end = Some(how);

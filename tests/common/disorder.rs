@@ -565,7 +565,7 @@ pub fn decode(segs: &[Seg], limits: &Limits) -> Decode {
                     .or_default()
                     .push((dir.map(dir_str), anomaly.kind.as_str().to_owned()));
             }
-            EventKind::Proto(_) | EventKind::End { .. } => {}
+            EventKind::Proto(_) | EventKind::End { .. } | EventKind::Silence { .. } => {}
         }
     }
     d

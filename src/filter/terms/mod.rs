@@ -3,6 +3,7 @@
 //! [`crate::filter`]).
 
 mod conn;
+mod health;
 mod net;
 mod payload;
 
@@ -75,10 +76,6 @@ impl<'a> Arg<'a> {
 
 /// A duration comparison, `name>100ms` (`us`, `ms`, `s`; decimals allowed): for terms such
 /// as `latency>100ms` and `rtt>50ms`.
-#[allow(
-    dead_code,
-    reason = "for the duration terms to come (latency, rtt); tested now"
-)]
 pub fn duration_arg(arg: Arg<'_>, usage: &str) -> Result<(Cmp, Duration), TermError> {
     let (cmp, v) = arg.compare(usage)?;
     let d = value::duration(v).ok_or_else(|| {
@@ -160,6 +157,16 @@ pub const TERMS: &[TermDef] = &[
         name: "anomaly",
         usage: "anomaly or anomaly:KIND (e.g. anomaly:tcp_gap, anomaly:tls_*)",
         parse: payload::anomaly,
+    },
+    TermDef {
+        name: "rtt",
+        usage: "rtt>DURATION, rtt>=, rtt<, rtt<=, rtt= or rtt!= (the median ping RTT; us, ms, s, e.g. rtt>50ms)",
+        parse: health::rtt,
+    },
+    TermDef {
+        name: "close",
+        usage: "close:clean, close:half_closed, close:abnormal, close:after_close or close:open",
+        parse: health::close,
     },
 ];
 

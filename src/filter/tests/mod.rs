@@ -2,6 +2,7 @@
 
 mod errors;
 mod grammar;
+mod health;
 mod legacy;
 mod props;
 mod selection;

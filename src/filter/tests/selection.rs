@@ -67,7 +67,33 @@ fn anomaly(id: ConnId, kind: AnomalyKind) -> Event {
     }
 }
 
+/// Its health: connection N has a median RTT of N ms (none for multiples of 4) and closed
+/// clean, abnormal or half-closed by N mod 3.
 fn end(id: ConnId) -> Event {
+    use crate::health::{CloseReport, HealthReport, RttStats, Verdict};
+    let ms = id * 1000;
+    let rtt = (!id.is_multiple_of(4)).then_some(RttStats {
+        min: ms,
+        median: ms,
+        p99: ms,
+        max: ms,
+        count: 1,
+    });
+    let verdict = [Verdict::Clean, Verdict::Abnormal, Verdict::HalfClosed][(id % 3) as usize];
+    let health = HealthReport {
+        rtt_us: [rtt, None],
+        close: CloseReport {
+            initiator: None,
+            code: None,
+            reason: None,
+            answered: false,
+            close_to_answer_us: None,
+            tcp_end: None,
+            close_to_tcp_end_us: None,
+            verdict,
+        },
+        longest_silence_us: [0, 0],
+    };
     Event {
         ts: ts(300),
         conn: Some(conn(id)),
@@ -75,7 +101,10 @@ fn end(id: ConnId) -> Event {
             how: EndHow::Fin,
             messages: 0,
             bytes: 0,
-            report: None,
+            report: Some(Box::new(crate::event::EndReport {
+                health,
+                unanswered: Vec::new(),
+            })),
         },
     }
 }
@@ -136,6 +165,7 @@ fn name(ev: &Event) -> String {
         }
         EventKind::Anomaly { anomaly, .. } => format!("{c} !{}", anomaly.kind.as_str()),
         EventKind::Proto(unit) => format!("{c} {} {}", unit.proto, unit.kind),
+        EventKind::Silence { ended, .. } => format!("silence {c} {ended}"),
     }
 }
 
@@ -360,7 +390,7 @@ fn busy() -> Vec<Event> {
     events
 }
 
-pub const FILTERS: [&str; 14] = [
+pub const FILTERS: [&str; 18] = [
     "",
     "hello",
     "conn:2",
@@ -375,6 +405,10 @@ pub const FILTERS: [&str; 14] = [
     "other !conn:3",
     "conn:1 conn:2",
     "not conn:1-1000",
+    "close:abnormal",
+    "rtt>5ms or conn:2",
+    "close:clean conn:3-7 or hello",
+    "(rtt<=6ms not conn:2) or (anomaly conn:4-9)",
 ];
 
 #[test]
