@@ -388,6 +388,7 @@ impl Event {
     pub fn transport(&self) -> Option<&Transport> {
         match &self.kind {
             EventKind::Anomaly { anomaly, .. } if self.conn.is_none() => anomaly.transport.as_ref(),
+            EventKind::Refused(r) => Some(&r.transport),
             _ => None,
         }
     }
@@ -416,6 +417,10 @@ pub enum EventKind {
         dir: Option<Dir>,
         anomaly: Anomaly,
     },
+    /// A WebSocket upgrade answered with anything but success (HTTP/1.1: a final status other
+    /// than 101; HTTP/2: an extended CONNECT answered with a status other than 200). The
+    /// connection never became a WebSocket, so the event has no `conn`.
+    Refused(Box<Refused>),
     /// An application-protocol unit (an MQTT packet, a STOMP frame, a JSON-RPC object, ...),
     /// right after the message that completed it; its `dir` is the unit's.
     Proto(Box<crate::proto::Unit>),
@@ -426,6 +431,19 @@ pub enum EventKind {
         /// The connection's health and its unanswered requests (always given by the engine).
         report: Option<Box<EndReport>>,
     },
+}
+
+/// A refused WebSocket upgrade: where, what was asked and what was answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// The transport connection (and HTTP/2 stream) that carried the exchange.
+    pub transport: Transport,
+    /// The request target (HTTP/2: the `:path`).
+    pub uri: Option<String>,
+    /// The request and its answer in full (`status` and `reason` are the refusal's).
+    pub handshake: Handshake,
+    /// The TLS connection underneath, `None` for cleartext.
+    pub tls: Option<TlsInfo>,
 }
 
 /// What is known of a WebSocket connection when it ends, beyond its totals.

@@ -8,7 +8,8 @@
 //!   Its `end` comes out iff its `open` did. With `all_events`, every `open` and `end` comes
 //!   out where it happened.
 //! - Events without a connection (about the input, or about a transport connection without a
-//!   WebSocket number) come out when the filter selects them.
+//!   WebSocket number) come out when the filter selects them; a `refused` upgrade is treated as
+//!   an `open` with nothing selected (it comes out only with `all_events`).
 //! - The empty filter passes everything through, as it is.
 //!
 //! Memory: one entry per connection between its `open` and its `end` (the engine ends every
@@ -159,6 +160,14 @@ impl Core {
             return;
         }
         let Some(conn) = ev.conn else {
+            // A refused upgrade is a connection's `open` with nothing after it: nothing of it
+            // can be selected, so it comes out only where every `open` does.
+            if matches!(ev.kind, EventKind::Refused(_)) {
+                if self.all_events {
+                    emit(ev, ClassSet::ALL, false);
+                }
+                return;
+            }
             // About the input or a transport connection: the filter alone decides (the
             // anomaly rule applies: only a filter asking for anomalies selects these).
             if Subject::of_event(&ev, None).is_some_and(|s| self.filter.matches(&s)) {
@@ -191,6 +200,8 @@ impl Core {
                 let _replaced = self.conns.insert(conn.id, state);
                 debug_assert!(_replaced.is_none(), "a second open for {conn:?}");
             }
+            // Never numbered (handled above with the events without a connection).
+            EventKind::Refused(_) => {}
             EventKind::End { .. } => {
                 let shown = self.conns.remove(&conn.id).map_or(initially, |s| s.shown);
                 if self.deferred || !shown.is_empty() {

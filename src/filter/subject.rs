@@ -35,8 +35,8 @@ pub enum Item<'a> {
 
 impl<'a> Subject<'a> {
     /// The subject of a message or anomaly event (`None` for `open` and `end`, which are not
-    /// selected by the filter but follow their connection, see
-    /// [`super::Selection`]). `uri` is what the connection's `open` said.
+    /// selected by the filter but follow their connection, see [`super::Selection`], and for
+    /// `refused`, which is treated like an `open` whose connection has nothing selected). `uri` is what the connection's `open` said.
     pub fn of_event(ev: &'a Event, uri: Option<&'a str>) -> Option<Subject<'a>> {
         let (dir, item) = match &ev.kind {
             EventKind::Message { dir, msg } => (
@@ -55,7 +55,7 @@ impl<'a> Subject<'a> {
                 },
             ),
             EventKind::Proto(unit) => (Some(unit.dir), Item::Proto(unit)),
-            EventKind::Open(_) | EventKind::End { .. } => return None,
+            EventKind::Open(_) | EventKind::End { .. } | EventKind::Refused(_) => return None,
         };
         let transport = match ev.conn {
             Some(c) => Some(Transport {

@@ -42,7 +42,10 @@ impl Stage {
         match ev.kind {
             EventKind::Message { .. } => self.counts.messages += 1,
             EventKind::Anomaly { .. } => self.counts.anomalies += 1,
-            EventKind::Open(_) | EventKind::Proto(_) | EventKind::End { .. } => {}
+            EventKind::Open(_)
+            | EventKind::Proto(_)
+            | EventKind::End { .. }
+            | EventKind::Refused(_) => {}
         }
         if let Some(s) = &mut self.summary {
             s.record(&ev);

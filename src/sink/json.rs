@@ -6,7 +6,7 @@ use super::fastfmt::{
     ConnCache, TimeCache, write_json_str, write_json_utf8, write_json_utf8_in_memory, write_u64,
 };
 use super::{Finish, Formatter, LineSink, Sink, Summary, write_rfc3339_micros};
-use crate::event::{Event, EventKind, Message, Opcode};
+use crate::event::{Event, EventKind, Handshake, Message, Opcode, TlsInfo};
 
 /// Payload bytes base64-encoded at a time: a multiple of 3, so that only the last piece is
 /// padded.
@@ -63,6 +63,57 @@ fn opt_string(w: &mut impl Write, s: Option<&str>) -> io::Result<()> {
         Some(s) => string(w, s),
         None => w.write_all(b"null"),
     }
+}
+
+/// `,"tls":{...}` or `,"tls":null`.
+fn tls(w: &mut impl Write, tls: Option<&TlsInfo>) -> io::Result<()> {
+    w.write_all(b",\"tls\":")?;
+    let Some(t) = tls else {
+        return w.write_all(b"null");
+    };
+    w.write_all(b"{\"version\":")?;
+    string(w, &t.version)?;
+    w.write_all(b",\"cipher\":")?;
+    string(w, &t.cipher)?;
+    w.write_all(b",\"sni\":")?;
+    opt_string(w, t.sni.as_deref())?;
+    w.write_all(b",\"alpn\":")?;
+    opt_string(w, t.alpn.as_deref())?;
+    write!(w, ",\"resumed\":{}}}", t.resumed)
+}
+
+/// The opening exchange: `http`, `method`, `target`, `status`, `reason` (null when not seen,
+/// e.g. picked up mid-stream; `reason` is HTTP/1.1's only), and both header lists as
+/// `[name, value]` pairs in the order sent.
+fn handshake(w: &mut impl Write, hs: &Handshake) -> io::Result<()> {
+    fn non_empty(s: &str) -> Option<&str> {
+        (!s.is_empty()).then_some(s)
+    }
+    write!(w, ",\"http\":\"{}\",\"method\":", hs.http.as_str())?;
+    opt_string(w, non_empty(&hs.method))?;
+    w.write_all(b",\"target\":")?;
+    opt_string(w, non_empty(&hs.target))?;
+    match hs.status {
+        0 => w.write_all(b",\"status\":null")?,
+        s => write!(w, ",\"status\":{s}")?,
+    }
+    w.write_all(b",\"reason\":")?;
+    opt_string(w, non_empty(&hs.reason))?;
+    for (key, headers) in [
+        (&b",\"request_headers\":["[..], &hs.request_headers),
+        (b",\"response_headers\":[", &hs.response_headers),
+    ] {
+        w.write_all(key)?;
+        for (i, (name, value)) in headers.iter().enumerate() {
+            w.write_all(if i == 0 { b"[" } else { b",[" })?;
+            string(w, name)?;
+            w.write_all(b",")?;
+            string(w, value)?;
+            w.write_all(b"]")?;
+        }
+        w.write_all(b"]")?;
+    }
+    Ok(())
 }
 
 impl JsonSink<Vec<u8>> {
@@ -142,6 +193,7 @@ impl<W: Write> Sink for JsonSink<W> {
             EventKind::Anomaly { .. } => "anomaly",
             EventKind::Proto(_) => "proto",
             EventKind::End { .. } => "end",
+            EventKind::Refused(_) => "refused",
         };
         self.out.write_all(b"{\"event\":\"")?;
         self.out.write_all(name.as_bytes())?;
@@ -185,22 +237,15 @@ impl<W: Write> Sink for JsonSink<W> {
                 w.write_all(b",\"extensions\":")?;
                 opt_string(w, info.extensions.as_deref())?;
                 write!(w, ",\"mid_stream\":{}", info.mid_stream)?;
-                w.write_all(b",\"tls\":")?;
-                match &info.tls {
-                    Some(t) => {
-                        w.write_all(b"{\"version\":")?;
-                        string(w, &t.version)?;
-                        w.write_all(b",\"cipher\":")?;
-                        string(w, &t.cipher)?;
-                        w.write_all(b",\"sni\":")?;
-                        opt_string(w, t.sni.as_deref())?;
-                        w.write_all(b",\"alpn\":")?;
-                        opt_string(w, t.alpn.as_deref())?;
-                        write!(w, ",\"resumed\":{}}}", t.resumed)?;
-                    }
-                    None => w.write_all(b"null")?,
-                }
-                write!(w, ",\"http\":\"{}\"", info.handshake.http.as_str())?;
+                tls(w, info.tls.as_ref())?;
+                handshake(w, &info.handshake)?;
+            }
+            EventKind::Refused(r) => {
+                let w = &mut self.out;
+                w.write_all(b",\"uri\":")?;
+                opt_string(w, r.uri.as_deref())?;
+                tls(w, r.tls.as_ref())?;
+                handshake(w, &r.handshake)?;
             }
             EventKind::Message { dir, msg } => {
                 self.out.write_all(b",\"dir\":\"")?;

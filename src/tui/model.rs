@@ -142,7 +142,8 @@ impl Model {
                 }
                 return;
             }
-            EventKind::Proto(_) => return,
+            // Not a WebSocket: the UI lists connections that became one.
+            EventKind::Proto(_) | EventKind::Refused(_) => return,
             EventKind::End { how, .. } => {
                 if let Some(c) = conn_ix.and_then(|i| self.conns.get_mut(i)) {
                     c.end = Some(how);
