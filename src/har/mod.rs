@@ -235,3 +235,24 @@ impl<W: Write> HarWriter<W> {
         Ok(())
     }
 }
+
+/// A HAR document is a sink like the line formats: the run's events in, the document out
+/// (a `--summary` has no place in HAR and is not written).
+impl<W: Write> crate::sink::Sink for HarWriter<W> {
+    fn begin(&mut self, _: &crate::sink::Begin<'_>) -> io::Result<()> {
+        HarWriter::begin(self)
+    }
+
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        HarWriter::event(self, event)
+    }
+
+    fn finish(&mut self, _: &crate::sink::Finish<'_>) -> io::Result<()> {
+        HarWriter::finish(self)
+    }
+
+    /// Hands on what is written: the log's head and the entries of connections that ended.
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
