@@ -851,6 +851,28 @@ fn har_output_options() {
     assert!(std::fs::read(&path).expect("written") == want);
     let out = run(&["-o", "-"]);
     assert!(out.stdout == want);
+    // The buffer bound reaches the writer: at 1K the entries must spill, and a temporary
+    // directory that does not exist makes that fail (at the default they fit in memory).
+    let spill = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_wsnoop"))
+            .arg("read")
+            .arg(&cap)
+            .args(["--format", "har", "--no-progress"])
+            .args(args)
+            .env("TMPDIR", "/nonexistent/wsnoop-spill")
+            .output()
+            .expect("run wsnoop")
+    };
+    let out = spill(&[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout == want);
+    let out = spill(&["--max-har-buffer-bytes", "1K"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "wsnoop: cannot write standard output: cannot create the HAR spill file in \
+         /nonexistent/wsnoop-spill: No such file or directory (os error 2)\n"
+    );
     let out = run(&["--summary"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
