@@ -631,6 +631,7 @@ fn har_of(capture: &str, extra: &[&str]) -> Value {
         .arg(captures_dir().join(capture))
         .args(["--format", "har", "--no-progress"])
         .args(extra)
+        .env_remove("SSLKEYLOGFILE")
         .output()
         .expect("run wsnoop");
     assert_eq!(
@@ -878,5 +879,57 @@ fn har_output_options() {
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "wsnoop: --summary writes lines: it does not go into a HAR document (--format har)\n"
+    );
+}
+
+/// The URL's scheme follows the transport: wss:// for decrypted TLS (HTTP/1.1 and HTTP/2),
+/// ws:// for cleartext h2c; HTTP/2 entries are CONNECT answered 200 in HTTP/2.0.
+#[test]
+fn schemes_methods_and_versions() {
+    let summary = |capture: &str| -> Vec<(String, String, String, i64)> {
+        let keys = captures_dir().join(capture).with_extension("keys");
+        let mut args = vec!["--threads", "1"];
+        if keys.exists() {
+            args.extend(["--keylog", keys.to_str().expect("path")]);
+        }
+        let har = har_of(capture, &args);
+        har["log"]["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| {
+                let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+                let url = s(&e["request"]["url"]);
+                let head = url.split('?').next().unwrap_or_default().to_owned();
+                (
+                    s(&e["request"]["method"]),
+                    head,
+                    s(&e["request"]["httpVersion"]),
+                    e["response"]["status"].as_i64().unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let row = |m: &str, u: &str, v: &str, s: i64| (m.to_owned(), u.to_owned(), v.to_owned(), s);
+    assert_eq!(
+        summary("tls/wss_tls13_aes128gcm.pcap"),
+        vec![
+            row("GET", "wss://127.0.0.1:8441/echo", "HTTP/1.1", 101),
+            row("GET", "wss://127.0.0.1:8441/stream", "HTTP/1.1", 101),
+        ]
+    );
+    assert_eq!(
+        summary("h2/h2_chromium_tls13.pcap"),
+        vec![
+            row("CONNECT", "wss://127.0.0.1:8450/echo", "HTTP/2.0", 200),
+            row("CONNECT", "wss://127.0.0.1:8450/echo", "HTTP/2.0", 200),
+        ]
+    );
+    let h2c = summary("h2/h2c_python_multi.pcap");
+    assert_eq!(h2c.len(), 3);
+    assert!(
+        h2c.iter()
+            .all(|r| *r == row("CONNECT", "ws://127.0.0.1:8451/echo", "HTTP/2.0", 200)),
+        "{h2c:?}"
     );
 }
