@@ -501,6 +501,60 @@ mod tests {
         assert!(v.get("close_code").is_none() && v.get("data_b64").is_none());
     }
 
+    /// The handshake fields of `open`: null where nothing was seen (picked up mid-stream).
+    #[test]
+    fn open_without_handshake_has_null_fields() {
+        let v = render(EventKind::Open(Box::new(crate::event::OpenInfo {
+            mid_stream: true,
+            ..Default::default()
+        })));
+        for k in ["method", "target", "status", "reason"] {
+            assert_eq!(v[k], serde_json::Value::Null, "{k}");
+        }
+        assert_eq!(v["http"], "1.1");
+        assert_eq!(v["request_headers"], serde_json::json!([]));
+        assert_eq!(v["response_headers"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn refused_line() {
+        let mut sink = JsonSink::new(Vec::new());
+        let ev = Event {
+            ts: Timestamp::new(1_700_000_000, 0),
+            conn: None,
+            kind: EventKind::Refused(Box::new(crate::event::Refused {
+                transport: crate::event::Transport {
+                    client: conn().client,
+                    server: conn().server,
+                    stream: Some(5),
+                },
+                uri: Some("/ws".into()),
+                handshake: Handshake {
+                    http: crate::event::HttpVersion::Http2,
+                    method: "CONNECT".into(),
+                    target: "/ws".into(),
+                    status: 404,
+                    reason: String::new(),
+                    request_headers: vec![(":method".into(), "CONNECT".into())],
+                    response_headers: vec![(":status".into(), "404".into())],
+                    request_ts: None,
+                    response_ts: None,
+                },
+                tls: None,
+            })),
+        };
+        sink.event(&ev).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&sink.into_inner()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"event":"refused","ts":"2023-11-14T22:13:20.000000Z","conn":null,
+                "client":"127.0.0.1:40000","server":"[::1]:8765","stream":5,"uri":"/ws",
+                "tls":null,"http":"2","method":"CONNECT","target":"/ws","status":404,
+                "reason":null,"request_headers":[[":method","CONNECT"]],
+                "response_headers":[[":status","404"]]})
+        );
+    }
+
     #[test]
     fn file_level_anomaly_has_null_endpoints() {
         let mut sink = JsonSink::new(Vec::new());
