@@ -308,13 +308,16 @@ pub struct Handshake {
     pub method: String,
     /// The request target as sent (`/chat?x=1`), or for HTTP/2 the `:path`.
     pub target: String,
-    /// Status code of the answer (101, or 200 for HTTP/2); 0 when not seen.
+    /// Status code of the answer (101, or 200 for HTTP/2; a refusal's own in [`Refused`]); 0
+    /// when not seen.
     pub status: u16,
     /// The status line's reason phrase (HTTP/1.1 only).
     pub reason: String,
     pub request_headers: Vec<(String, String)>,
     pub response_headers: Vec<(String, String)>,
-    /// Capture times of the packets that completed the request and the response.
+    /// Capture times of the packets that completed the request and the response (a response
+    /// the capture shows before its request keeps its own time; an HTTP/1.1 request pipelined
+    /// behind a refused upgrade is stamped when it is read, at the refusal).
     pub request_ts: Option<Timestamp>,
     pub response_ts: Option<Timestamp>,
 }
