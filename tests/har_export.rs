@@ -794,8 +794,8 @@ fn rejected_upgrades_are_refused_events_and_entries() {
 }
 
 /// A filter selects what goes into the HAR: a connection with nothing selected has no entry,
-/// a selected one has the selected messages; refused upgrades, like opens with nothing
-/// selected, are left out.
+/// a selected one has the selected messages; a refused upgrade is selected by its endpoints
+/// and URI only (it has no payload, direction or number).
 #[test]
 fn filters_apply_to_har() {
     let har = har_of("py_concurrent_clients.pcap", &["--filter", "conn:2"]);
@@ -821,8 +821,28 @@ fn filters_apply_to_har() {
     assert_eq!(msgs.len(), 15);
     assert!(msgs.iter().all(|m| m["type"] == "send"));
 
-    let har = har_of("py_rejected_upgrade.pcap", &["--filter", "port:9008"]);
-    assert_eq!(har["log"]["entries"], serde_json::json!([]));
+    let urls = |filter: &str| -> Vec<String> {
+        let har = har_of("py_rejected_upgrade.pcap", &["--filter", filter]);
+        har["log"]["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| e["request"]["url"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let both = vec![
+        "ws://127.0.0.1:9008/forbidden".to_owned(),
+        "ws://127.0.0.1:9008/echo".to_owned(),
+    ];
+    assert_eq!(urls("port:9008"), both);
+    assert_eq!(
+        urls("uri:/echo"),
+        vec!["ws://127.0.0.1:9008/echo".to_owned()]
+    );
+    assert_eq!(urls("port:9008 and !uri:forbidden"), both[1..].to_vec());
+    for nothing in ["port:9009", "hello", "dir:c2s", "conn:1", "anomaly"] {
+        assert_eq!(urls(nothing), Vec::<String>::new(), "{nothing}");
+    }
 }
 
 /// `-o PATH` writes the document there; `-o -` is standard output; the buffer option takes a

@@ -8,8 +8,9 @@
 //!   Its `end` comes out iff its `open` did. With `all_events`, every `open` and `end` comes
 //!   out where it happened.
 //! - Events without a connection (about the input, or about a transport connection without a
-//!   WebSocket number) come out when the filter selects them; a `refused` upgrade is treated as
-//!   an `open` with nothing selected (it comes out only with `all_events`).
+//!   WebSocket number) come out when the filter selects them; a `refused` upgrade has only its
+//!   connection's facts (endpoints, URI) to be selected by, and comes out with `all_events`
+//!   as an `open` does.
 //! - The empty filter passes everything through, as it is.
 //!
 //! Memory: one entry per connection between its `open` and its `end` (the engine ends every
@@ -160,12 +161,10 @@ impl Core {
             return;
         }
         let Some(conn) = ev.conn else {
-            // A refused upgrade is a connection's `open` with nothing after it: nothing of it
-            // can be selected, so it comes out only where every `open` does.
-            if matches!(ev.kind, EventKind::Refused(_)) {
-                if self.all_events {
-                    emit(ev, ClassSet::ALL, false);
-                }
+            // A refused upgrade is a connection that is only its handshake: it comes out where
+            // every `open` does, and when the filter selects it by its facts (host, port, URI).
+            if matches!(ev.kind, EventKind::Refused(_)) && self.all_events {
+                emit(ev, ClassSet::ALL, false);
                 return;
             }
             // About the input or a transport connection: the filter alone decides (the

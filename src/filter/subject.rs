@@ -31,13 +31,17 @@ pub enum Item<'a> {
     },
     /// An application-protocol unit (its text is its summary line).
     Proto(&'a crate::proto::Unit),
+    /// A refused upgrade: nothing but its connection's facts (endpoints, URI) to select it by.
+    Refused,
 }
 
 impl<'a> Subject<'a> {
-    /// The subject of a message or anomaly event (`None` for `open` and `end`, which are not
-    /// selected by the filter but follow their connection, see [`super::Selection`], and for
-    /// `refused`, which is treated like an `open` whose connection has nothing selected). `uri` is what the connection's `open` said.
+    /// The subject of a message, anomaly or refused-upgrade event (`None` for `open` and
+    /// `end`, which are not selected by the filter but follow their connection, see
+    /// [`super::Selection`]). `uri` is what the connection's `open` said (a refused upgrade
+    /// brings its own).
     pub fn of_event(ev: &'a Event, uri: Option<&'a str>) -> Option<Subject<'a>> {
+        let mut uri = uri;
         let (dir, item) = match &ev.kind {
             EventKind::Message { dir, msg } => (
                 Some(*dir),
@@ -55,7 +59,11 @@ impl<'a> Subject<'a> {
                 },
             ),
             EventKind::Proto(unit) => (Some(unit.dir), Item::Proto(unit)),
-            EventKind::Open(_) | EventKind::End { .. } | EventKind::Refused(_) => return None,
+            EventKind::Refused(r) => {
+                uri = r.uri.as_deref();
+                (None, Item::Refused)
+            }
+            EventKind::Open(_) | EventKind::End { .. } => return None,
         };
         let transport = match ev.conn {
             Some(c) => Some(Transport {
