@@ -308,13 +308,16 @@ pub struct Handshake {
     pub method: String,
     /// The request target as sent (`/chat?x=1`), or for HTTP/2 the `:path`.
     pub target: String,
-    /// Status code of the answer (101, or 200 for HTTP/2); 0 when not seen.
+    /// Status code of the answer (101, or 200 for HTTP/2; a refusal's own in [`Refused`]); 0
+    /// when not seen.
     pub status: u16,
     /// The status line's reason phrase (HTTP/1.1 only).
     pub reason: String,
     pub request_headers: Vec<(String, String)>,
     pub response_headers: Vec<(String, String)>,
-    /// Capture times of the packets that completed the request and the response.
+    /// Capture times of the packets that completed the request and the response (a response
+    /// the capture shows before its request keeps its own time; an HTTP/1.1 request pipelined
+    /// behind a refused upgrade is stamped when it is read, at the refusal).
     pub request_ts: Option<Timestamp>,
     pub response_ts: Option<Timestamp>,
 }
@@ -388,6 +391,7 @@ impl Event {
     pub fn transport(&self) -> Option<&Transport> {
         match &self.kind {
             EventKind::Anomaly { anomaly, .. } if self.conn.is_none() => anomaly.transport.as_ref(),
+            EventKind::Refused(r) => Some(&r.transport),
             _ => None,
         }
     }
@@ -416,6 +420,10 @@ pub enum EventKind {
         dir: Option<Dir>,
         anomaly: Anomaly,
     },
+    /// A WebSocket upgrade answered with anything but success (HTTP/1.1: a final status other
+    /// than 101; HTTP/2: an extended CONNECT answered with a status other than 200). The
+    /// connection never became a WebSocket, so the event has no `conn`.
+    Refused(Box<Refused>),
     /// An application-protocol unit (an MQTT packet, a STOMP frame, a JSON-RPC object, ...),
     /// right after the message that completed it; its `dir` is the unit's.
     Proto(Box<crate::proto::Unit>),
@@ -434,6 +442,19 @@ pub enum EventKind {
         silent_us: u64,
         ended: bool,
     },
+}
+
+/// A refused WebSocket upgrade: where, what was asked and what was answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// The transport connection (and HTTP/2 stream) that carried the exchange.
+    pub transport: Transport,
+    /// The request target (HTTP/2: the `:path`).
+    pub uri: Option<String>,
+    /// The request and its answer in full (`status` and `reason` are the refusal's).
+    pub handshake: Handshake,
+    /// The TLS connection underneath, `None` for cleartext.
+    pub tls: Option<TlsInfo>,
 }
 
 /// What is known of a WebSocket connection when it ends, beyond its totals.

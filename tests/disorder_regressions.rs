@@ -72,7 +72,10 @@ fn decode(name: &str) -> (Vec<Msg>, Vec<(String, String)>) {
                 d.map_or("conn".to_owned(), dir),
                 anomaly.kind.as_str().to_owned(),
             )),
-            EventKind::End { .. } | EventKind::Proto(_) | EventKind::Silence { .. } => {}
+            EventKind::End { .. }
+            | EventKind::Proto(_)
+            | EventKind::Silence { .. }
+            | EventKind::Refused(_) => {}
         }
     }
     assert_eq!(opens, 1, "{name}: one WebSocket connection");

@@ -178,6 +178,7 @@ fn tungstenite_exchange_decodes_exactly() {
             }
             EventKind::Anomaly { anomaly, .. } => panic!("unexpected anomaly {anomaly:?}"),
             EventKind::Proto(unit) => panic!("unexpected protocol unit {unit:?}"),
+            EventKind::Refused(r) => panic!("unexpected refusal {r:?}"),
             EventKind::End { how, .. } => assert_eq!(how.as_str(), "fin"),
             EventKind::Silence { .. } => panic!("no silence alarm was asked for"),
         }

@@ -64,7 +64,7 @@ impl Feed {
                 EventKind::End { .. } => self.counts.ends += 1,
                 EventKind::Message { .. } => self.counts.messages += 1,
                 EventKind::Anomaly { .. } => self.counts.anomalies += 1,
-                EventKind::Proto(_) | EventKind::Silence { .. } => {}
+                EventKind::Proto(_) | EventKind::Silence { .. } | EventKind::Refused(_) => {}
             }
         }
     }

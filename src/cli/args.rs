@@ -110,7 +110,7 @@ pub struct LiveArgs {
     pub buffer_size: Option<u64>,
     #[command(flatten)]
     pub format: FormatArgs,
-    /// Write to this file instead of standard output (reopened on SIGHUP).
+    /// Write to this file instead of standard output (reopened on SIGHUP, except a HAR document).
     #[arg(short = 'o', long = "output", value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// Rotate the output file when it reaches this size: PATH becomes PATH.1, PATH.1 PATH.2, ...
@@ -205,6 +205,9 @@ pub enum OutputFormat {
     Text,
     /// JSON lines, one object per event.
     Json,
+    /// One HAR 1.2 document: an entry per WebSocket connection (and per refused upgrade),
+    /// its messages in `_webSocketMessages`, as Chrome DevTools imports them.
+    Har,
 }
 
 #[derive(Args, Debug, Default)]
@@ -215,9 +218,31 @@ pub struct FormatArgs {
     /// Short for `--format json`.
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// With `--format har`: bytes of entries of still-open connections kept in memory, all
+    /// connections together; past it they go to a temporary file [default: 32M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_har_buffer_bytes: Option<u64>,
+}
+
+/// An output format and its settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FormatChoice {
+    pub format: OutputFormat,
+    pub har: crate::har::HarLimits,
 }
 
 impl FormatArgs {
+    pub fn choice(&self) -> FormatChoice {
+        let mut har = crate::har::HarLimits::default();
+        if let Some(max) = self.max_har_buffer_bytes {
+            har.max_buffered_bytes = usize::try_from(max).unwrap_or(usize::MAX);
+        }
+        FormatChoice {
+            format: self.get(),
+            har,
+        }
+    }
+
     pub fn get(&self) -> OutputFormat {
         if self.json {
             OutputFormat::Json
@@ -472,6 +497,10 @@ mod tests {
             Ok(OutputFormat::Text)
         );
         assert_eq!(
+            format(&["read", "x.pcap", "--format", "har"]),
+            Ok(OutputFormat::Har)
+        );
+        assert_eq!(
             format(&["read", "x.pcap", "--format", "xml"]),
             Err(clap::error::ErrorKind::InvalidValue)
         );
@@ -501,6 +530,27 @@ mod tests {
     #[test]
     fn defaults_are_the_library_defaults() {
         assert_eq!(LimitArgs::default().to_limits(), Limits::default());
+        assert_eq!(
+            FormatArgs::default().choice().har,
+            crate::har::HarLimits::default()
+        );
+    }
+
+    #[test]
+    fn har_buffer_option() {
+        let Ok(Command::Read(a)) = parse(&[
+            "read",
+            "x.pcap",
+            "--format",
+            "har",
+            "--max-har-buffer-bytes",
+            "64K",
+        ]) else {
+            panic!("did not parse");
+        };
+        let choice = a.format.choice();
+        assert_eq!(choice.format, OutputFormat::Har);
+        assert_eq!(choice.har.max_buffered_bytes, 64 << 10);
     }
 
     #[test]

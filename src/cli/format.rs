@@ -1,25 +1,33 @@
 //! The one place an output format becomes a sink, for `read` and `live` alike. A new format
-//! (HAR: a document rather than lines) is a new [`OutputFormat`] variant, a new variant here
-//! and its arms; both commands take it from there, on one thread or many.
+//! is a new [`OutputFormat`] variant, a new variant here and its arms; both commands take it
+//! from there, on one thread or many. HAR is a document rather than lines: it offers no
+//! [`Sink::lines`], so a threaded run hands it the events themselves, in order.
 
 use std::io::{self, Write};
 
-use super::args::OutputFormat;
+use super::args::{FormatChoice, OutputFormat};
 use super::output::LineOutput;
 use crate::event::Event;
+use crate::har::HarWriter;
 use crate::sink::{Begin, Finish, JsonSink, LineSink, Sink, TextSink};
 
 /// The sink of an output format, writing to `W`.
 pub enum FormatSink<W: Write> {
     Json(JsonSink<W>),
     Text(TextSink<W>),
+    Har(Box<HarWriter<W>>),
 }
 
 impl<W: Write> FormatSink<W> {
-    pub fn new(format: OutputFormat, out: W) -> Self {
-        match format {
+    pub fn new(choice: &FormatChoice, out: W) -> Self {
+        match choice.format {
             OutputFormat::Json => FormatSink::Json(JsonSink::new(out)),
             OutputFormat::Text => FormatSink::Text(TextSink::new(out)),
+            OutputFormat::Har => FormatSink::Har(Box::new(HarWriter::with_limits(
+                out,
+                env!("CARGO_PKG_VERSION"),
+                choice.har.clone(),
+            ))),
         }
     }
 
@@ -27,6 +35,7 @@ impl<W: Write> FormatSink<W> {
         match self {
             FormatSink::Json(s) => s,
             FormatSink::Text(s) => s,
+            FormatSink::Har(s) => &mut **s,
         }
     }
 }
@@ -34,12 +43,12 @@ impl<W: Write> FormatSink<W> {
 impl<'a> FormatSink<&'a mut LineOutput> {
     /// For the whole-lines output of `read`: JSON payloads are written straight into its line
     /// buffer (bulk payloads are most of the output, and each copy of them counts).
-    pub fn lines_into(format: OutputFormat, out: &'a mut LineOutput) -> Self {
-        match format {
+    pub fn lines_into(choice: &FormatChoice, out: &'a mut LineOutput) -> Self {
+        match choice.format {
             OutputFormat::Json => {
                 FormatSink::Json(JsonSink::with_line_buffer(out, |o| o.line_buffer()))
             }
-            OutputFormat::Text => FormatSink::new(format, out),
+            OutputFormat::Text | OutputFormat::Har => FormatSink::new(choice, out),
         }
     }
 }
@@ -54,6 +63,7 @@ impl<W: Write> Sink for FormatSink<W> {
         match self {
             FormatSink::Json(s) => s.event(event),
             FormatSink::Text(s) => s.event(event),
+            FormatSink::Har(s) => HarWriter::event(s, event),
         }
     }
     fn finish(&mut self, finish: &Finish<'_>) -> io::Result<()> {

@@ -35,9 +35,16 @@ pub fn run(args: &LiveArgs) -> i32 {
         say("live: give an interface with -i (`wsnoop live -D` lists them)");
         return EXIT_USAGE;
     };
-    let format = args.format.get();
+    let choice = args.format.choice();
+    let format = choice.format;
     if args.stats_event && format != OutputFormat::Json {
         say("--stats-event writes JSON lines: give --format json (or --json) too");
+        return EXIT_USAGE;
+    }
+    // A HAR document is one file: it cannot be cut into rotated pieces or restarted.
+    let har = format == OutputFormat::Har;
+    if har && args.rotate_size.is_some() {
+        say("--rotate-size cuts the output into pieces: a HAR document (--format har) is one file");
         return EXIT_USAGE;
     }
     let filter = match parse_filter(args.filter.as_deref()) {
@@ -130,7 +137,7 @@ pub fn run(args: &LiveArgs) -> i32 {
         proto: args.decode.proto(),
         proto_only: args.proto_only,
     });
-    let mut sink = FormatSink::new(format, output.clone());
+    let mut sink = FormatSink::new(&choice, output.clone());
     let mut watch = Daemon {
         report: Stderr::new(&out_name, false),
         signals,
@@ -139,6 +146,7 @@ pub fn run(args: &LiveArgs) -> i32 {
         save_file,
         stats_event: args.stats_event,
         said_pcap_keys: false,
+        reopen_output: !har,
     };
     let input = Input::Live(Live {
         name: interface,
@@ -197,6 +205,8 @@ struct Daemon {
     stats_event: bool,
     /// The user was told once that a pcap `-w` file cannot hold key material.
     said_pcap_keys: bool,
+    /// SIGHUP reopens the output (not for a HAR document, which must stay one file).
+    reopen_output: bool,
 }
 
 impl Watch for Daemon {
@@ -214,7 +224,9 @@ impl Watch for Daemon {
         if !self.signals.take_hup() {
             return;
         }
-        if let Err(e) = self.output.0.borrow_mut().reopen() {
+        if self.reopen_output
+            && let Err(e) = self.output.0.borrow_mut().reopen()
+        {
             say(&format!("SIGHUP: cannot reopen the output: {e}"));
         }
         if let (Some(file), Some(save)) = (&mut self.save_file, &mut self.save) {

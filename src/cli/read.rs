@@ -1,18 +1,25 @@
 //! `wsnoop read`: capture files through the pipeline into a line output.
 
-use super::args::ReadArgs;
+use super::args::{OutputFormat, ReadArgs};
 use super::format::FormatSink;
 use super::output::LineOutput;
 use super::parse_filter;
 use super::report::{Stderr, say};
-use crate::pipeline::{EXIT_INPUT, Input, Options, Pipeline, default_threads};
+use crate::pipeline::{EXIT_INPUT, EXIT_USAGE, Input, Options, Pipeline, default_threads};
 
 pub fn run(args: &ReadArgs) -> i32 {
+    let choice = args.format.choice();
+    if choice.format == OutputFormat::Har && args.summary {
+        say("--summary writes lines: it does not go into a HAR document (--format har)");
+        return EXIT_USAGE;
+    }
     let filter = match parse_filter(args.filter.as_deref()) {
         Ok(filter) => filter,
         Err(code) => return code,
     };
     let mut out = match &args.output {
+        // `-o -`: standard output, as without -o.
+        Some(path) if path.as_os_str() == "-" => LineOutput::stdout(),
         Some(path) => match LineOutput::create(path) {
             Ok(out) => out,
             Err(msg) => {
@@ -34,6 +41,6 @@ pub fn run(args: &ReadArgs) -> i32 {
         ..Options::default()
     });
     let inputs = args.files.iter().cloned().map(Input::Path).collect();
-    let mut sink = FormatSink::lines_into(args.format.get(), &mut out);
+    let mut sink = FormatSink::lines_into(&choice, &mut out);
     pipeline.run(inputs, &mut sink, &mut watch).exit_code()
 }

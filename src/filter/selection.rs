@@ -8,7 +8,9 @@
 //!   Its `end` comes out iff its `open` did. With `all_events`, every `open` and `end` comes
 //!   out where it happened.
 //! - Events without a connection (about the input, or about a transport connection without a
-//!   WebSocket number) come out when the filter selects them.
+//!   WebSocket number) come out when the filter selects them; a `refused` upgrade has only its
+//!   connection's facts (endpoints, URI) to be selected by, and comes out with `all_events`
+//!   as an `open` does.
 //! - The empty filter passes everything through, as it is.
 //!
 //! Memory: one entry per connection between its `open` and its `end` (the engine ends every
@@ -159,6 +161,12 @@ impl Core {
             return;
         }
         let Some(conn) = ev.conn else {
+            // A refused upgrade is a connection that is only its handshake: it comes out where
+            // every `open` does, and when the filter selects it by its facts (host, port, URI).
+            if matches!(ev.kind, EventKind::Refused(_)) && self.all_events {
+                emit(ev, ClassSet::ALL, false);
+                return;
+            }
             // About the input or a transport connection: the filter alone decides (the
             // anomaly rule applies: only a filter asking for anomalies selects these).
             if Subject::of_event(&ev, None).is_some_and(|s| self.filter.matches(&s)) {
@@ -191,6 +199,8 @@ impl Core {
                 let _replaced = self.conns.insert(conn.id, state);
                 debug_assert!(_replaced.is_none(), "a second open for {conn:?}");
             }
+            // Never numbered (handled above with the events without a connection).
+            EventKind::Refused(_) => {}
             EventKind::End { .. } => {
                 let state = self.conns.remove(&conn.id);
                 let shown = state.as_ref().map_or(initially, |s| s.shown);

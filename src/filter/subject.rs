@@ -36,14 +36,18 @@ pub enum Item<'a> {
     End {
         health: Option<&'a crate::health::HealthReport>,
     },
+    /// A refused upgrade: nothing but its connection's facts (endpoints, URI) to select it by.
+    Refused,
 }
 
 impl<'a> Subject<'a> {
-    /// The subject of a message, anomaly, protocol unit or `end` event (`None` for `open`
-    /// and `silence`, which are not selected by the filter but follow their connection, see
-    /// [`super::Selection`]; an `end` is selected only by a filter asking for ends, see
-    /// [`super::Filter::wants_ends`]). `uri` is what the connection's `open` said.
+    /// The subject of a message, anomaly, protocol unit, refused upgrade or `end` event
+    /// (`None` for `open` and `silence`, which are not selected by the filter but follow their
+    /// connection, see [`super::Selection`]; an `end` is selected only by a filter asking for
+    /// ends, see [`super::Filter::wants_ends`]). `uri` is what the connection's `open` said (a
+    /// refused upgrade brings its own).
     pub fn of_event(ev: &'a Event, uri: Option<&'a str>) -> Option<Subject<'a>> {
+        let mut uri = uri;
         let (dir, item) = match &ev.kind {
             EventKind::Message { dir, msg } => (
                 Some(*dir),
@@ -67,6 +71,10 @@ impl<'a> Subject<'a> {
                     health: report.as_deref().map(|r| &r.health),
                 },
             ),
+            EventKind::Refused(r) => {
+                uri = r.uri.as_deref();
+                (None, Item::Refused)
+            }
             EventKind::Open(_) | EventKind::Silence { .. } => return None,
         };
         let transport = match ev.conn {

@@ -1,7 +1,7 @@
 //! Message heads parsed with httparse and reduced to what the HTTP phase needs: body framing
 //! (RFC 9112 §6), and for WebSocket upgrades the handshake fields (RFC 6455 §4.1, §4.2).
 
-use crate::event::OpenInfo;
+use crate::event::{Handshake, HttpVersion, OpenInfo, Timestamp};
 use httparse::{EMPTY_HEADER, Header, Status};
 
 /// Header lines accepted per head; more is `TooManyHeaders` and the connection is given up.
@@ -57,6 +57,16 @@ pub(super) struct ResponseHead {
     content_length: Result<Option<u64>, ()>,
     /// Filled for 101 only.
     pub(super) switch: Option<Box<Switch>>,
+    /// The reason phrase and headers, when asked for (an answer to a WebSocket upgrade request
+    /// other than 101).
+    pub(super) answer: Option<Box<Answer>>,
+}
+
+/// A response's reason phrase and header lines as sent, in order.
+#[derive(Debug, Default)]
+pub(super) struct Answer {
+    pub(super) reason: String,
+    pub(super) headers: Vec<(String, String)>,
 }
 
 /// The WebSocket fields of a 101 response.
@@ -68,6 +78,10 @@ pub(super) struct Switch {
     pub(super) protocol: Option<String>,
     /// Every Sec-WebSocket-Extensions line, joined with ", ".
     pub(super) extensions: Option<String>,
+    /// The 101's reason phrase and header lines.
+    pub(super) answer: Answer,
+    /// Capture time of the packet that completed the 101 head (set by the HTTP phase).
+    pub(super) ts: Timestamp,
 }
 
 pub(super) fn parse_request(buf: &[u8]) -> Parsed<RequestHead> {
@@ -101,18 +115,7 @@ pub(super) fn parse_request(buf: &[u8]) -> Parsed<RequestHead> {
         && first(headers, "sec-websocket-version").is_some())
     .then(|| first(headers, "sec-websocket-key"))
     .flatten()
-    .map(|key| {
-        Box::new(WsRequest {
-            key: text(key),
-            info: OpenInfo {
-                uri: req.path.map(str::to_owned),
-                host: first_text(headers, "host"),
-                origin: first_text(headers, "origin"),
-                user_agent: first_text(headers, "user-agent"),
-                ..OpenInfo::default()
-            },
-        })
-    });
+    .map(|key| Box::new(ws_request(text(key), req.path, headers)));
     Parsed::Done(
         RequestHead {
             method,
@@ -123,7 +126,43 @@ pub(super) fn parse_request(buf: &[u8]) -> Parsed<RequestHead> {
     )
 }
 
-pub(super) fn parse_response(buf: &[u8]) -> Parsed<ResponseHead> {
+/// What an upgrade request's answer is checked against, and the request as sent.
+fn ws_request(key: String, path: Option<&str>, headers: &[Header<'_>]) -> WsRequest {
+    WsRequest {
+        key,
+        info: OpenInfo {
+            uri: path.map(str::to_owned),
+            host: first_text(headers, "host"),
+            origin: first_text(headers, "origin"),
+            user_agent: first_text(headers, "user-agent"),
+            handshake: Handshake {
+                http: HttpVersion::Http11,
+                method: "GET".to_owned(),
+                target: path.unwrap_or_default().to_owned(),
+                request_headers: header_list(headers),
+                ..Handshake::default()
+            },
+            ..OpenInfo::default()
+        },
+    }
+}
+
+/// Every header line as (name, value), in order, values as sent (lossily when not UTF-8).
+fn header_list(headers: &[Header<'_>]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_owned(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `keep`: fill [`ResponseHead::answer`] (a 101 always keeps its reason and headers in its
+/// [`Switch`]).
+pub(super) fn parse_response(buf: &[u8], keep: bool) -> Parsed<ResponseHead> {
     let mut headers = [EMPTY_HEADER; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut headers);
     let len = match resp.parse(buf) {
@@ -133,6 +172,10 @@ pub(super) fn parse_response(buf: &[u8]) -> Parsed<ResponseHead> {
     };
     let code = resp.code.unwrap_or_default();
     let headers: &[Header<'_>] = resp.headers;
+    let answer = || Answer {
+        reason: resp.reason.unwrap_or_default().to_owned(),
+        headers: header_list(headers),
+    };
     let switch = (code == 101).then(|| {
         let extensions = join(headers, "sec-websocket-extensions");
         Box::new(Switch {
@@ -143,14 +186,18 @@ pub(super) fn parse_response(buf: &[u8]) -> Parsed<ResponseHead> {
             accept: first(headers, "sec-websocket-accept").map(text),
             protocol: first_text(headers, "sec-websocket-protocol"),
             extensions,
+            answer: answer(),
+            ts: Timestamp::default(),
         })
     });
+    let answer = (keep && code != 101).then(|| Box::new(answer()));
     Parsed::Done(
         ResponseHead {
             code,
             transfer_chunked: transfer_chunked(headers),
             content_length: content_length(headers),
             switch,
+            answer,
         },
         len,
     )
@@ -280,25 +327,17 @@ pub(super) fn parse_cut_request(buf: &[u8]) -> Option<WsRequest> {
     if req.method != Some("GET") || !has_token(headers, "upgrade", "websocket") {
         return None;
     }
-    Some(WsRequest {
-        key: first(headers, "sec-websocket-key")
-            .map(text)
-            .unwrap_or_default(),
-        info: OpenInfo {
-            uri: req.path.map(str::to_owned),
-            host: first_text(headers, "host"),
-            origin: first_text(headers, "origin"),
-            user_agent: first_text(headers, "user-agent"),
-            ..OpenInfo::default()
-        },
-    })
+    let key = first(headers, "sec-websocket-key")
+        .map(text)
+        .unwrap_or_default();
+    Some(ws_request(key, req.path, headers))
 }
 
 /// A response head cut by the capture whose status line is a whole `101`: the fields among
 /// its whole lines.
 pub(super) fn parse_cut_switch(buf: &[u8]) -> Option<Switch> {
     let head = close_cut_head(buf)?;
-    match parse_response(&head) {
+    match parse_response(&head, true) {
         Parsed::Done(resp, _) if resp.code == 101 => resp.switch.map(|s| *s),
         _ => None,
     }
@@ -320,7 +359,7 @@ mod tests {
     }
 
     fn response(buf: &[u8]) -> ResponseHead {
-        match parse_response(buf) {
+        match parse_response(buf, false) {
             Parsed::Done(h, len) => {
                 assert_eq!(len, buf.len());
                 h

@@ -28,7 +28,7 @@ mod tests;
 #[cfg(test)]
 mod tests_order;
 
-use crate::event::{Anomaly, Dir, OpenInfo};
+use crate::event::{Anomaly, Dir, Handshake, OpenInfo, Timestamp};
 
 /// permessage-deflate parameters (RFC 7692 §7.1) as the 101 response settled them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -74,6 +74,19 @@ pub enum RestPiece {
     Bytes(Vec<u8>),
 }
 
+/// A WebSocket upgrade request answered with a final status other than 101: the connection
+/// goes on as HTTP (its next request may upgrade), and this exchange is reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// Which of the two sides fed in (0 or 1) sent the request.
+    pub client_side: usize,
+    /// The request target.
+    pub uri: Option<String>,
+    /// The request and its answer as sent (`status`, `reason`, `response_headers`,
+    /// `response_ts` are the refusal's).
+    pub handshake: Handshake,
+}
+
 /// State of the HTTP phase after a feed.
 #[derive(Debug)]
 pub enum HttpStatus {
@@ -109,6 +122,17 @@ impl HttpPhase {
     /// Heap bytes held (the heads being read, bytes held for the other side).
     pub fn memory(&self) -> usize {
         std::mem::size_of::<phase::Machine>() + self.machine.memory()
+    }
+
+    /// The capture time of the bytes fed next: heads completed by them are stamped with it
+    /// (`Handshake::request_ts`, `response_ts`).
+    pub fn set_time(&mut self, ts: Timestamp) {
+        self.machine.now = ts;
+    }
+
+    /// Upgrade requests refused since the last call, in the order their answers were read.
+    pub fn take_refusals(&mut self) -> Vec<Refusal> {
+        std::mem::take(&mut self.machine.refusals)
     }
 
     /// Bytes of `side` (0 or 1), in stream order. After `Upgraded` or `NotWebSocket` has been

@@ -20,8 +20,8 @@ use super::body::{BodySkip, Chunked};
 use super::extensions::parse_deflate;
 use super::head::{self, Framing, Method, Parsed, ResponseHead, Switch, WsRequest};
 use super::sniff::{Kind, Sniffer, Verdict};
-use super::{HttpStatus, RestPiece, Upgrade};
-use crate::event::{Anomaly, AnomalyKind, Dir};
+use super::{HttpStatus, Refusal, RestPiece, Upgrade};
+use crate::event::{Anomaly, AnomalyKind, Dir, Timestamp};
 
 /// Unanswered requests remembered at once (pipelining depth); each entry is a few bytes, but a
 /// flood of tiny requests must not grow memory without bound.
@@ -75,6 +75,10 @@ struct Side {
     hold_after_body: bool,
     /// The capture cut this side's handshake: bytes after it were lost.
     cut: bool,
+    /// When the head waiting in `buf` was first seen complete: a response that had to wait
+    /// for its request (the capture showed it first) is stamped with the time it arrived,
+    /// not the time it was read.
+    head_ts: Option<Timestamp>,
 }
 
 /// A loss in a side's stream.
@@ -100,6 +104,7 @@ impl Side {
             },
             hold_after_body: false,
             cut: false,
+            head_ts: None,
         }
     }
 }
@@ -182,6 +187,13 @@ pub(super) struct Machine {
     /// Status of the last refused WebSocket upgrade, for the reason given later.
     refused: Option<u16>,
     decided: Option<Decided>,
+    /// Capture time of the bytes being fed (see `HttpPhase::set_time`). A request head is
+    /// stamped with the time it is read: requests never wait for the other side, except a
+    /// request pipelined behind a refused upgrade, which gets the time of the refusal.
+    pub(super) now: Timestamp,
+    /// Refused upgrades not yet taken (`HttpPhase::take_refusals`): at most one per response
+    /// read since, so bounded by the bytes of one feed.
+    pub(super) refusals: Vec<Refusal>,
 }
 
 impl Machine {
@@ -198,6 +210,8 @@ impl Machine {
             http_seen: false,
             refused: None,
             decided: None,
+            now: Timestamp::default(),
+            refusals: Vec::new(),
         }
     }
 
@@ -393,9 +407,11 @@ impl Machine {
                     None => Ok(false),
                     Some(Pending::Plain(_)) => Err(lost()),
                     Some(Pending::Upgrade(_)) => {
-                        let sw = head::parse_cut_switch(cut_head)
+                        let mut sw = head::parse_cut_switch(cut_head)
                             .filter(|sw| sw.upgrade_websocket)
                             .ok_or_else(lost)?;
+                        let now = self.now;
+                        sw.ts = self.side_mut(side).head_ts.take().unwrap_or(now);
                         let Some(Pending::Upgrade(ws)) = self.pending.pop_front() else {
                             return Err(lost());
                         };
@@ -468,6 +484,14 @@ impl Machine {
                         Verdict::No => return Err(Stop::Not(not_http(side, role))),
                     }
                     if role == Role::Server && self.pending.is_empty() {
+                        // Its request has not been read yet; note when the head was complete.
+                        match head_end(rest, scan_at) {
+                            Ok(_) => {
+                                let now = self.now;
+                                self.side_mut(side).head_ts.get_or_insert(now);
+                            }
+                            Err(resume) => self.set_scan(side, resume),
+                        }
                         return Ok((pos, Halt::Waiting));
                     }
                     let end = match head_end(rest, scan_at) {
@@ -533,7 +557,7 @@ impl Machine {
 
     /// A complete request head; returns the bytes consumed (0: not complete after all).
     fn on_request(&mut self, side: usize, head: &[u8]) -> Result<usize, Stop> {
-        let (req, len) = match head::parse_request(head) {
+        let (mut req, len) = match head::parse_request(head) {
             Parsed::Done(req, len) => (req, len),
             Parsed::Partial => return Ok(0),
             Parsed::Bad(why) => return Err(Stop::Not(why)),
@@ -542,6 +566,9 @@ impl Machine {
             return Err(Stop::Not(format!(
                 "more than {MAX_PENDING} requests without a response"
             )));
+        }
+        if let Some(ws) = &mut req.upgrade {
+            ws.info.handshake.request_ts = Some(self.now);
         }
         self.side_mut(side).hold_after_body = req.upgrade.is_some();
         self.pending.push_back(match req.upgrade {
@@ -554,13 +581,21 @@ impl Machine {
 
     /// A complete response head (its request is pending); returns the bytes consumed.
     fn on_response(&mut self, side: usize, head: &[u8]) -> Result<usize, Stop> {
-        let (resp, len) = match head::parse_response(head) {
+        let answers_upgrade = matches!(self.pending.front(), Some(Pending::Upgrade(_)));
+        let (mut resp, len) = match head::parse_response(head, answers_upgrade) {
             Parsed::Done(resp, len) => (resp, len),
             Parsed::Partial => return Ok(0),
             Parsed::Bad(why) => return Err(Stop::Not(why)),
         };
+        let now = self.now;
+        let ts = self.side_mut(side).head_ts.take().unwrap_or(now);
         match resp.code {
-            101 => return Err(self.switch(side, resp, len)),
+            101 => {
+                if let Some(sw) = &mut resp.switch {
+                    sw.ts = ts;
+                }
+                return Err(self.switch(side, resp, len));
+            }
             // RFC 9110 §15.2: interim responses; the request still awaits its final one.
             100..=199 => {
                 self.side_mut(side).read = Read::head(Kind::Response);
@@ -570,10 +605,21 @@ impl Machine {
         }
         let method = match self.pending.pop_front() {
             Some(Pending::Plain(method)) => method,
-            Some(Pending::Upgrade(_)) => {
+            Some(Pending::Upgrade(ws)) => {
                 // Refused upgrade: the client's held bytes are its next request.
                 self.side_mut(1 - side).read = Read::head(Kind::Request);
                 self.refused = Some(resp.code);
+                let answer = resp.answer.take().map(|a| *a).unwrap_or_default();
+                let mut handshake = ws.info.handshake;
+                handshake.status = resp.code;
+                handshake.reason = answer.reason;
+                handshake.response_headers = answer.headers;
+                handshake.response_ts = Some(ts);
+                self.refusals.push(Refusal {
+                    client_side: 1 - side,
+                    uri: ws.info.uri,
+                    handshake,
+                });
                 Method::Other
             }
             None => return Err(Stop::Not("response without a request".into())),
@@ -654,6 +700,10 @@ impl Machine {
             .into_iter()
             .collect();
         let mut info = ws.info;
+        info.handshake.status = 101;
+        info.handshake.reason = sw.answer.reason;
+        info.handshake.response_headers = sw.answer.headers;
+        info.handshake.response_ts = Some(sw.ts);
         info.subprotocol = sw.protocol;
         info.extensions = sw.extensions;
         info.mid_stream = false;

@@ -1,7 +1,7 @@
 //! Whole-phase tests: exchanges fed on both sides, checked down to the bytes of `rest`.
 
 use super::{DeflateParams, HttpPhase, HttpStatus, Upgrade};
-use crate::event::{Anomaly, AnomalyKind, Dir, OpenInfo};
+use crate::event::{Anomaly, AnomalyKind, Dir, Handshake, HttpVersion, OpenInfo, Timestamp};
 use proptest::prelude::*;
 
 /// RFC 6455 §1.2 client handshake.
@@ -36,7 +36,43 @@ pub(super) fn rfc_info() -> OpenInfo {
         subprotocol: Some("chat".into()),
         extensions: None,
         mid_stream: false,
+        handshake: rfc_handshake(),
         ..OpenInfo::default()
+    }
+}
+
+/// The handshake of [`REQUEST`] and [`RESPONSE`], every line as sent, stamped with the time
+/// the phase was given (none: the epoch).
+pub(super) fn rfc_handshake() -> Handshake {
+    let h = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    };
+    Handshake {
+        http: HttpVersion::Http11,
+        method: "GET".into(),
+        target: "/chat".into(),
+        status: 101,
+        reason: "Switching Protocols".into(),
+        request_headers: h(&[
+            ("Host", "server.example.com"),
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ("Origin", "http://example.com"),
+            ("Sec-WebSocket-Protocol", "chat, superchat"),
+            ("Sec-WebSocket-Version", "13"),
+        ]),
+        response_headers: h(&[
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+            ("Sec-WebSocket-Protocol", "chat"),
+        ]),
+        request_ts: Some(Timestamp::default()),
+        response_ts: Some(Timestamp::default()),
     }
 }
 
@@ -193,7 +229,9 @@ fn bad_accept_is_an_anomaly_and_still_websocket() {
             )
         )]
     );
-    assert_eq!(up.info, rfc_info());
+    let mut info = rfc_info();
+    info.handshake.response_headers[2].1 = "AAAA".into();
+    assert_eq!(up.info, info);
 
     let missing = String::from_utf8_lossy(RESPONSE)
         .replace("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n", "");
@@ -556,10 +594,9 @@ proptest! {
 #[test]
 fn switch_without_upgrade_header_to_a_websocket_request() {
     let resp = String::from_utf8_lossy(RESPONSE).replace("Upgrade: websocket\r\n", "");
-    assert_eq!(
-        upgraded(exchange(REQUEST, resp.as_bytes())),
-        rfc_upgrade(0, b"", b"")
-    );
+    let mut want = rfc_upgrade(0, b"", b"");
+    want.info.handshake.response_headers.remove(0);
+    assert_eq!(upgraded(exchange(REQUEST, resp.as_bytes())), want);
 }
 
 /// A snap length of 128 bytes leaves ~60 bytes of each handshake: the whole lines that
@@ -592,4 +629,82 @@ fn cut_plain_request_is_not_websocket() {
         HttpStatus::Pending
     ));
     assert!(matches!(phase.gap(0), HttpStatus::NotWebSocket { .. }));
+}
+
+fn at(secs: i64) -> Timestamp {
+    Timestamp::new(secs, 0)
+}
+
+/// Each head is stamped with the time of the bytes that completed it.
+#[test]
+fn handshake_times_are_those_of_the_completing_bytes() {
+    let mut p = HttpPhase::new(MAX);
+    p.set_time(at(10));
+    pending(p.feed(0, &REQUEST[..30]));
+    p.set_time(at(11));
+    pending(p.feed(0, &REQUEST[30..]));
+    p.set_time(at(12));
+    pending(p.feed(1, &RESPONSE[..20]));
+    p.set_time(at(13));
+    let up = upgraded(p.feed(1, &RESPONSE[20..]));
+    let mut want = rfc_handshake();
+    want.request_ts = Some(at(11));
+    want.response_ts = Some(at(13));
+    assert_eq!(up.info.handshake, want);
+}
+
+/// A 101 the capture shows before its request waits for it, but keeps the time it came.
+#[test]
+fn a_response_read_before_its_request_keeps_its_own_time() {
+    let mut p = HttpPhase::new(MAX);
+    p.set_time(at(20));
+    pending(p.feed(1, &RESPONSE[..10]));
+    p.set_time(at(21));
+    pending(p.feed(1, &RESPONSE[10..]));
+    p.set_time(at(22));
+    pending(p.feed(1, HELLO));
+    p.set_time(at(23));
+    let up = upgraded(p.feed(0, REQUEST));
+    assert_eq!(up.info.handshake.request_ts, Some(at(23)));
+    assert_eq!(up.info.handshake.response_ts, Some(at(21)));
+    assert_eq!(up.rest[1], HELLO);
+}
+
+/// An upgrade answered 400 is a refusal carrying both heads as sent; the connection goes on
+/// and its next request upgrades.
+#[test]
+fn refused_upgrade_is_reported_with_both_heads() {
+    let mut p = HttpPhase::new(MAX);
+    p.set_time(at(30));
+    pending(p.feed(1, REQUEST));
+    p.set_time(at(31));
+    pending(p.feed(
+        0,
+        b"HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\nX-Why:  no \xff\r\n\r\nno",
+    ));
+    let refusals = p.take_refusals();
+    let mut want = rfc_handshake();
+    want.status = 400;
+    want.reason = "Bad Request".into();
+    want.response_headers = vec![
+        ("Content-Length".into(), "2".into()),
+        ("X-Why".into(), "no \u{fffd}".into()),
+    ];
+    want.request_ts = Some(at(30));
+    want.response_ts = Some(at(31));
+    assert_eq!(
+        refusals,
+        vec![super::Refusal {
+            client_side: 1,
+            uri: Some("/chat".into()),
+            handshake: want,
+        }]
+    );
+    assert!(p.take_refusals().is_empty(), "taken once");
+    p.set_time(at(32));
+    pending(p.feed(1, REQUEST));
+    let up = upgraded(p.feed(0, RESPONSE));
+    assert_eq!(up.client_side, 1);
+    assert_eq!(up.info.handshake.status, 101);
+    assert!(p.take_refusals().is_empty());
 }

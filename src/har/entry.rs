@@ -5,10 +5,34 @@ use std::io::{self, Write};
 
 use super::json::{date_time, epoch_seconds, millis, name_value, nanos_between, string};
 use super::request::{Cookie, header, query, request_cookies, response_cookies, url};
-use crate::event::{ConnRef, Dir, HttpVersion, Message, Opcode, OpenInfo, Timestamp};
+use std::net::SocketAddr;
 
-/// The entry up to and including `"_webSocketMessages":[`. `ts` is the `open` event's time.
-pub fn head(w: &mut impl Write, ts: Timestamp, conn: &ConnRef, info: &OpenInfo) -> io::Result<()> {
+use crate::event::{ConnId, ConnRef, Dir, HttpVersion, Message, Opcode, OpenInfo, Timestamp};
+
+/// Where an entry's exchange took place: the WebSocket's number (`None` for a refused
+/// upgrade, which never got one) and its transport.
+#[derive(Clone, Copy, Debug)]
+pub struct Ends {
+    pub id: Option<ConnId>,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub stream: Option<u32>,
+}
+
+impl From<&ConnRef> for Ends {
+    fn from(c: &ConnRef) -> Ends {
+        Ends {
+            id: Some(c.id),
+            client: c.client,
+            server: c.server,
+            stream: c.stream,
+        }
+    }
+}
+
+/// The entry up to and including `"_webSocketMessages":[`. `ts` is the `open` (or `refused`)
+/// event's time.
+pub fn head(w: &mut impl Write, ts: Timestamp, conn: &Ends, info: &OpenInfo) -> io::Result<()> {
     let hs = &info.handshake;
     let recorded = !hs.method.is_empty() || hs.status != 0;
     let version = match hs.http {
@@ -37,7 +61,7 @@ pub fn head(w: &mut impl Write, ts: Timestamp, conn: &ConnRef, info: &OpenInfo) 
     w.write_all(b",\"request\":{\"method\":")?;
     string(w, method)?;
     w.write_all(b",\"url\":")?;
-    string(w, &url(info, conn))?;
+    string(w, &url(info, conn.server))?;
     write!(w, ",\"httpVersion\":\"{version}\",\"cookies\":")?;
     cookies(w, &request_cookies(&hs.request_headers))?;
     w.write_all(b",\"headers\":")?;
@@ -83,17 +107,29 @@ pub fn head(w: &mut impl Write, ts: Timestamp, conn: &ConnRef, info: &OpenInfo) 
         conn.server.port(),
         conn.client.port()
     )?;
+    w.write_all(b",\"_wsnoop\":{\"conn\":")?;
+    match conn.id {
+        Some(id) => write!(w, "{id}")?,
+        None => w.write_all(b"null")?,
+    }
     write!(
         w,
-        ",\"_wsnoop\":{{\"conn\":{},\"client\":\"{}\",\"server\":\"{}\",\"stream\":",
-        conn.id, conn.client, conn.server
+        ",\"client\":\"{}\",\"server\":\"{}\",\"stream\":",
+        conn.client, conn.server
     )?;
     match conn.stream {
         Some(s) => write!(w, "{s}")?,
         None => w.write_all(b"null")?,
     }
-    write!(w, ",\"mid_stream\":{}}}", info.mid_stream)?;
-    if info.mid_stream {
+    let refused = conn.id.is_none();
+    write!(
+        w,
+        ",\"mid_stream\":{},\"refused\":{refused}}}",
+        info.mid_stream
+    )?;
+    if refused {
+        w.write_all(b",\"comment\":\"WebSocket upgrade refused\"")?;
+    } else if info.mid_stream {
         w.write_all(b",\"comment\":\"picked up without its opening handshake\"")?;
     } else if !recorded {
         w.write_all(b",\"comment\":\"handshake headers not recorded\"")?;

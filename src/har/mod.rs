@@ -16,8 +16,9 @@
 //! happens at most once per `max_buffered_bytes` of output). Disk: the spill file holds at most
 //! the entries of the connections open at once.
 //!
-//! Entries come in the order their connections ended; anomalies are not part of HAR and are
-//! skipped; messages of a connection whose `open` was not seen (filtered out) are skipped.
+//! Entries come in the order their connections ended; a refused upgrade (`refused` event) is
+//! an entry of its own with its answer's status and no messages, written at once; anomalies
+//! are not part of HAR and are skipped; messages of a connection whose `open` was not seen (filtered out) are skipped.
 
 mod entry;
 mod json;
@@ -30,7 +31,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use crate::event::{ConnId, Event, EventKind};
+use crate::event::{ConnId, Event, EventKind, OpenInfo, Refused, Timestamp};
 use spill::{Chunk, Spill};
 
 /// Bounds of the HAR writer.
@@ -114,13 +115,16 @@ impl<W: Write> HarWriter<W> {
             ));
         }
         self.begin()?;
+        if let EventKind::Refused(r) = &ev.kind {
+            return self.refused(ev.ts, r);
+        }
         let Some(conn) = ev.conn else {
             return Ok(());
         };
         match &ev.kind {
             EventKind::Open(info) => {
                 let mut p = Pending::default();
-                entry::head(&mut p.mem, ev.ts, &conn, info)?;
+                entry::head(&mut p.mem, ev.ts, &(&conn).into(), info)?;
                 self.buffered += p.mem.len();
                 if let Some(old) = self.open.insert(conn.id, p) {
                     // A connection number is never reused by one engine.
@@ -146,7 +150,10 @@ impl<W: Write> HarWriter<W> {
                     self.write_entry(p)?;
                 }
             }
-            EventKind::Anomaly { .. } | EventKind::Proto(_) | EventKind::Silence { .. } => {}
+            EventKind::Anomaly { .. }
+            | EventKind::Proto(_)
+            | EventKind::Silence { .. }
+            | EventKind::Refused(_) => {}
         }
         if self.buffered > self.limits.max_buffered_bytes {
             self.spill_all()?;
@@ -182,6 +189,25 @@ impl<W: Write> HarWriter<W> {
         (self.buffered, self.spill.len())
     }
 
+    /// A refused upgrade: an entry of its own, complete at once (no messages).
+    fn refused(&mut self, ts: Timestamp, r: &Refused) -> io::Result<()> {
+        let info = OpenInfo {
+            uri: r.uri.clone(),
+            tls: r.tls.clone(),
+            handshake: r.handshake.clone(),
+            ..OpenInfo::default()
+        };
+        let ends = entry::Ends {
+            id: None,
+            client: r.transport.client,
+            server: r.transport.server,
+            stream: r.transport.stream,
+        };
+        let mut p = Pending::default();
+        entry::head(&mut p.mem, ts, &ends, &info)?;
+        self.write_entry(p)
+    }
+
     fn write_entry(&mut self, p: Pending) -> io::Result<()> {
         if self.entries > 0 {
             self.out.write_all(b",")?;
@@ -210,5 +236,26 @@ impl<W: Write> HarWriter<W> {
         }
         self.buffered = 0;
         Ok(())
+    }
+}
+
+/// A HAR document is a sink like the line formats: the run's events in, the document out
+/// (a `--summary` has no place in HAR and is not written).
+impl<W: Write> crate::sink::Sink for HarWriter<W> {
+    fn begin(&mut self, _: &crate::sink::Begin<'_>) -> io::Result<()> {
+        HarWriter::begin(self)
+    }
+
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        HarWriter::event(self, event)
+    }
+
+    fn finish(&mut self, _: &crate::sink::Finish<'_>) -> io::Result<()> {
+        HarWriter::finish(self)
+    }
+
+    /// Hands on what is written: the log's head and the entries of connections that ended.
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 }

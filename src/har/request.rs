@@ -1,7 +1,9 @@
 //! What a HAR request is built from: the URL (scheme ws/wss, authority, target), its query
 //! string, and cookies of the request and response headers.
 
-use crate::event::{ConnRef, HttpVersion, OpenInfo};
+use std::net::SocketAddr;
+
+use crate::event::{HttpVersion, OpenInfo};
 
 /// The first header named `name` (ASCII case-insensitive).
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -17,7 +19,7 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
 /// `wss` when a TLS layer was decrypted. Authority: `:authority` (HTTP/2) or `Host`
 /// (HTTP/1.1), else the server's address. Path: the request target. A connection picked up
 /// without its handshake has no path: its URL is the server's address alone.
-pub fn url(info: &OpenInfo, conn: &ConnRef) -> String {
+pub fn url(info: &OpenInfo, server: SocketAddr) -> String {
     let hs = &info.handshake;
     let h2 = hs.http == HttpVersion::Http2;
     let scheme = match header(&hs.request_headers, ":scheme").filter(|_| h2) {
@@ -38,7 +40,7 @@ pub fn url(info: &OpenInfo, conn: &ConnRef) -> String {
         let authority = header(&hs.request_headers, if h2 { ":authority" } else { "host" })
             .map(str::to_owned)
             .or_else(|| info.host.clone())
-            .unwrap_or_else(|| conn.server.to_string());
+            .unwrap_or_else(|| server.to_string());
         let slash = if target.is_empty() || target.starts_with('/') {
             ""
         } else {
@@ -152,7 +154,7 @@ pub fn response_cookies(headers: &[(String, String)]) -> Vec<Cookie<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Handshake, TlsInfo};
+    use crate::event::{ConnRef, Handshake, TlsInfo};
 
     fn conn() -> ConnRef {
         ConnRef {
@@ -181,9 +183,15 @@ mod tests {
             },
             ..OpenInfo::default()
         };
-        assert_eq!(url(&info, &conn()), "ws://example.test:8080/chat?room=1");
+        assert_eq!(
+            url(&info, conn().server),
+            "ws://example.test:8080/chat?room=1"
+        );
         info.tls = Some(TlsInfo::default());
-        assert_eq!(url(&info, &conn()), "wss://example.test:8080/chat?room=1");
+        assert_eq!(
+            url(&info, conn().server),
+            "wss://example.test:8080/chat?room=1"
+        );
     }
 
     #[test]
@@ -205,7 +213,7 @@ mod tests {
             tls: Some(TlsInfo::default()),
             ..OpenInfo::default()
         };
-        assert_eq!(url(&info, &conn()), "wss://h2.test/ws");
+        assert_eq!(url(&info, conn().server), "wss://h2.test/ws");
     }
 
     #[test]
@@ -217,7 +225,7 @@ mod tests {
             ..OpenInfo::default()
         };
         assert_eq!(
-            url(&info, &conn()),
+            url(&info, conn().server),
             "ws://x.test/a%20b/%C3%A9?p=100%25&q=%2F"
         );
         // Mid-stream: the server's address, no path.
@@ -225,7 +233,7 @@ mod tests {
             mid_stream: true,
             ..OpenInfo::default()
         };
-        assert_eq!(url(&info, &conn()), "ws://[2001:db8::2]:9000");
+        assert_eq!(url(&info, conn().server), "ws://[2001:db8::2]:9000");
         // absolute-form target.
         let info = OpenInfo {
             handshake: Handshake {
@@ -234,7 +242,7 @@ mod tests {
             },
             ..OpenInfo::default()
         };
-        assert_eq!(url(&info, &conn()), "ws://p.test/x");
+        assert_eq!(url(&info, conn().server), "ws://p.test/x");
     }
 
     #[test]

@@ -44,13 +44,16 @@ impl Spill {
             Some(f) => f,
             // Unnamed (deleted on close by the OS where it can be, by tempfile otherwise):
             // nothing is left behind if the process dies.
-            None => self.file.insert(BufWriter::with_capacity(
-                1 << 16,
-                match &self.dir {
-                    Some(d) => tempfile::tempfile_in(d)?,
-                    None => tempfile::tempfile()?,
-                },
-            )),
+            None => {
+                let dir = self.dir.clone().unwrap_or_else(std::env::temp_dir);
+                let file = tempfile::tempfile_in(&dir).map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!("cannot create the HAR spill file in {}: {e}", dir.display()),
+                    )
+                })?;
+                self.file.insert(BufWriter::with_capacity(1 << 16, file))
+            }
         };
         if std::mem::take(&mut self.moved) {
             file.get_mut().seek(SeekFrom::Start(self.len))?;

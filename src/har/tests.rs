@@ -196,7 +196,7 @@ fn entry_exact() {
             "_resourceType": "websocket",
             "_wsnoop": {
                 "conn": 1, "client": "10.0.0.1:40001", "server": "10.0.0.2:9000",
-                "stream": null, "mid_stream": false,
+                "stream": null, "mid_stream": false, "refused": false,
             },
             "_webSocketMessages": [
                 {"type": "send", "time": 1_700_000_000.004, "opcode": 1, "data": "hello \"w\"\n"},

@@ -33,7 +33,7 @@ mod tests_limits;
 #[cfg(test)]
 mod tests_loss;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 use crate::event::{Anomaly, AnomalyKind};
 

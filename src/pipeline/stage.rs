@@ -45,7 +45,8 @@ impl Stage {
             EventKind::Open(_)
             | EventKind::Proto(_)
             | EventKind::End { .. }
-            | EventKind::Silence { .. } => {}
+            | EventKind::Silence { .. }
+            | EventKind::Refused(_) => {}
         }
         if let Some(s) = &mut self.summary {
             s.record(&ev);

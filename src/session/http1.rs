@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use super::Ctx;
 use super::layer::Layer;
 use super::ws::WsConn;
-use crate::event::{AnomalyKind, Event, TlsInfo};
-use crate::handshake::{HttpPhase, HttpStatus, RestPiece, Upgrade};
+use crate::event::{AnomalyKind, Event, EventKind, Refused, TlsInfo, Transport};
+use crate::handshake::{HttpPhase, HttpStatus, Refusal, RestPiece, Upgrade};
 use crate::limits::Limits;
 use crate::message::{DirConfig, DirDeflate, Sender, WsDecoder};
 use crate::reassembly::GapReason;
@@ -37,6 +37,7 @@ impl Http1 {
     }
 
     pub fn feed(&mut self, side: usize, data: &[u8], ctx: &mut Ctx<'_>) -> Option<Layer> {
+        self.phase.set_time(ctx.ts);
         let status = self.phase.feed(side, data);
         self.on_status(status, ctx)
     }
@@ -51,6 +52,7 @@ impl Http1 {
         if let (GapReason::Truncated, Some(cut)) = (reason, self.cut_before_open.get_mut(side)) {
             *cut = cut.saturating_add(len);
         }
+        self.phase.set_time(ctx.ts);
         let status = self
             .phase
             .gap_len(side, len, reason == GapReason::Truncated);
@@ -58,6 +60,10 @@ impl Http1 {
     }
 
     fn on_status(&mut self, status: HttpStatus, ctx: &mut Ctx<'_>) -> Option<Layer> {
+        // Before whatever the same bytes decided: the refusals came first on the wire.
+        for refusal in self.phase.take_refusals() {
+            self.refused(refusal, ctx);
+        }
         match status {
             HttpStatus::Pending => None,
             HttpStatus::NotWebSocket {
@@ -77,6 +83,27 @@ impl Http1 {
             }
             HttpStatus::Upgraded(upgrade) => Some(Layer::WebSocket(self.open(*upgrade, ctx))),
         }
+    }
+
+    /// A `refused` event for an upgrade request answered with something other than 101.
+    fn refused(&self, refusal: Refusal, ctx: &mut Ctx<'_>) {
+        let client_side = refusal.client_side.min(1);
+        let [a, b] = self.endpoints;
+        let (client, server) = if client_side == 0 { (a, b) } else { (b, a) };
+        ctx.out.push(Event {
+            ts: refusal.handshake.response_ts.unwrap_or(ctx.ts),
+            conn: None,
+            kind: EventKind::Refused(Box::new(Refused {
+                transport: Transport {
+                    client,
+                    server,
+                    stream: None,
+                },
+                uri: refusal.uri,
+                handshake: refusal.handshake,
+                tls: self.tls.clone(),
+            })),
+        });
     }
 
     /// The upgrade completed: number the connection, report it, decode what followed it.

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use super::Ctx;
 use super::ws::WsConn;
 use crate::event::{
-    Anomaly, AnomalyKind, Dir, EndHow, Event, EventKind, Handshake, HttpVersion, OpenInfo,
+    Anomaly, AnomalyKind, Dir, EndHow, Event, EventKind, Handshake, HttpVersion, OpenInfo, Refused,
     Timestamp, TlsInfo, Transport,
 };
 use crate::handshake::deflate_params;
@@ -289,9 +289,56 @@ impl Streams {
                 let ws = self.open(stream, *asked, &head, named(fields), ctx);
                 self.streams.insert(stream, Stream::WebSocket(ws));
             }
-            // Refused (or unreadable): not a WebSocket; the stream is forgotten.
-            WebSocketVerdict::No | WebSocketVerdict::Unknown => {}
+            // Refused (or unreadable): not a WebSocket; the stream is forgotten, a final
+            // answer reported as a refusal.
+            WebSocketVerdict::No | WebSocketVerdict::Unknown => {
+                if let Some(status @ 200..) = head.status {
+                    self.refused(stream, *asked, status, named(fields), ctx);
+                }
+            }
         }
+    }
+
+    /// A `refused` event: the CONNECT was answered with a final status other than 200.
+    fn refused(
+        &self,
+        stream: u32,
+        asked: Asked,
+        status: u16,
+        response_fields: Vec<(String, String)>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let req = &asked.head;
+        let [a, b] = self.endpoints;
+        let (client, server) = if self.client_side == 0 {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        ctx.out.push(Event {
+            ts: ctx.ts,
+            conn: None,
+            kind: EventKind::Refused(Box::new(Refused {
+                transport: Transport {
+                    client,
+                    server,
+                    stream: Some(stream),
+                },
+                uri: req.path.clone(),
+                handshake: Handshake {
+                    http: HttpVersion::Http2,
+                    method: req.method.clone().unwrap_or_default(),
+                    target: req.path.clone().unwrap_or_default(),
+                    status,
+                    reason: String::new(),
+                    request_headers: asked.fields,
+                    response_headers: response_fields,
+                    request_ts: Some(asked.ts),
+                    response_ts: Some(ctx.ts),
+                },
+                tls: self.tls.clone(),
+            })),
+        });
     }
 
     /// The CONNECT was answered 200: number the WebSocket and report it open.
@@ -413,4 +460,112 @@ fn named(fields: &[HeaderField]) -> Vec<(String, String)> {
             ),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::event::{EventKind, HttpVersion, Timestamp};
+    use crate::http2::PREFACE;
+    use crate::http2::testutil::{Encoder, fields, settings};
+    use crate::packet::{TcpFlags, TcpSegment};
+    use crate::{Engine, Limits};
+
+    /// An extended CONNECT answered 403 is one `refused` event with both header lists as
+    /// sent, its stream, and no WebSocket.
+    #[test]
+    fn connect_answered_403_is_refused() {
+        let client: std::net::SocketAddr = "10.0.0.1:40000".parse().unwrap();
+        let server: std::net::SocketAddr = "10.0.0.2:80".parse().unwrap();
+        let request = [
+            (":method", "CONNECT"),
+            (":protocol", "websocket"),
+            (":scheme", "http"),
+            (":path", "/chat?x=1"),
+            (":authority", "h2.test"),
+            ("sec-websocket-version", "13"),
+        ];
+        let answer = [(":status", "403"), ("content-length", "0")];
+        let mut c2s = PREFACE.to_vec();
+        c2s.extend(settings(&[]));
+        c2s.extend(Encoder::default().headers(3, &fields(&request), false, 1 << 14));
+        let mut s2c = settings(&[(8, 1)]);
+        s2c.extend(Encoder::default().headers(3, &fields(&answer), true, 1 << 14));
+
+        let mut engine = Engine::new(Limits::default());
+        let mut out = Vec::new();
+        let flags = |syn, ack| TcpFlags {
+            syn,
+            ack,
+            fin: false,
+            rst: false,
+        };
+        let seg = |src, dst, seq, flags, payload| TcpSegment {
+            src,
+            dst,
+            seq,
+            flags,
+            payload,
+            missing: 0,
+        };
+        let t = |s| Timestamp::new(s, 0);
+        engine.segment(
+            0,
+            t(1),
+            &seg(client, server, 99, flags(true, false), b""),
+            &mut out,
+        );
+        engine.segment(
+            1,
+            t(1),
+            &seg(server, client, 499, flags(true, true), b""),
+            &mut out,
+        );
+        engine.segment(
+            2,
+            t(2),
+            &seg(client, server, 100, flags(false, true), &c2s),
+            &mut out,
+        );
+        engine.segment(
+            3,
+            t(3),
+            &seg(server, client, 500, flags(false, true), &s2c),
+            &mut out,
+        );
+        engine.finish(&mut out);
+
+        let refused: Vec<_> = out
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Refused(r) => Some((e.ts, e.conn, r)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(refused.len(), 1, "{out:?}");
+        let (ts, conn, r) = refused[0];
+        assert_eq!((ts, conn), (t(3), None));
+        assert_eq!(
+            (r.transport.client, r.transport.server, r.transport.stream),
+            (client, server, Some(3))
+        );
+        assert_eq!(r.uri.as_deref(), Some("/chat?x=1"));
+        let hs = &r.handshake;
+        assert_eq!(hs.http, HttpVersion::Http2);
+        assert_eq!(
+            (hs.method.as_str(), hs.target.as_str(), hs.status),
+            ("CONNECT", "/chat?x=1", 403)
+        );
+        let pairs = |l: &[(&str, &str)]| -> Vec<(String, String)> {
+            l.iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(hs.request_headers, pairs(&request));
+        assert_eq!(hs.response_headers, pairs(&answer));
+        assert_eq!((hs.request_ts, hs.response_ts), (Some(t(2)), Some(t(3))));
+        assert!(
+            !out.iter().any(|e| matches!(e.kind, EventKind::Open(_))),
+            "no WebSocket: {out:?}"
+        );
+    }
 }

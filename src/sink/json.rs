@@ -6,7 +6,7 @@ use super::fastfmt::{
     ConnCache, TimeCache, write_json_str, write_json_utf8, write_json_utf8_in_memory, write_u64,
 };
 use super::{Finish, Formatter, LineSink, Sink, Summary, write_rfc3339_micros};
-use crate::event::{Event, EventKind, Message, Opcode};
+use crate::event::{Event, EventKind, Handshake, Message, Opcode, TlsInfo};
 
 /// Payload bytes base64-encoded at a time: a multiple of 3, so that only the last piece is
 /// padded.
@@ -63,6 +63,57 @@ fn opt_string(w: &mut impl Write, s: Option<&str>) -> io::Result<()> {
         Some(s) => string(w, s),
         None => w.write_all(b"null"),
     }
+}
+
+/// `,"tls":{...}` or `,"tls":null`.
+fn tls(w: &mut impl Write, tls: Option<&TlsInfo>) -> io::Result<()> {
+    w.write_all(b",\"tls\":")?;
+    let Some(t) = tls else {
+        return w.write_all(b"null");
+    };
+    w.write_all(b"{\"version\":")?;
+    string(w, &t.version)?;
+    w.write_all(b",\"cipher\":")?;
+    string(w, &t.cipher)?;
+    w.write_all(b",\"sni\":")?;
+    opt_string(w, t.sni.as_deref())?;
+    w.write_all(b",\"alpn\":")?;
+    opt_string(w, t.alpn.as_deref())?;
+    write!(w, ",\"resumed\":{}}}", t.resumed)
+}
+
+/// The opening exchange: `http`, `method`, `target`, `status`, `reason` (null when not seen,
+/// e.g. picked up mid-stream; `reason` is HTTP/1.1's only), and both header lists as
+/// `[name, value]` pairs in the order sent.
+fn handshake(w: &mut impl Write, hs: &Handshake) -> io::Result<()> {
+    fn non_empty(s: &str) -> Option<&str> {
+        (!s.is_empty()).then_some(s)
+    }
+    write!(w, ",\"http\":\"{}\",\"method\":", hs.http.as_str())?;
+    opt_string(w, non_empty(&hs.method))?;
+    w.write_all(b",\"target\":")?;
+    opt_string(w, non_empty(&hs.target))?;
+    match hs.status {
+        0 => w.write_all(b",\"status\":null")?,
+        s => write!(w, ",\"status\":{s}")?,
+    }
+    w.write_all(b",\"reason\":")?;
+    opt_string(w, non_empty(&hs.reason))?;
+    for (key, headers) in [
+        (&b",\"request_headers\":["[..], &hs.request_headers),
+        (b",\"response_headers\":[", &hs.response_headers),
+    ] {
+        w.write_all(key)?;
+        for (i, (name, value)) in headers.iter().enumerate() {
+            w.write_all(if i == 0 { b"[" } else { b",[" })?;
+            string(w, name)?;
+            w.write_all(b",")?;
+            string(w, value)?;
+            w.write_all(b"]")?;
+        }
+        w.write_all(b"]")?;
+    }
+    Ok(())
 }
 
 impl JsonSink<Vec<u8>> {
@@ -143,6 +194,7 @@ impl<W: Write> Sink for JsonSink<W> {
             EventKind::Proto(_) => "proto",
             EventKind::End { .. } => "end",
             EventKind::Silence { .. } => "silence",
+            EventKind::Refused(_) => "refused",
         };
         self.out.write_all(b"{\"event\":\"")?;
         self.out.write_all(name.as_bytes())?;
@@ -186,22 +238,15 @@ impl<W: Write> Sink for JsonSink<W> {
                 w.write_all(b",\"extensions\":")?;
                 opt_string(w, info.extensions.as_deref())?;
                 write!(w, ",\"mid_stream\":{}", info.mid_stream)?;
-                w.write_all(b",\"tls\":")?;
-                match &info.tls {
-                    Some(t) => {
-                        w.write_all(b"{\"version\":")?;
-                        string(w, &t.version)?;
-                        w.write_all(b",\"cipher\":")?;
-                        string(w, &t.cipher)?;
-                        w.write_all(b",\"sni\":")?;
-                        opt_string(w, t.sni.as_deref())?;
-                        w.write_all(b",\"alpn\":")?;
-                        opt_string(w, t.alpn.as_deref())?;
-                        write!(w, ",\"resumed\":{}}}", t.resumed)?;
-                    }
-                    None => w.write_all(b"null")?,
-                }
-                write!(w, ",\"http\":\"{}\"", info.handshake.http.as_str())?;
+                tls(w, info.tls.as_ref())?;
+                handshake(w, &info.handshake)?;
+            }
+            EventKind::Refused(r) => {
+                let w = &mut self.out;
+                w.write_all(b",\"uri\":")?;
+                opt_string(w, r.uri.as_deref())?;
+                tls(w, r.tls.as_ref())?;
+                handshake(w, &r.handshake)?;
             }
             EventKind::Message { dir, msg } => {
                 self.out.write_all(b",\"dir\":\"")?;
@@ -485,6 +530,60 @@ mod tests {
         assert_eq!(v["data_b64"], "Aw==");
         let v = render(msg(Opcode::Close, b"", true));
         assert!(v.get("close_code").is_none() && v.get("data_b64").is_none());
+    }
+
+    /// The handshake fields of `open`: null where nothing was seen (picked up mid-stream).
+    #[test]
+    fn open_without_handshake_has_null_fields() {
+        let v = render(EventKind::Open(Box::new(crate::event::OpenInfo {
+            mid_stream: true,
+            ..Default::default()
+        })));
+        for k in ["method", "target", "status", "reason"] {
+            assert_eq!(v[k], serde_json::Value::Null, "{k}");
+        }
+        assert_eq!(v["http"], "1.1");
+        assert_eq!(v["request_headers"], serde_json::json!([]));
+        assert_eq!(v["response_headers"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn refused_line() {
+        let mut sink = JsonSink::new(Vec::new());
+        let ev = Event {
+            ts: Timestamp::new(1_700_000_000, 0),
+            conn: None,
+            kind: EventKind::Refused(Box::new(crate::event::Refused {
+                transport: crate::event::Transport {
+                    client: conn().client,
+                    server: conn().server,
+                    stream: Some(5),
+                },
+                uri: Some("/ws".into()),
+                handshake: Handshake {
+                    http: crate::event::HttpVersion::Http2,
+                    method: "CONNECT".into(),
+                    target: "/ws".into(),
+                    status: 404,
+                    reason: String::new(),
+                    request_headers: vec![(":method".into(), "CONNECT".into())],
+                    response_headers: vec![(":status".into(), "404".into())],
+                    request_ts: None,
+                    response_ts: None,
+                },
+                tls: None,
+            })),
+        };
+        sink.event(&ev).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&sink.into_inner()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"event":"refused","ts":"2023-11-14T22:13:20.000000Z","conn":null,
+                "client":"127.0.0.1:40000","server":"[::1]:8765","stream":5,"uri":"/ws",
+                "tls":null,"http":"2","method":"CONNECT","target":"/ws","status":404,
+                "reason":null,"request_headers":[[":method","CONNECT"]],
+                "response_headers":[[":status","404"]]})
+        );
     }
 
     #[test]

@@ -38,7 +38,9 @@ pub struct Summary {
 impl Summary {
     pub fn record(&mut self, event: &Event) {
         let Some(conn) = event.conn else {
-            self.input_anomalies += 1;
+            if !matches!(event.kind, EventKind::Refused(_)) {
+                self.input_anomalies += 1;
+            }
             return;
         };
         let totals = self.conns.entry(conn.id).or_insert_with(|| ConnTotals {
@@ -63,7 +65,7 @@ impl Summary {
                 totals.bytes[i] += msg.payload.len() as u64;
             }
             EventKind::Anomaly { .. } => totals.anomalies += 1,
-            EventKind::Proto(_) => {}
+            EventKind::Proto(_) | EventKind::Refused(_) => {}
             EventKind::End { how, report, .. } => {
                 totals.end = Some(*how);
                 if let Some(r) = report {

@@ -143,7 +143,7 @@ impl Model {
                 return;
             }
             // The TUI lists messages and anomalies; live silence alarms are not asked of it.
-            EventKind::Proto(_) | EventKind::Silence { .. } => return,
+            EventKind::Proto(_) | EventKind::Silence { .. } | EventKind::Refused(_) => return,
             EventKind::End { how, .. } => {
                 if let Some(c) = conn_ix.and_then(|i| self.conns.get_mut(i)) {
                     c.end = Some(how);

@@ -565,6 +565,18 @@ pub fn decode(segs: &[Seg], limits: &Limits) -> Decode {
                     .or_default()
                     .push((dir.map(dir_str), anomaly.kind.as_str().to_owned()));
             }
+            // Refused upgrades have no connection number: keyed by their endpoints, their
+            // facts compared as an open's are.
+            EventKind::Refused(r) => {
+                let mut r = (**r).clone();
+                r.handshake.request_ts = None;
+                r.handshake.response_ts = None;
+                let key = (
+                    r.transport.client.to_string(),
+                    r.transport.server.to_string(),
+                );
+                d.opens.insert(key, format!("refused {r:?}"));
+            }
             EventKind::Proto(_) | EventKind::End { .. } | EventKind::Silence { .. } => {}
         }
     }

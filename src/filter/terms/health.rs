@@ -23,7 +23,7 @@ pub fn rtt(arg: Arg<'_>) -> Result<Term, TermError> {
         Item::End { health } => health
             .and_then(crate::health::HealthReport::rtt_median)
             .is_some_and(|median_us| cmp.holds(u128::from(median_us) * 1_000, want)),
-        Item::Message { .. } | Item::Anomaly { .. } | Item::Proto(_) => false,
+        Item::Message { .. } | Item::Anomaly { .. } | Item::Proto(_) | Item::Refused => false,
     });
     Ok(term.asking_for_ends())
 }
@@ -47,7 +47,7 @@ pub fn close(arg: Arg<'_>) -> Result<Term, TermError> {
     };
     let term = Term::new(move |s: &Subject<'_>| match s.item {
         Item::End { health } => health.is_some_and(|h| h.close.verdict == want),
-        Item::Message { .. } | Item::Anomaly { .. } | Item::Proto(_) => false,
+        Item::Message { .. } | Item::Anomaly { .. } | Item::Proto(_) | Item::Refused => false,
     });
     Ok(term.asking_for_ends())
 }

@@ -166,6 +166,7 @@ fn name(ev: &Event) -> String {
         EventKind::Anomaly { anomaly, .. } => format!("{c} !{}", anomaly.kind.as_str()),
         EventKind::Proto(unit) => format!("{c} {} {}", unit.proto, unit.kind),
         EventKind::Silence { ended, .. } => format!("silence {c} {ended}"),
+        EventKind::Refused(r) => format!("refused {}", r.handshake.status),
     }
 }
 
