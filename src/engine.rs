@@ -61,8 +61,6 @@ struct Conns {
     probes: Arc<ProbePool>,
     /// Large message buffers given back by the caller ([`Engine::recycle`]).
     pool: BufPool,
-    /// Index of the last packet given (events at the end of input are stamped with it).
-    last_packet: u64,
     /// TLS secrets known so far (key log files, Decryption Secrets Blocks, a live key log).
     keys: KeyLog,
     proto: ProtoChoice,
@@ -77,7 +75,6 @@ impl Engine {
                 next_conn: 0,
                 probes: ProbePool::new(limits.max_probe_total_bytes),
                 pool: BufPool::default(),
-                last_packet: 0,
                 keys: KeyLog::new(),
                 proto: ProtoChoice::Auto,
                 limits,
@@ -148,6 +145,7 @@ impl Engine {
                     pkt.ts,
                     AnomalyKind::IpFragmentLimit,
                     detail,
+                    Some(index + 1),
                 ));
                 return PacketFate::Untracked;
             }
@@ -235,7 +233,7 @@ impl Engine {
 
     /// Report that the input itself could not be read further (e.g. a corrupt record).
     pub fn input_error(&mut self, kind: AnomalyKind, detail: String, out: &mut Vec<Event>) {
-        out.push(Event::input_anomaly(self.last_ts, kind, detail));
+        out.push(Event::input_anomaly(self.last_ts, kind, detail, None));
     }
 }
 
@@ -250,9 +248,11 @@ impl Conns {
         out: &mut Vec<Event>,
         done: &mut dyn FnMut(u64, usize),
     ) {
+        // No packet is being handled: what is found now has none (and so does not depend on
+        // which packets this engine saw, when several share an input).
         let mut ctx = Ctx {
             ts,
-            packet: self.last_packet,
+            packet: None,
             limits: &self.limits,
             next_conn: &mut self.next_conn,
             out,
@@ -276,10 +276,10 @@ impl Conns {
         out: &mut Vec<Event>,
     ) -> PacketFate {
         let key = FlowKey::new(seg.src, seg.dst);
-        self.last_packet = index;
         let mut ctx = Ctx {
             ts,
-            packet: index,
+            // Numbered from 1, as Wireshark numbers frames.
+            packet: Some(index + 1),
             limits: &self.limits,
             next_conn: &mut self.next_conn,
             out,

@@ -1,7 +1,7 @@
 //! The decoder's bookkeeping types.
 
 use super::inflate::Inflater;
-use crate::event::{FrameInfo, Opcode};
+use crate::event::{FrameInfo, Opcode, Packets};
 use crate::frame::FrameHeader;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +40,8 @@ pub(super) struct Frame {
     pub sink: Sink,
     /// The frame belongs to `WsDecoder::msg` (its FIN ends that message).
     pub attached: bool,
+    /// The packets of its first byte and of the latest of its bytes so far.
+    pub packets: Option<Packets>,
 }
 
 impl Frame {
@@ -60,6 +62,7 @@ impl Frame {
             done: 0,
             sink: Sink::Skip,
             attached: false,
+            packets: None,
         }
     }
 }
@@ -87,6 +90,8 @@ pub(super) struct Assembly {
     pub after_close: bool,
     /// Its frames as they were on the wire.
     pub frame_detail: Vec<FrameInfo>,
+    /// The packets of its first byte and of the latest of its bytes so far (its frames').
+    pub packets: Option<Packets>,
 }
 
 /// permessage-deflate state of the direction.

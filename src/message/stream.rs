@@ -3,7 +3,7 @@
 
 use super::WsDecoder;
 use super::state::{Fate, Sink, State};
-use crate::event::{Anomaly, AnomalyKind, DirEvent};
+use crate::event::{Anomaly, AnomalyKind, DirEvent, Packets};
 use crate::frame::{
     MAX_HEADER_LEN, Parsed, parse_header, probe_first, probe_masked, unambiguous_start, unmask,
 };
@@ -39,6 +39,11 @@ impl WsDecoder {
     /// RFC 6455 §5.2: parse the header from the bytes so far (kept across feeds when split).
     fn header_bytes(&mut self, data: &[u8], out: &mut Vec<DirEvent>) -> usize {
         let had = self.hdr_len;
+        if had == 0 {
+            self.hdr_packets = Packets::starting(self.packet);
+        } else {
+            Packets::extend(&mut self.hdr_packets, self.packet);
+        }
         let start = self.pos.saturating_sub(had as u64);
         let parsed = if had == 0 {
             parse_header(data)
@@ -108,6 +113,7 @@ impl WsDecoder {
         let n = usize::try_from(rest).unwrap_or(usize::MAX).min(data.len());
         let chunk = data.get(..n).unwrap_or_default();
         let (key, off) = (self.frame.h.mask, self.frame.done);
+        Packets::extend(&mut self.frame.packets, self.packet);
         match self.frame.sink {
             Sink::Skip => {}
             Sink::Control => append_unmasked(&mut self.ctrl, chunk, key, off),
