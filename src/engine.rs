@@ -539,6 +539,144 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
         assert!(e.memory() >= before + 100, "{} vs {before}", e.memory());
     }
 
+    /// (packets, opcode, payload) of the messages and (kind, packet) of the anomalies among
+    /// `events`, in order; the open's packet.
+    type Seen = (
+        Vec<(Option<[u64; 2]>, Vec<u8>)>,
+        Vec<(&'static str, Option<u64>)>,
+    );
+
+    fn seen(events: &[Event]) -> Seen {
+        let mut msgs = Vec::new();
+        let mut anomalies = Vec::new();
+        for ev in events {
+            match &ev.kind {
+                EventKind::Message { msg, .. } => {
+                    msgs.push((msg.packets.map(|p| [p.first, p.last]), msg.payload.clone()))
+                }
+                EventKind::Anomaly { anomaly, .. } => {
+                    anomalies.push((anomaly.kind.as_str(), anomaly.packet))
+                }
+                _ => {}
+            }
+        }
+        (msgs, anomalies)
+    }
+
+    /// Every message names the packet of its first byte and the latest packet that carried
+    /// its bytes; bytes held out of order keep their own packet; an anomaly names the packet
+    /// it was found in, none when found at the end of input. Packets are numbered from 1,
+    /// counting every packet given (the handshake is packets 1 to 4).
+    #[test]
+    fn messages_and_anomalies_name_their_packets() {
+        let mut e = Engine::new(Limits::default());
+        let mut out = Vec::new();
+        open(&mut e, &mut out);
+        match &out[..] {
+            [
+                Event {
+                    kind: EventKind::Open(info),
+                    ..
+                },
+            ] => assert_eq!(info.handshake.response_packet, Some(4)),
+            other => panic!("{other:?}"),
+        }
+        out.clear();
+        let s = 5000 + RESPONSE.len() as u32;
+        let c = 1000 + REQUEST.len() as u32;
+        // 5: "you" past a hole, held; 6: "hi" fills it.
+        feed(
+            &mut e,
+            103,
+            &tcp(false, s + 4, 0x18, b"\x81\x03you"),
+            &mut out,
+        );
+        feed(&mut e, 103, &tcp(false, s, 0x18, b"\x81\x02hi"), &mut out);
+        // 7: the end of a frame, held; 8: its start.
+        let c_frame = b"\x82\x04\x01\x02\x03\x04";
+        feed(
+            &mut e,
+            104,
+            &tcp(false, s + 12, 0x18, &c_frame[3..]),
+            &mut out,
+        );
+        feed(
+            &mut e,
+            104,
+            &tcp(false, s + 9, 0x18, &c_frame[..3]),
+            &mut out,
+        );
+        // 9 and 10: a frame in two packets, in order.
+        feed(
+            &mut e,
+            105,
+            &tcp(false, s + 15, 0x18, b"\x81\x05a"),
+            &mut out,
+        );
+        feed(&mut e, 105, &tcp(false, s + 18, 0x18, b"bcde"), &mut out);
+        // 11: a client frame without a mask.
+        feed(&mut e, 106, &tcp(true, c, 0x18, b"\x81\x02ok"), &mut out);
+        // 12: a frame header with nothing after it, still open at the end of input.
+        feed(
+            &mut e,
+            107,
+            &tcp(false, s + 22, 0x18, b"\x81\x0a"),
+            &mut out,
+        );
+        e.finish(&mut out);
+        let (msgs, anomalies) = seen(&out);
+        assert_eq!(
+            msgs,
+            vec![
+                (Some([6, 6]), b"hi".to_vec()),
+                (Some([5, 5]), b"you".to_vec()),
+                (Some([8, 8]), vec![1, 2, 3, 4]),
+                (Some([9, 10]), b"abcde".to_vec()),
+                (Some([11, 11]), b"ok".to_vec()),
+            ]
+        );
+        assert_eq!(
+            anomalies,
+            vec![
+                ("unmasked_client_frame", Some(11)),
+                ("incomplete_message", None),
+            ]
+        );
+    }
+
+    /// A connection picked up mid-stream is decided, and its framing found, only after
+    /// several packets: the messages in the bytes kept until then name the packets that
+    /// carried them.
+    #[test]
+    fn messages_kept_while_probing_keep_their_packets() {
+        let mut e = Engine::new(Limits::default());
+        let mut out = Vec::new();
+        // Four 12-byte frames (texts long enough for the first one to vouch for the boundary
+        // it starts at), cut into packets 1 to 4 at stream offsets 2, 15 and 30.
+        let mut stream = Vec::new();
+        for word in [b"first one.", b"second one", b"third one.", b"last one.."] {
+            stream.extend_from_slice(&[0x81, 10]);
+            stream.extend_from_slice(word);
+        }
+        let cuts = [0, 2, 15, 30, stream.len()];
+        for (i, w) in cuts.windows(2).enumerate() {
+            let seq = 7000 + w[0] as u32;
+            let packet = tcp(false, seq, 0x18, &stream[w[0]..w[1]]);
+            feed(&mut e, 10 + i as i64, &packet, &mut out);
+        }
+        e.finish(&mut out);
+        let (msgs, _) = seen(&out);
+        assert_eq!(
+            msgs,
+            vec![
+                (Some([1, 2]), b"first one.".to_vec()),
+                (Some([2, 3]), b"second one".to_vec()),
+                (Some([3, 4]), b"third one.".to_vec()),
+                (Some([4, 4]), b"last one..".to_vec()),
+            ]
+        );
+    }
+
     #[test]
     fn subtracting_durations_from_timestamps() {
         let d = |s, n| Duration::new(s, n);

@@ -168,6 +168,7 @@ impl WsDecoder {
             resync: Resync {
                 buf: Vec::new(),
                 seg_starts: Vec::new(),
+                packets: Vec::new(),
                 skipped: 0,
                 from: 0,
                 probed_len: 0,

@@ -146,6 +146,11 @@ pub(super) struct Resync {
     pub buf: Vec<u8>,
     /// Offsets in `buf` where a feed (a TCP segment) began.
     pub seg_starts: Vec<usize>,
+    /// Offsets in `buf` from which bytes came in which packet (`WsDecoder::set_packet`), so
+    /// that what is decoded from `buf` once a boundary is found names its packets. Never
+    /// empty while `buf` is not; at most `MAX_SEG_STARTS` (the last then takes the later
+    /// packets: a message's last packet stays right, its first may come out later).
+    pub packets: Vec<(usize, Option<u64>)>,
     /// Bytes received but given up on so far.
     pub skipped: u64,
     /// Stream offset where framing was lost.
