@@ -239,13 +239,13 @@ fn reassembly(c: &mut Criterion) {
                 let mut hs = HalfStream::new(lim.max_ooo_bytes, lim.max_ooo_segments);
                 let mut got = 0usize;
                 let mut sink = |c: Chunk<'_>| {
-                    if let Chunk::Data(d) = c {
-                        got += d.len();
+                    if let Chunk::Data { bytes, .. } = c {
+                        got += bytes.len();
                     }
                 };
-                hs.segment(isn, syn, &[], 0, &mut sink);
+                hs.segment(isn, syn, &[], 0, 0, &mut sink);
                 for (seq, payload) in order.iter() {
-                    hs.segment(*seq, ack, payload, 0, &mut sink);
+                    hs.segment(*seq, ack, payload, 0, 0, &mut sink);
                 }
                 assert_eq!(got, data.len());
             })
@@ -278,6 +278,7 @@ fn json(c: &mut Criterion) {
                 compressed: false,
                 utf8_valid: true,
                 frame_detail: Vec::new(),
+                packets: None,
             },
         },
     };

@@ -61,8 +61,6 @@ struct Conns {
     probes: Arc<ProbePool>,
     /// Large message buffers given back by the caller ([`Engine::recycle`]).
     pool: BufPool,
-    /// Index of the last packet given (events at the end of input are stamped with it).
-    last_packet: u64,
     /// TLS secrets known so far (key log files, Decryption Secrets Blocks, a live key log).
     keys: KeyLog,
     proto: ProtoChoice,
@@ -82,7 +80,6 @@ impl Engine {
                 next_conn: 0,
                 probes: ProbePool::new(limits.max_probe_total_bytes),
                 pool: BufPool::default(),
-                last_packet: 0,
                 keys: KeyLog::new(),
                 proto: ProtoChoice::Auto,
                 charged: 0,
@@ -155,13 +152,15 @@ impl Engine {
                     pkt.ts,
                     AnomalyKind::IpFragmentLimit,
                     detail,
+                    Some(index + 1),
                 ));
                 return PacketFate::Untracked;
             }
         };
         self.stats.tcp_packets += 1;
         let fate = self.conns.segment(index, pkt.ts, &seg, out);
-        self.conns.within_memcap(self.packets.held_bytes(), out);
+        self.conns
+            .within_memcap(self.packets.held_bytes(), Some(index + 1), out);
         fate
     }
 
@@ -178,7 +177,7 @@ impl Engine {
     ) -> PacketFate {
         self.stats.tcp_packets += 1;
         let fate = self.conns.segment(index, ts, seg, out);
-        self.conns.within_memcap(0, out);
+        self.conns.within_memcap(0, Some(index + 1), out);
         fate
     }
 
@@ -245,7 +244,7 @@ impl Engine {
         let conns = &mut self.conns;
         let mut ctx = Ctx {
             ts: now,
-            packet: conns.last_packet,
+            packet: None,
             limits: &conns.limits,
             next_conn: &mut conns.next_conn,
             out,
@@ -283,7 +282,7 @@ impl Engine {
 
     /// Report that the input itself could not be read further (e.g. a corrupt record).
     pub fn input_error(&mut self, kind: AnomalyKind, detail: String, out: &mut Vec<Event>) {
-        out.push(Event::input_anomaly(self.last_ts, kind, detail));
+        out.push(Event::input_anomaly(self.last_ts, kind, detail, None));
     }
 }
 
@@ -298,9 +297,11 @@ impl Conns {
         out: &mut Vec<Event>,
         done: &mut dyn FnMut(u64, usize),
     ) {
+        // No packet is being handled: what is found now has none (and so does not depend on
+        // which packets this engine saw, when several share an input).
         let mut ctx = Ctx {
             ts,
-            packet: self.last_packet,
+            packet: None,
             limits: &self.limits,
             next_conn: &mut self.next_conn,
             out,
@@ -321,7 +322,7 @@ impl Conns {
     /// cannot be shed (connection state, inflater windows) stays; relief then waits until
     /// memory has grown by another sixteenth of the budget, so a budget too small for the
     /// traffic costs a scan now and then, not one per packet.
-    fn within_memcap(&mut self, extra: usize, out: &mut Vec<Event>) {
+    fn within_memcap(&mut self, extra: usize, packet: Option<u64>, out: &mut Vec<Event>) {
         let cap = self.limits.memcap;
         // The reuse pool is weighed only when it could matter (it takes a lock).
         if self
@@ -351,7 +352,7 @@ impl Conns {
         holders.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut ctx = Ctx {
             ts: Timestamp::default(),
-            packet: self.last_packet,
+            packet,
             limits: &self.limits,
             next_conn: &mut self.next_conn,
             out,
@@ -390,10 +391,10 @@ impl Conns {
         out: &mut Vec<Event>,
     ) -> PacketFate {
         let key = FlowKey::new(seg.src, seg.dst);
-        self.last_packet = index;
         let mut ctx = Ctx {
             ts,
-            packet: index,
+            // Numbered from 1, as Wireshark numbers frames.
+            packet: Some(index + 1),
             limits: &self.limits,
             next_conn: &mut self.next_conn,
             out,
@@ -819,6 +820,144 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
             &mut out,
         );
         assert!(e.memory() >= before + 100, "{} vs {before}", e.memory());
+    }
+
+    /// (packets, opcode, payload) of the messages and (kind, packet) of the anomalies among
+    /// `events`, in order; the open's packet.
+    type Seen = (
+        Vec<(Option<[u64; 2]>, Vec<u8>)>,
+        Vec<(&'static str, Option<u64>)>,
+    );
+
+    fn seen(events: &[Event]) -> Seen {
+        let mut msgs = Vec::new();
+        let mut anomalies = Vec::new();
+        for ev in events {
+            match &ev.kind {
+                EventKind::Message { msg, .. } => {
+                    msgs.push((msg.packets.map(|p| [p.first, p.last]), msg.payload.clone()))
+                }
+                EventKind::Anomaly { anomaly, .. } => {
+                    anomalies.push((anomaly.kind.as_str(), anomaly.packet))
+                }
+                _ => {}
+            }
+        }
+        (msgs, anomalies)
+    }
+
+    /// Every message names the packet of its first byte and the latest packet that carried
+    /// its bytes; bytes held out of order keep their own packet; an anomaly names the packet
+    /// it was found in, none when found at the end of input. Packets are numbered from 1,
+    /// counting every packet given (the handshake is packets 1 to 4).
+    #[test]
+    fn messages_and_anomalies_name_their_packets() {
+        let mut e = Engine::new(Limits::default());
+        let mut out = Vec::new();
+        open(&mut e, &mut out);
+        match &out[..] {
+            [
+                Event {
+                    kind: EventKind::Open(info),
+                    ..
+                },
+            ] => assert_eq!(info.handshake.response_packet, Some(4)),
+            other => panic!("{other:?}"),
+        }
+        out.clear();
+        let s = 5000 + RESPONSE.len() as u32;
+        let c = 1000 + REQUEST.len() as u32;
+        // 5: "you" past a hole, held; 6: "hi" fills it.
+        feed(
+            &mut e,
+            103,
+            &tcp(false, s + 4, 0x18, b"\x81\x03you"),
+            &mut out,
+        );
+        feed(&mut e, 103, &tcp(false, s, 0x18, b"\x81\x02hi"), &mut out);
+        // 7: the end of a frame, held; 8: its start.
+        let c_frame = b"\x82\x04\x01\x02\x03\x04";
+        feed(
+            &mut e,
+            104,
+            &tcp(false, s + 12, 0x18, &c_frame[3..]),
+            &mut out,
+        );
+        feed(
+            &mut e,
+            104,
+            &tcp(false, s + 9, 0x18, &c_frame[..3]),
+            &mut out,
+        );
+        // 9 and 10: a frame in two packets, in order.
+        feed(
+            &mut e,
+            105,
+            &tcp(false, s + 15, 0x18, b"\x81\x05a"),
+            &mut out,
+        );
+        feed(&mut e, 105, &tcp(false, s + 18, 0x18, b"bcde"), &mut out);
+        // 11: a client frame without a mask.
+        feed(&mut e, 106, &tcp(true, c, 0x18, b"\x81\x02ok"), &mut out);
+        // 12: a frame header with nothing after it, still open at the end of input.
+        feed(
+            &mut e,
+            107,
+            &tcp(false, s + 22, 0x18, b"\x81\x0a"),
+            &mut out,
+        );
+        e.finish(&mut out);
+        let (msgs, anomalies) = seen(&out);
+        assert_eq!(
+            msgs,
+            vec![
+                (Some([6, 6]), b"hi".to_vec()),
+                (Some([5, 5]), b"you".to_vec()),
+                (Some([8, 8]), vec![1, 2, 3, 4]),
+                (Some([9, 10]), b"abcde".to_vec()),
+                (Some([11, 11]), b"ok".to_vec()),
+            ]
+        );
+        assert_eq!(
+            anomalies,
+            vec![
+                ("unmasked_client_frame", Some(11)),
+                ("incomplete_message", None),
+            ]
+        );
+    }
+
+    /// A connection picked up mid-stream is decided, and its framing found, only after
+    /// several packets: the messages in the bytes kept until then name the packets that
+    /// carried them.
+    #[test]
+    fn messages_kept_while_probing_keep_their_packets() {
+        let mut e = Engine::new(Limits::default());
+        let mut out = Vec::new();
+        // Four 12-byte frames (texts long enough for the first one to vouch for the boundary
+        // it starts at), cut into packets 1 to 4 at stream offsets 2, 15 and 30.
+        let mut stream = Vec::new();
+        for word in [b"first one.", b"second one", b"third one.", b"last one.."] {
+            stream.extend_from_slice(&[0x81, 10]);
+            stream.extend_from_slice(word);
+        }
+        let cuts = [0, 2, 15, 30, stream.len()];
+        for (i, w) in cuts.windows(2).enumerate() {
+            let seq = 7000 + w[0] as u32;
+            let packet = tcp(false, seq, 0x18, &stream[w[0]..w[1]]);
+            feed(&mut e, 10 + i as i64, &packet, &mut out);
+        }
+        e.finish(&mut out);
+        let (msgs, _) = seen(&out);
+        assert_eq!(
+            msgs,
+            vec![
+                (Some([1, 2]), b"first one.".to_vec()),
+                (Some([2, 3]), b"second one".to_vec()),
+                (Some([3, 4]), b"third one.".to_vec()),
+                (Some([4, 4]), b"last one..".to_vec()),
+            ]
+        );
     }
 
     #[test]

@@ -170,6 +170,9 @@ pub struct Anomaly {
     /// connection without keys, an HTTP/2 connection's own errors): its endpoints, so that
     /// output names them even though the event's `conn` is `None`.
     pub transport: Option<Transport>,
+    /// The capture record (numbered from 1, as Wireshark numbers frames) it was detected at:
+    /// the packet whose bytes revealed it. `None` when there is none (end of input).
+    pub packet: Option<u64>,
 }
 
 impl Anomaly {
@@ -178,7 +181,15 @@ impl Anomaly {
             kind,
             detail: detail.into(),
             transport: None,
+            packet: None,
         }
+    }
+
+    /// Stamped with the packet it was detected at, unless it already has one (found where
+    /// its bytes came in, before being handed on).
+    pub fn at(mut self, packet: Option<u64>) -> Self {
+        self.packet = self.packet.or(packet);
+        self
     }
 
     /// An anomaly about the transport connection `transport`, which carries no (numbered)
@@ -215,6 +226,43 @@ pub struct Message {
     pub utf8_valid: bool,
     /// The frames that carried it, in order (for detail views).
     pub frame_detail: Vec<FrameInfo>,
+    /// The capture records that carried it (`None` for a message not decoded from a capture).
+    pub packets: Option<Packets>,
+}
+
+/// Capture record numbers (from 1, counting every record of the capture file, as Wireshark
+/// numbers frames) of what carried a message: the packet of its first byte and the packet
+/// whose arrival completed it, i.e. the latest of those that carried its bytes. Inside TLS a
+/// byte's packet is the one that completed its record (its plaintext exists from then on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Packets {
+    pub first: u64,
+    pub last: u64,
+}
+
+impl Packets {
+    /// Packets of something whose first byte came in `packet` (`None`: unknown).
+    pub fn starting(packet: Option<u64>) -> Option<Packets> {
+        packet.map(|p| Packets { first: p, last: p })
+    }
+
+    /// `packet` carried more of its bytes.
+    pub fn extend(this: &mut Option<Packets>, packet: Option<u64>) {
+        match (this.as_mut(), packet) {
+            (Some(p), Some(n)) => p.last = p.last.max(n),
+            (None, Some(_)) => *this = Packets::starting(packet),
+            (_, None) => {}
+        }
+    }
+
+    /// `this` followed by `more` (a message and its next frame).
+    pub fn join(this: &mut Option<Packets>, more: Option<Packets>) {
+        match (this.as_mut(), more) {
+            (Some(p), Some(m)) => p.last = p.last.max(m.last),
+            (None, Some(_)) => *this = more,
+            (_, None) => {}
+        }
+    }
 }
 
 /// One frame as it was on the wire.
@@ -320,6 +368,8 @@ pub struct Handshake {
     /// behind a refused upgrade is stamped when it is read, at the refusal).
     pub request_ts: Option<Timestamp>,
     pub response_ts: Option<Timestamp>,
+    /// Capture record number (from 1) of the packet that completed the response.
+    pub response_packet: Option<u64>,
 }
 
 /// What was learned of a decrypted TLS connection.
@@ -396,14 +446,20 @@ impl Event {
         }
     }
 
-    /// An anomaly about the input as a whole (no connection, no direction).
-    pub fn input_anomaly(ts: Timestamp, kind: AnomalyKind, detail: impl Into<String>) -> Event {
+    /// An anomaly about the input as a whole (no connection, no direction), found at capture
+    /// record `packet` (numbered from 1) if at one.
+    pub fn input_anomaly(
+        ts: Timestamp,
+        kind: AnomalyKind,
+        detail: impl Into<String>,
+        packet: Option<u64>,
+    ) -> Event {
         Event {
             ts,
             conn: None,
             kind: EventKind::Anomaly {
                 dir: None,
-                anomaly: Anomaly::new(kind, detail),
+                anomaly: Anomaly::new(kind, detail).at(packet),
             },
         }
     }

@@ -58,8 +58,9 @@ fn decode_h2c() -> (Seen, H2Conn) {
             seg.flags,
             seg.payload,
             seg.missing,
+            0,
             &mut |chunk| match chunk {
-                Chunk::Data(d) => conn.feed(side, d, &mut |e| seen.take(e)),
+                Chunk::Data { bytes, .. } => conn.feed(side, bytes, &mut |e| seen.take(e)),
                 Chunk::Gap { len, .. } => conn.gap(side, len, &mut |e| seen.take(e)),
                 _ => {}
             },
@@ -67,8 +68,8 @@ fn decode_h2c() -> (Seen, H2Conn) {
     }
     for (side, half) in halves.iter_mut().enumerate() {
         half.finish(&mut |chunk| {
-            if let Chunk::Data(d) = chunk {
-                conn.feed(side, d, &mut |e| seen.take(e));
+            if let Chunk::Data { bytes, .. } = chunk {
+                conn.feed(side, bytes, &mut |e| seen.take(e));
             }
         });
     }

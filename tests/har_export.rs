@@ -256,6 +256,7 @@ fn synthetic_export(file_name: &str) -> PathBuf {
             ]),
             request_ts: Some(ts(100)),
             response_ts: Some(ts(2_600)),
+            response_packet: None,
         },
         tls: Some(TlsInfo::default()),
         ..OpenInfo::default()
@@ -277,6 +278,7 @@ fn synthetic_export(file_name: &str) -> PathBuf {
             response_headers: h(&[(":status", "200")]),
             request_ts: Some(ts(3_000)),
             response_ts: Some(ts(3_400)),
+            response_packet: None,
         },
         tls: Some(TlsInfo::default()),
         ..OpenInfo::default()
@@ -298,6 +300,7 @@ fn synthetic_export(file_name: &str) -> PathBuf {
                 wire_len: payload.len() as u64,
                 utf8_valid: std::str::from_utf8(payload).is_ok(),
                 frame_detail: Vec::new(),
+                packets: None,
             },
         },
     };

@@ -55,7 +55,7 @@ impl Out {
 fn chunk(conn: &mut Conn, side: usize, c: Chunk<'_>, keys: &KeyLog) {
     let Conn { tls, out, .. } = conn;
     match c {
-        Chunk::Data(d) => tls.feed(side, d, keys, &mut |e| out.on(e)),
+        Chunk::Data { bytes, .. } => tls.feed(side, bytes, keys, &mut |e| out.on(e)),
         Chunk::Gap { len, .. } => tls.gap(side, len, keys, &mut |e| out.on(e)),
         _ => {}
     }
@@ -96,9 +96,9 @@ fn decode(name: &str, keylog: Option<&str>) -> Vec<Conn> {
         index.entry((seg.dst, seg.src)).or_insert((ci, 1 - side));
         let conn = &mut conns[ci];
         let mut chunks = Vec::new();
-        conn.streams[side].segment(seg.seq, seg.flags, seg.payload, seg.missing, &mut |c| {
+        conn.streams[side].segment(seg.seq, seg.flags, seg.payload, seg.missing, 0, &mut |c| {
             chunks.push(match c {
-                Chunk::Data(d) => (Some(d.to_vec()), 0),
+                Chunk::Data { bytes, .. } => (Some(bytes.to_vec()), 0),
                 Chunk::Gap { len, .. } => (None, len),
                 _ => (None, 0),
             })
@@ -108,7 +108,15 @@ fn decode(name: &str, keylog: Option<&str>) -> Vec<Conn> {
         }
         for (data, gap) in chunks {
             match data {
-                Some(d) => chunk(conn, side, Chunk::Data(&d), &keys),
+                Some(d) => chunk(
+                    conn,
+                    side,
+                    Chunk::Data {
+                        bytes: &d,
+                        packet: 0,
+                    },
+                    &keys,
+                ),
                 None if gap > 0 => chunk(
                     conn,
                     side,

@@ -38,7 +38,7 @@ impl Check {
     fn relaxed(&mut self, chunk: Chunk<'_>) {
         assert!(!self.ended, "chunk after FIN/RST/finish: {chunk:?}");
         match chunk {
-            Chunk::Data(data) => {
+            Chunk::Data { bytes: data, .. } => {
                 assert!(!data.is_empty(), "empty Data chunk");
                 self.pos += data.len() as u64;
             }
@@ -56,7 +56,7 @@ impl Check {
     fn strict(&mut self, chunk: Chunk<'_>) {
         assert!(!self.ended, "chunk after FIN/RST/finish: {chunk:?}");
         match chunk {
-            Chunk::Data(data) => {
+            Chunk::Data { bytes: data, .. } => {
                 assert!(!data.is_empty(), "empty Data chunk");
                 let base = self.base.expect("data before any segment");
                 for (i, b) in data.iter().enumerate() {
@@ -130,7 +130,7 @@ fuzz_target!(|data: &[u8]| {
             (0..u32::from(len)).map(|i| byte_at(data_seq.wrapping_add(i)) ^ u8::from(flip)),
         );
         let was_closed = hs.is_closed();
-        hs.segment(seq, flags, &payload, missing, &mut |c| check.take(c));
+        hs.segment(seq, flags, &payload, missing, 0, &mut |c| check.take(c));
         if was_closed {
             assert!(hs.is_closed());
         }
@@ -149,6 +149,6 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(check.pos, hs.delivered());
     assert_eq!(hs.buffered_bytes(), 0, "bytes held after finish");
     check.ended = true;
-    hs.segment(isn, TcpFlags::default(), b"late", 0, &mut |c| check.take(c));
+    hs.segment(isn, TcpFlags::default(), b"late", 0, 0, &mut |c| check.take(c));
     hs.finish(&mut |c| check.take(c));
 });

@@ -73,6 +73,7 @@ pub(super) fn rfc_handshake() -> Handshake {
         ]),
         request_ts: Some(Timestamp::default()),
         response_ts: Some(Timestamp::default()),
+        response_packet: None,
     }
 }
 

@@ -53,6 +53,7 @@ fn info_h1() -> OpenInfo {
             ]),
             request_ts: Some(ts(1000)),
             response_ts: Some(ts(3500)),
+            response_packet: None,
         },
         ..OpenInfo::default()
     }
@@ -80,6 +81,7 @@ fn message(id: u64, at: u64, dir: Dir, opcode: Opcode, payload: &[u8]) -> Event 
                 wire_len: payload.len() as u64,
                 utf8_valid: std::str::from_utf8(payload).is_ok(),
                 frame_detail: Vec::new(),
+                packets: None,
             },
         },
     }
@@ -128,7 +130,12 @@ fn interleaved() -> Vec<Event> {
         message(2, 4400, Dir::C2s, Opcode::Close, b"\x03\xe8bye"),
         end(2, 4500),
         message(1, 4600, Dir::C2s, Opcode::Pong, b""),
-        Event::input_anomaly(ts(4650), crate::event::AnomalyKind::CorruptCapture, "x"),
+        Event::input_anomaly(
+            ts(4650),
+            crate::event::AnomalyKind::CorruptCapture,
+            "x",
+            None,
+        ),
         end(1, 4700),
     ]
 }
@@ -336,6 +343,7 @@ fn http2_entry() {
             response_headers: hdrs(&[(":status", "200")]),
             request_ts: Some(ts(10)),
             response_ts: Some(ts(10)),
+            response_packet: None,
         },
         tls: Some(TlsInfo::default()),
         ..OpenInfo::default()

@@ -6,7 +6,7 @@ use super::close::valid_code;
 use super::inflate::TAIL;
 use super::state::{Fate, Sink, State};
 use super::stream::anomaly;
-use crate::event::{AnomalyKind, DirEvent, FrameInfo, Message, Opcode};
+use crate::event::{AnomalyKind, DirEvent, FrameInfo, Message, Opcode, Packets};
 
 /// Frames described per message at most (the rest are counted in `frames` only).
 const MAX_FRAME_DETAIL: usize = 1024;
@@ -21,6 +21,7 @@ impl WsDecoder {
         } else if f.attached {
             let info = self.frame_info();
             if let Some(m) = self.msg.as_mut() {
+                Packets::join(&mut m.packets, self.frame.packets);
                 // Bounded: a message's frames are bounded by the message size limit, but a
                 // flood of empty fragments is not, so detail stops at a fixed count.
                 if m.frame_detail.len() < MAX_FRAME_DETAIL {
@@ -69,6 +70,7 @@ impl WsDecoder {
             wire_len: h.payload_len,
             utf8_valid,
             frame_detail: vec![info],
+            packets: self.frame.packets,
         }));
     }
 
@@ -199,6 +201,7 @@ impl WsDecoder {
             wire_len: m.wire_len,
             utf8_valid,
             frame_detail: std::mem::take(&mut m.frame_detail),
+            packets: m.packets,
         }));
     }
 }

@@ -66,6 +66,7 @@ impl WsDecoder {
             done: 0,
             sink,
             attached,
+            packets: self.hdr_packets,
         };
         self.state = State::Payload;
         if h.payload_len == 0 {
@@ -218,6 +219,7 @@ impl WsDecoder {
             fate,
             after_close: self.close_seen,
             frame_detail: Vec::new(),
+            packets: None,
         });
         (self.sink_for(fate, compressed), true)
     }
@@ -256,6 +258,7 @@ impl WsDecoder {
             fate: Fate::Skip,
             after_close: true,
             frame_detail: Vec::new(),
+            packets: None,
         });
         (Sink::Skip, true)
     }

@@ -77,6 +77,7 @@ impl WsDecoder {
 
     /// Every public call starts here: events from now on are appended after `out`'s end.
     pub(super) fn call_begins(&mut self, out: &[DirEvent]) {
+        self.call_mark = out.len();
         if let Some(g) = self.guess.as_mut() {
             g.mark = out.len();
         }
@@ -86,7 +87,14 @@ impl WsDecoder {
     /// Withheld payload is bounded by `max_message_bytes`; a message past that is dropped
     /// with an anomaly instead.
     pub(super) fn call_ends(&mut self, out: &mut Vec<DirEvent>) {
+        // Anomalies are stamped now, as some are withheld and handed on in a later call.
+        for ev in out.iter_mut().skip(self.call_mark) {
+            if let DirEvent::Anomaly(a) = ev {
+                a.packet = a.packet.or(self.packet);
+            }
+        }
         let cap = self.cfg.max_message_bytes;
+        let packet = self.packet;
         let Some(g) = self.guess.as_mut() else {
             return;
         };
@@ -95,17 +103,20 @@ impl WsDecoder {
                 DirEvent::Message(m)
                     if g.held_bytes.saturating_add(m.payload.len() as u64) > cap =>
                 {
-                    DirEvent::Anomaly(crate::event::Anomaly::new(
-                        AnomalyKind::IncompleteMessage,
-                        format!(
-                            "{} message ({} bytes) decoded after the frame boundary guessed at \
+                    DirEvent::Anomaly(
+                        crate::event::Anomaly::new(
+                            AnomalyKind::IncompleteMessage,
+                            format!(
+                                "{} message ({} bytes) decoded after the frame boundary guessed at \
                              offset {} waited for that guess to be confirmed beyond \
                              max_message_bytes ({cap}) of withheld messages: not listed",
-                            m.opcode.as_str(),
-                            m.payload.len(),
-                            g.at
-                        ),
-                    ))
+                                m.opcode.as_str(),
+                                m.payload.len(),
+                                g.at
+                            ),
+                        )
+                        .at(packet),
+                    )
                 }
                 DirEvent::Message(m) => {
                     g.held_bytes = g.held_bytes.saturating_add(m.payload.len() as u64);

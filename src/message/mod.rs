@@ -23,7 +23,7 @@ mod tests_guess;
 #[cfg(test)]
 mod tests_recovery;
 
-use crate::event::{DirEvent, Timestamp};
+use crate::event::{DirEvent, Packets, Timestamp};
 use crate::frame::MAX_HEADER_LEN;
 use crate::handshake::DeflateParams;
 use crate::limits::Limits;
@@ -123,6 +123,13 @@ pub struct WsDecoder {
     at_seg_start: bool,
     /// Capture time of the bytes being fed (for frame detail).
     now: Timestamp,
+    /// Capture record number of the packet the bytes being fed came in (see
+    /// [`WsDecoder::set_packet`]).
+    packet: Option<u64>,
+    /// The packets of the frame header being read.
+    hdr_packets: Option<Packets>,
+    /// Where the current public call's events begin in its `out` (stamped at its end).
+    call_mark: usize,
     /// Decoding from a frame boundary that was found, not seen: its output is withheld
     /// until the framing is confirmed (`guess`).
     guess: Option<Box<Guess>>,
@@ -162,6 +169,7 @@ impl WsDecoder {
             resync: Resync {
                 buf: Vec::new(),
                 seg_starts: Vec::new(),
+                packets: Vec::new(),
                 skipped: 0,
                 from: 0,
                 probed_len: 0,
@@ -170,6 +178,9 @@ impl WsDecoder {
             },
             at_seg_start: true,
             now: Timestamp::default(),
+            packet: None,
+            hdr_packets: None,
+            call_mark: 0,
             guess: None,
             first_after_guess: None,
             cfg: config,
@@ -187,6 +198,13 @@ impl WsDecoder {
     /// Capture time of the bytes fed next (stamped on the frames they complete).
     pub fn set_time(&mut self, ts: Timestamp) {
         self.now = ts;
+    }
+
+    /// Capture record number of the packet the bytes fed next came in (`None`: unknown). A
+    /// message's `packets` are its first byte's packet and the latest of its bytes' packets;
+    /// an anomaly is stamped with the packet fed when it was found.
+    pub fn set_packet(&mut self, packet: Option<u64>) {
+        self.packet = packet;
     }
 
     /// The caller found, by probing, that the next byte fed starts a frame: a mid-stream

@@ -1,7 +1,7 @@
 //! The decoder's bookkeeping types.
 
 use super::inflate::Inflater;
-use crate::event::{FrameInfo, Opcode};
+use crate::event::{FrameInfo, Opcode, Packets};
 use crate::frame::FrameHeader;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +40,8 @@ pub(super) struct Frame {
     pub sink: Sink,
     /// The frame belongs to `WsDecoder::msg` (its FIN ends that message).
     pub attached: bool,
+    /// The packets of its first byte and of the latest of its bytes so far.
+    pub packets: Option<Packets>,
 }
 
 impl Frame {
@@ -60,6 +62,7 @@ impl Frame {
             done: 0,
             sink: Sink::Skip,
             attached: false,
+            packets: None,
         }
     }
 }
@@ -87,6 +90,8 @@ pub(super) struct Assembly {
     pub after_close: bool,
     /// Its frames as they were on the wire.
     pub frame_detail: Vec<FrameInfo>,
+    /// The packets of its first byte and of the latest of its bytes so far (its frames').
+    pub packets: Option<Packets>,
 }
 
 /// permessage-deflate state of the direction.
@@ -141,6 +146,11 @@ pub(super) struct Resync {
     pub buf: Vec<u8>,
     /// Offsets in `buf` where a feed (a TCP segment) began.
     pub seg_starts: Vec<usize>,
+    /// Offsets in `buf` from which bytes came in which packet (`WsDecoder::set_packet`), so
+    /// that what is decoded from `buf` once a boundary is found names its packets. Never
+    /// empty while `buf` is not; at most `MAX_SEG_STARTS` (the last then takes the later
+    /// packets: a message's last packet stays right, its first may come out later).
+    pub packets: Vec<(usize, Option<u64>)>,
     /// Bytes received but given up on so far.
     pub skipped: u64,
     /// Stream offset where framing was lost.

@@ -3,7 +3,7 @@
 
 use super::WsDecoder;
 use super::state::{Fate, Sink, State};
-use crate::event::{Anomaly, AnomalyKind, DirEvent};
+use crate::event::{Anomaly, AnomalyKind, DirEvent, Packets};
 use crate::frame::{
     MAX_HEADER_LEN, Parsed, parse_header, probe_first, probe_masked, unambiguous_start, unmask,
 };
@@ -39,6 +39,11 @@ impl WsDecoder {
     /// RFC 6455 §5.2: parse the header from the bytes so far (kept across feeds when split).
     fn header_bytes(&mut self, data: &[u8], out: &mut Vec<DirEvent>) -> usize {
         let had = self.hdr_len;
+        if had == 0 {
+            self.hdr_packets = Packets::starting(self.packet);
+        } else {
+            Packets::extend(&mut self.hdr_packets, self.packet);
+        }
         let start = self.pos.saturating_sub(had as u64);
         let parsed = if had == 0 {
             parse_header(data)
@@ -108,6 +113,7 @@ impl WsDecoder {
         let n = usize::try_from(rest).unwrap_or(usize::MAX).min(data.len());
         let chunk = data.get(..n).unwrap_or_default();
         let (key, off) = (self.frame.h.mask, self.frame.done);
+        Packets::extend(&mut self.frame.packets, self.packet);
         match self.frame.sink {
             Sink::Skip => {}
             Sink::Control => append_unmasked(&mut self.ctrl, chunk, key, off),
@@ -164,6 +170,7 @@ impl WsDecoder {
                     .saturating_add(self.resync.buf.len() as u64);
                 self.resync.buf.clear();
                 self.resync.seg_starts.clear();
+                self.resync.packets.clear();
                 self.resync.probed_len = 0;
                 self.resync.unknown_loss |= len == 0;
                 self.resync.first_byte = false;
@@ -254,6 +261,7 @@ impl WsDecoder {
         self.resync.skipped = skipped;
         self.resync.buf.clear();
         self.resync.seg_starts.clear();
+        self.resync.packets.clear();
         self.resync.probed_len = 0;
         self.resync.unknown_loss = false;
         self.resync.first_byte = false;
@@ -264,6 +272,13 @@ impl WsDecoder {
         let r = &mut self.resync;
         if self.at_seg_start && r.seg_starts.len() < MAX_SEG_STARTS {
             r.seg_starts.push(r.buf.len());
+        }
+        if r.packets.last().is_none_or(|&(_, p)| p != self.packet) {
+            if r.packets.len() < MAX_SEG_STARTS {
+                r.packets.push((r.buf.len(), self.packet));
+            } else if let Some(last) = r.packets.last_mut() {
+                last.1 = self.packet;
+            }
         }
         self.at_seg_start = false;
         let take = data.len().min(RESYNC_CAP - r.buf.len());
@@ -286,6 +301,12 @@ impl WsDecoder {
             r.skipped = r.skipped.saturating_add(drop as u64);
             r.seg_starts.retain(|&s| s >= drop);
             r.seg_starts.iter_mut().for_each(|s| *s -= drop);
+            // The packet of the first byte kept is that of the last mark dropped.
+            let dropped = r.packets.partition_point(|&(s, _)| s <= drop);
+            r.packets.drain(..dropped.saturating_sub(1));
+            r.packets
+                .iter_mut()
+                .for_each(|(s, _)| *s = s.saturating_sub(drop));
             r.probed_len = 0;
         }
         take
@@ -329,6 +350,7 @@ impl WsDecoder {
         );
         self.resync.buf = Vec::new();
         self.resync.seg_starts = Vec::new();
+        self.resync.packets = Vec::new();
         self.state = State::Dead;
         true
     }
@@ -382,6 +404,7 @@ impl WsDecoder {
         }
         r.unknown_loss = false;
         let buf = std::mem::take(&mut r.buf);
+        let packets = std::mem::take(&mut r.packets);
         r.seg_starts.clear();
         r.skipped = 0;
         r.probed_len = 0;
@@ -389,8 +412,36 @@ impl WsDecoder {
         self.state = State::Header;
         self.hdr_len = 0;
         self.pos = at;
-        self.feed_bytes(buf.get(start..).unwrap_or_default(), out);
+        self.replay(&buf, start, &packets, out);
         true
+    }
+
+    /// Decodes `buf[from..]`, collected while searching, each stretch as coming from its
+    /// packet (`packets`: offsets in `buf` and their packets, from offset 0 on).
+    fn replay(
+        &mut self,
+        buf: &[u8],
+        from: usize,
+        packets: &[(usize, Option<u64>)],
+        out: &mut Vec<DirEvent>,
+    ) {
+        let now = self.packet;
+        // Bytes before the first mark (there are none) would be the current packet's.
+        let head = match packets.first() {
+            Some(&(0, _)) => None,
+            _ => Some((0, now)),
+        };
+        let marks: Vec<(usize, Option<u64>)> =
+            head.into_iter().chain(packets.iter().copied()).collect();
+        for (i, &(start, packet)) in marks.iter().enumerate() {
+            let end = marks.get(i + 1).map_or(buf.len(), |&(s, _)| s);
+            let Some(piece) = buf.get(start.max(from)..end).filter(|p| !p.is_empty()) else {
+                continue;
+            };
+            self.packet = packet;
+            self.feed_bytes(piece, out);
+        }
+        self.packet = now;
     }
 
     /// See [`WsDecoder::finish`].

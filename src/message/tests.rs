@@ -1,7 +1,7 @@
 //! Decoder tests: RFC 6455 §5.7 examples, every violation, chunking, gaps, tungstenite.
 
 use super::*;
-use crate::event::{AnomalyKind as K, Message, Opcode};
+use crate::event::{AnomalyKind as K, Message, Opcode, Packets};
 use proptest::prelude::*;
 
 pub(super) const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -76,6 +76,7 @@ pub(super) fn msg(opcode: Opcode, payload: &[u8], frames: u32, wire_len: u64) ->
         wire_len,
         utf8_valid: opcode == Opcode::Text || opcode == Opcode::Close,
         frame_detail: Vec::new(),
+        packets: None,
     })
 }
 
@@ -815,4 +816,47 @@ fn decode_file() {
         }
     }
     println!("took {:?}", t.elapsed());
+}
+
+/// Each message names the packet of its first byte and the latest packet that carried its
+/// bytes (`set_packet` before each feed); a control frame between fragments has its own; an
+/// anomaly names the packet fed when it was found, none when found at the end.
+#[test]
+fn messages_and_anomalies_name_their_packets() {
+    let mut d = WsDecoder::new(cfg(Sender::Client, None));
+    let mut out = Vec::new();
+    let first = frame(0x01, b"hel", Some(KEY));
+    let ping = frame(0x89, b"p", Some(KEY));
+    let last = frame(0x80, b"lo", Some(KEY));
+    // Packet 3: the first fragment and half the ping's header.
+    d.set_packet(Some(3));
+    d.feed(&[&first[..], &ping[..1]].concat(), &mut out);
+    // Packet 4: the rest of the ping, and the final fragment's header.
+    d.set_packet(Some(4));
+    d.feed(&[&ping[1..], &last[..2]].concat(), &mut out);
+    // Packet 5: the final fragment's payload; then a frame without a mask.
+    d.set_packet(Some(5));
+    d.feed(&last[2..], &mut out);
+    d.feed(&frame(0x82, b"x", None), &mut out);
+    // Packet 6: a frame cut off by the end of the stream.
+    d.set_packet(Some(6));
+    d.feed(&[0x82, 0x85], &mut out);
+    d.set_packet(None);
+    d.finish(&mut out);
+    let packets = |p: Option<Packets>| p.map(|p| (p.first, p.last));
+    let got: Vec<(String, Option<(u64, u64)>)> = out
+        .iter()
+        .map(|e| match e {
+            DirEvent::Message(m) => (format!("M:{}", m.opcode.as_str()), packets(m.packets)),
+            DirEvent::Anomaly(a) => (a.kind.as_str().to_owned(), a.packet.map(|p| (p, p))),
+        })
+        .collect();
+    let want: Vec<(String, Option<(u64, u64)>)> = vec![
+        ("M:ping".into(), Some((3, 4))),
+        ("M:text".into(), Some((3, 5))),
+        ("unmasked_client_frame".into(), Some((5, 5))),
+        ("M:binary".into(), Some((5, 5))),
+        ("incomplete_message".into(), None),
+    ];
+    assert_eq!(got, want);
 }

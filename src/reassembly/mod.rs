@@ -22,8 +22,10 @@ use span::Span;
 /// What the stream delivers, in stream order.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Chunk<'a> {
-    /// The next in-order bytes.
-    Data(&'a [u8]),
+    /// The next in-order bytes, and the packet that carried them: the number the caller gave
+    /// with their segment (for bytes held out of order, their own segment's, not the one that
+    /// filled the hole before them).
+    Data { bytes: &'a [u8], packet: u64 },
     /// `len` bytes of the stream are lost (never captured, or given up on at a limit);
     /// the next `Data` follows them.
     Gap { len: u64, reason: GapReason },
@@ -86,16 +88,18 @@ impl HalfStream {
         }
     }
 
-    /// Take one segment of this direction. `missing` bytes follow `payload` in sequence
-    /// space but were not captured. Calls `out` for everything that becomes deliverable, in
-    /// order. The first segment seen that is not a bare ACK fixes the start of the stream (its
-    /// SYN, or its first byte when the SYN was not captured).
+    /// Take one segment of this direction, carried by the packet the caller numbers `packet`
+    /// (its bytes are delivered tagged with it, however late). `missing` bytes follow
+    /// `payload` in sequence space but were not captured. Calls `out` for everything that
+    /// becomes deliverable, in order. The first segment seen that is not a bare ACK fixes the
+    /// start of the stream (its SYN, or its first byte when the SYN was not captured).
     pub fn segment(
         &mut self,
         seq: u32,
         flags: TcpFlags,
         payload: &[u8],
         missing: u32,
+        packet: u64,
         out: &mut dyn FnMut(Chunk<'_>),
     ) {
         if self.closed {
@@ -148,7 +152,7 @@ impl HalfStream {
                 out(Chunk::Conflict { offset, len });
             }
         }
-        self.ingest(span, out);
+        self.ingest(span, packet, out);
         if flags.rst {
             self.flush(out);
             self.close();
@@ -217,14 +221,14 @@ impl HalfStream {
 
     /// Delivers what of `span` is in order (straight from the caller's slice) and buffers the
     /// rest. Held bytes are the first copy: where `span` overlaps them they win.
-    fn ingest(&mut self, mut span: Span<'_>, out: &mut dyn FnMut(Chunk<'_>)) {
+    fn ingest(&mut self, mut span: Span<'_>, packet: u64, out: &mut dyn FnMut(Chunk<'_>)) {
         loop {
             span = span.from(self.next);
             if span.is_empty() {
                 break;
             }
             if span.start > self.next {
-                self.held.insert(span, &mut |offset, len| {
+                self.held.insert(span, packet, &mut |offset, len| {
                     out(Chunk::Conflict { offset, len })
                 });
                 break;
@@ -232,7 +236,7 @@ impl HalfStream {
             let held_at = self.held.first_start().unwrap_or(u64::MAX);
             let now = span.until(held_at);
             self.next = now.end();
-            deliver(now.data, now.lost, out);
+            deliver(now.data, now.lost, packet, out);
             if self.next < held_at {
                 break;
             }
@@ -262,8 +266,8 @@ impl HalfStream {
     fn deliver_piece(&mut self, piece: Piece, out: &mut dyn FnMut(Chunk<'_>)) {
         self.next = self.next.saturating_add(piece.len());
         match piece {
-            Piece::Data(bytes) => deliver(&bytes, 0, out),
-            Piece::Lost(len) => deliver(&[], len, out),
+            Piece::Data { bytes, packet } => deliver(&bytes, 0, packet, out),
+            Piece::Lost(len) => deliver(&[], len, 0, out),
         }
     }
 
@@ -318,10 +322,13 @@ impl HalfStream {
     }
 }
 
-/// Captured bytes, then the stretch the snap length cut off.
-fn deliver(data: &[u8], lost: u64, out: &mut dyn FnMut(Chunk<'_>)) {
+/// Captured bytes (carried by `packet`), then the stretch the snap length cut off.
+fn deliver(data: &[u8], lost: u64, packet: u64, out: &mut dyn FnMut(Chunk<'_>)) {
     if !data.is_empty() {
-        out(Chunk::Data(data));
+        out(Chunk::Data {
+            bytes: data,
+            packet,
+        });
     }
     if lost > 0 {
         out(Chunk::Gap {

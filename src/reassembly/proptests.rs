@@ -67,17 +67,29 @@ proptest! {
         let mut hs = HalfStream::new(1 << 20, 4096);
         let mut got = Vec::new();
         if with_syn {
-            hs.segment(isn, SYN, &[], 0, &mut |c| got.push(own(c)));
+            hs.segment(isn, SYN, &[], 0, 0, &mut |c| got.push(own(c)));
         } else if let Some(first) = segs.iter().position(|s| s.0 == 0) {
             // Without a SYN the first segment seen starts the stream.
             segs.swap(0, first);
         }
         let first_seq = isn.wrapping_add(u32::from(with_syn));
-        for (start, len) in segs {
+        // Per delivered byte, the packet it came tagged with (packet i = segment i).
+        let mut tags: Vec<u64> = Vec::new();
+        for (i, &(start, len)) in segs.iter().enumerate() {
             let seq = first_seq.wrapping_add(start as u32);
-            hs.segment(seq, NONE, &data[start..start + len], 0, &mut |c| got.push(own(c)));
+            hs.segment(seq, NONE, &data[start..start + len], 0, i as u64, &mut |c| {
+                if let Chunk::Data { bytes, packet } = c {
+                    tags.extend(std::iter::repeat_n(packet, bytes.len()));
+                }
+                got.push(own(c));
+            });
         }
         prop_assert_eq!(check_layout(&data, &got)?, 0);
+        // Each byte is tagged with the first segment fed that covered it (the first copy).
+        for (at, tag) in tags.iter().enumerate() {
+            let first = segs.iter().position(|&(s, l)| s <= at && at < s + l);
+            prop_assert_eq!(first, Some(*tag as usize), "byte {}", at);
+        }
         prop_assert_eq!(hs.delivered(), data.len() as u64);
         prop_assert_eq!(hs.buffered_bytes(), 0);
     }
@@ -96,12 +108,12 @@ proptest! {
     ) {
         let mut hs = HalfStream::new(max_bytes, max_segments);
         let mut got = Vec::new();
-        hs.segment(isn, SYN, &[], 0, &mut |c| got.push(own(c)));
+        hs.segment(isn, SYN, &[], 0, 0, &mut |c| got.push(own(c)));
         let fin_seq = isn.wrapping_add(1).wrapping_add(data.len() as u32);
         let fin_at = fin_at.index(segs.len() + 1);
         for (i, ((start, len), (dropped, cut))) in segs.into_iter().zip(fate).enumerate() {
             if i == fin_at {
-                hs.segment(fin_seq, FIN, &[], 0, &mut |c| got.push(own(c)));
+                hs.segment(fin_seq, FIN, &[], 0, 0, &mut |c| got.push(own(c)));
             }
             if dropped {
                 continue;
@@ -109,10 +121,10 @@ proptest! {
             let seq = isn.wrapping_add(1).wrapping_add(start as u32);
             let kept = len - cut.min(len);
             let missing = (len - kept) as u32;
-            hs.segment(seq, NONE, &data[start..start + kept], missing, &mut |c| got.push(own(c)));
+            hs.segment(seq, NONE, &data[start..start + kept], missing, 0, &mut |c| got.push(own(c)));
             prop_assert!(hs.buffered_bytes() <= max_bytes);
         }
-        hs.segment(fin_seq, FIN, &[], 0, &mut |c| got.push(own(c)));
+        hs.segment(fin_seq, FIN, &[], 0, 0, &mut |c| got.push(own(c)));
         hs.finish(&mut |c| got.push(own(c)));
         prop_assert_eq!(got.pop(), Some(Got::Fin));
         check_layout(&data, &got)?;

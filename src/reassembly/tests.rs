@@ -12,7 +12,7 @@ pub(super) enum Got {
 
 pub(super) fn own(chunk: Chunk<'_>) -> Got {
     match chunk {
-        Chunk::Data(bytes) => Got::Data(bytes.to_vec()),
+        Chunk::Data { bytes, .. } => Got::Data(bytes.to_vec()),
         Chunk::Gap { len, reason } => Got::Gap(len, reason),
         Chunk::Conflict { offset, len } => Got::Conflict(offset, len),
         Chunk::Fin => Got::Fin,
@@ -42,21 +42,43 @@ fn d(bytes: &[u8]) -> Got {
     Data(bytes.to_vec())
 }
 
-struct T(HalfStream);
+/// A stream and the number of the last packet given to it (each segment is a new packet).
+struct T(HalfStream, u64);
 
 impl T {
     fn new() -> T {
-        T(HalfStream::new(1 << 20, 1024))
+        T(HalfStream::new(1 << 20, 1024), 0)
     }
 
     fn limited(bytes: usize, segments: usize) -> T {
-        T(HalfStream::new(bytes, segments))
+        T(HalfStream::new(bytes, segments), 0)
     }
 
     fn seg(&mut self, seq: u32, flags: TcpFlags, payload: &[u8], missing: u32) -> Vec<Got> {
+        self.tagged(seq, flags, payload, missing)
+            .into_iter()
+            .map(|(got, _)| got)
+            .collect()
+    }
+
+    /// What the segment delivered, data with the packet it is tagged with.
+    fn tagged(
+        &mut self,
+        seq: u32,
+        flags: TcpFlags,
+        payload: &[u8],
+        missing: u32,
+    ) -> Vec<(Got, Option<u64>)> {
+        self.1 += 1;
         let mut got = Vec::new();
         self.0
-            .segment(seq, flags, payload, missing, &mut |c| got.push(own(c)));
+            .segment(seq, flags, payload, missing, self.1, &mut |c| {
+                let packet = match c {
+                    Chunk::Data { packet, .. } => Some(packet),
+                    _ => None,
+                };
+                got.push((own(c), packet));
+            });
         got
     }
 
@@ -76,13 +98,13 @@ fn in_order_is_delivered_at_once_from_the_callers_slice() {
     let mut hs = HalfStream::new(1 << 20, 1024);
     let payload = b"hello".to_vec();
     let mut same_slice = false;
-    hs.segment(1000, NONE, &payload, 0, &mut |c| {
-        if let Chunk::Data(bytes) = c {
+    hs.segment(1000, NONE, &payload, 0, 1, &mut |c| {
+        if let Chunk::Data { bytes, .. } = c {
             same_slice = std::ptr::eq(bytes, payload.as_slice());
         }
     });
     assert!(same_slice);
-    let mut t = T(hs);
+    let mut t = T(hs, 1);
     assert_eq!(t.data(1005, b" world"), [d(b" world")]);
     assert_eq!(t.0.delivered(), 11);
     assert_eq!(t.0.buffered_bytes(), 0);
@@ -132,6 +154,37 @@ fn reordered_segments_wait_for_the_hole() {
     assert_eq!(t.data(1, b"abc"), [d(b"abc"), d(b"def"), d(b"ghi")]);
     assert_eq!(t.0.buffered_bytes(), 0);
     assert_eq!(t.0.delivered(), 9);
+}
+
+/// Held bytes come out tagged with the packet that carried them, not with the one that
+/// filled the hole before them; a retransmission of held bytes does not retag them (the first
+/// copy wins).
+#[test]
+fn held_bytes_keep_their_own_packet() {
+    let mut t = T::new();
+    t.seg(0, SYN, b"", 0); // packet 1
+    assert_eq!(t.tagged(7, NONE, b"ghi", 0), []); // 2
+    assert_eq!(t.tagged(4, NONE, b"def", 0), []); // 3
+    assert_eq!(t.tagged(7, NONE, b"ghi", 0), []); // 4: a copy of packet 2's bytes
+    assert_eq!(
+        // 5: overlaps packet 3's first byte, which stays packet 3's (the first copy wins)
+        t.tagged(1, NONE, b"abcd", 0),
+        [
+            (d(b"abc"), Some(5)),
+            (d(b"def"), Some(3)),
+            (d(b"ghi"), Some(2))
+        ]
+    );
+    assert_eq!(t.tagged(10, NONE, b"j", 0), [(d(b"j"), Some(6))]);
+    // At the end of input, what follows a hole keeps its packet too.
+    assert_eq!(t.tagged(20, NONE, b"x", 0), []); // 7
+    let mut got = Vec::new();
+    t.0.finish(&mut |c| {
+        if let Chunk::Data { bytes, packet } = c {
+            got.push((bytes.to_vec(), packet));
+        }
+    });
+    assert_eq!(got, [(b"x".to_vec(), 7)]);
 }
 
 #[test]

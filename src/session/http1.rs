@@ -77,6 +77,7 @@ impl Http1 {
                         ctx.ts,
                         AnomalyKind::HandshakeTooLarge,
                         format!("connection {a} <-> {b}: {reason}: not followed"),
+                        ctx.packet,
                     ));
                 }
                 Some(Layer::Ignored)

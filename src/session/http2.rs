@@ -335,6 +335,7 @@ impl Streams {
                     response_headers: response_fields,
                     request_ts: Some(asked.ts),
                     response_ts: Some(ctx.ts),
+                    response_packet: ctx.packet,
                 },
                 tls: self.tls.clone(),
             })),
@@ -373,6 +374,7 @@ impl Streams {
                 response_headers: response_fields,
                 request_ts: Some(asked.ts),
                 response_ts: Some(ctx.ts),
+                response_packet: None,
             },
             tls: self.tls.clone(),
         };
@@ -438,11 +440,13 @@ impl Streams {
             conn: None,
             kind: EventKind::Anomaly {
                 dir: side.map(|s| self.dir_of(s)),
-                anomaly: anomaly.on_transport(Transport {
-                    client,
-                    server,
-                    stream: None,
-                }),
+                anomaly: anomaly
+                    .on_transport(Transport {
+                        client,
+                        server,
+                        stream: None,
+                    })
+                    .at(ctx.packet),
             },
         });
     }

@@ -31,8 +31,11 @@ pub use probing::ProbePool;
 pub struct Ctx<'a> {
     /// Capture time of the packet being handled.
     pub ts: Timestamp,
-    /// Index of that packet in the input (0-based; output numbers it from 1, as Wireshark).
-    pub packet: u64,
+    /// Capture record number (from 1, counting every record, as Wireshark numbers frames) of
+    /// the packet whose bytes are being handled: the packet being handled, or for bytes TCP
+    /// held out of order, the one that carried them. `None` when no packet is (end of input,
+    /// idle expiry): what is found then has no packet.
+    pub packet: Option<u64>,
     pub limits: &'a Limits,
     /// Hands out connection numbers as connections are recognised.
     pub next_conn: &'a mut ConnId,
@@ -142,9 +145,17 @@ impl Session {
             debug_assert!(false, "side is 0 or 1");
             return;
         };
-        stream.segment(seg.seq, seg.flags, seg.payload, seg.missing, &mut |chunk| {
-            on_chunk(layer, conflict, side, chunk, ctx);
-        });
+        let packet = ctx.packet.unwrap_or_default();
+        stream.segment(
+            seg.seq,
+            seg.flags,
+            seg.payload,
+            seg.missing,
+            packet,
+            &mut |chunk| {
+                on_chunk(layer, conflict, side, chunk, ctx);
+            },
+        );
         self.flush_conflict(ctx);
     }
 
@@ -171,8 +182,12 @@ impl Session {
         );
         let anomaly = Anomaly::new(AnomalyKind::Memcap, detail);
         if let Some(back) = self.layer.report(0, anomaly, ctx) {
-            ctx.out
-                .push(Event::input_anomaly(ctx.ts, back.kind, back.detail));
+            ctx.out.push(Event::input_anomaly(
+                ctx.ts,
+                back.kind,
+                back.detail,
+                ctx.packet,
+            ));
         }
         freed
     }
@@ -230,7 +245,12 @@ fn on_chunk(
     ctx: &mut Ctx<'_>,
 ) {
     match chunk {
-        Chunk::Data(bytes) => layer.feed(side, bytes, ctx),
+        Chunk::Data { bytes, packet } => {
+            // The bytes are the packet's that carried them, also when TCP held them.
+            let now = ctx.packet.replace(packet);
+            layer.feed(side, bytes, ctx);
+            ctx.packet = now;
+        }
         Chunk::Gap { len, reason } => layer.gap(side, len, reason, ctx),
         Chunk::Conflict { offset, len } => {
             // One retransmission can differ in many separate runs: gather them into one

@@ -52,6 +52,8 @@ pub(super) struct ProbeBuf {
     data: Vec<u8>,
     /// Offsets in `data` where a TCP segment began.
     segment_starts: Vec<usize>,
+    /// The packet of each of those segments (the messages decoded from them name it).
+    segment_packets: Vec<Option<u64>>,
     /// Bytes after `data` dropped because the buffer was full.
     dropped: u64,
     /// Bytes before `data` were lost (a gap): `data` does not start the side's stream.
@@ -72,14 +74,16 @@ impl ProbeBuf {
             pool: Some(Arc::clone(pool)),
             data: Vec::new(),
             segment_starts: Vec::new(),
+            segment_packets: Vec::new(),
             dropped: 0,
             lost: false,
         }
     }
 
-    /// Keeps what fits of `bytes`. Returns true the first time ever (for the whole pool)
-    /// that bytes had to be dropped because the pool, not this buffer, was full.
-    pub fn push(&mut self, bytes: &[u8], cap: usize) -> bool {
+    /// Keeps what fits of `bytes`, carried by `packet`. Returns true the first time ever (for
+    /// the whole pool) that bytes had to be dropped because the pool, not this buffer, was
+    /// full.
+    pub fn push(&mut self, bytes: &[u8], packet: Option<u64>, cap: usize) -> bool {
         if self.dropped > 0 {
             // Already full: later bytes would not follow what is kept.
             self.dropped = self.dropped.saturating_add(bytes.len() as u64);
@@ -96,6 +100,7 @@ impl ProbeBuf {
                 pool.held.fetch_add(take, Ordering::Relaxed);
             }
             self.segment_starts.push(self.data.len());
+            self.segment_packets.push(packet);
             self.data.extend_from_slice(within(bytes, ..take));
         }
         self.dropped = (bytes.len() - take) as u64;
@@ -108,7 +113,9 @@ impl ProbeBuf {
 
     /// Heap bytes held (capacity, as that is what the allocator gave).
     pub fn held(&self) -> usize {
-        self.data.capacity() + self.segment_starts.capacity() * std::mem::size_of::<usize>()
+        self.data.capacity()
+            + self.segment_starts.capacity() * std::mem::size_of::<usize>()
+            + self.segment_packets.capacity() * std::mem::size_of::<Option<u64>>()
     }
 
     /// Bytes were lost: what was kept no longer leads up to what comes next.
@@ -118,6 +125,7 @@ impl ProbeBuf {
         }
         self.data = Vec::new();
         self.segment_starts = Vec::new();
+        self.segment_packets = Vec::new();
         self.dropped = 0;
         self.lost = true;
     }
@@ -136,8 +144,8 @@ impl ProbeBuf {
     }
 
     /// The kept bytes, one slice per TCP segment (so the decoder still knows where segments
-    /// began).
-    fn segments(&self) -> impl Iterator<Item = &[u8]> {
+    /// began), with the packet that carried it.
+    fn segments(&self) -> impl Iterator<Item = (&[u8], Option<u64>)> {
         let ends = self
             .segment_starts
             .iter()
@@ -147,7 +155,8 @@ impl ProbeBuf {
         self.segment_starts
             .iter()
             .zip(ends)
-            .filter_map(|(&a, b)| self.data.get(a..b))
+            .zip(&self.segment_packets)
+            .filter_map(|((&a, b), &packet)| Some((self.data.get(a..b)?, packet)))
     }
 }
 
@@ -173,7 +182,7 @@ impl Probing {
         let starved = self
             .bufs
             .get_mut(side)
-            .is_some_and(|buf| buf.push(bytes, ctx.limits.max_probe_bytes));
+            .is_some_and(|buf| buf.push(bytes, ctx.packet, ctx.limits.max_probe_bytes));
         if starved {
             let detail = format!(
                 "the probe buffers of connections seen without their handshake hold {} bytes in \
@@ -185,6 +194,7 @@ impl Probing {
                 ctx.ts,
                 AnomalyKind::ProbeLimit,
                 detail,
+                ctx.packet,
             ));
         }
         self.decide(false, ctx)
@@ -254,13 +264,17 @@ impl Probing {
                 continue;
             };
             let starts_at_frame = probe.is_some_and(|p| p.offset == 0);
+            let ctx_packet = ctx.packet;
             ws.decode(dir, ctx, |d, out| {
                 if starts_at_frame {
                     d.resume_at_boundary();
                 }
-                for seg in buf.segments() {
+                let now = ctx_packet;
+                for (seg, packet) in buf.segments() {
+                    d.set_packet(packet);
                     d.feed(seg, out);
                 }
+                d.set_packet(now);
                 if buf.dropped > 0 {
                     d.gap(buf.dropped, out);
                 }
@@ -277,8 +291,10 @@ impl Probing {
             if buf.lost {
                 next.gap(side, 0, GapReason::NeverFilled, ctx);
             }
-            for seg in buf.segments() {
+            for (seg, packet) in buf.segments() {
+                let now = std::mem::replace(&mut ctx.packet, packet);
                 next.feed(side, seg, ctx);
+                ctx.packet = now;
             }
         }
         next

@@ -124,7 +124,7 @@ impl TlsLayer {
                 conn: None,
                 kind: EventKind::Anomaly {
                     dir: client.and(dir),
-                    anomaly: anomaly.on_transport(transport),
+                    anomaly: anomaly.on_transport(transport).at(ctx.packet),
                 },
             });
         }

@@ -45,9 +45,13 @@ impl WsConn {
         client_side: usize,
         stream: Option<u32>,
         decoders: [WsDecoder; 2],
-        info: OpenInfo,
+        mut info: OpenInfo,
         ctx: &mut Ctx<'_>,
     ) -> Box<WsConn> {
+        // The upgrade is decided by the answer to it: the packet being handled completed that.
+        if !info.mid_stream {
+            info.handshake.response_packet = ctx.packet;
+        }
         debug_assert!(client_side <= 1, "a side is 0 or 1");
         let client_side = client_side.min(1);
         let conn = ConnRef {
@@ -174,6 +178,7 @@ impl WsConn {
         let mut events = std::mem::take(&mut self.scratch);
         if let Some(decoder) = self.decoders.get_mut(dir.index()) {
             decoder.set_time(ctx.ts);
+            decoder.set_packet(ctx.packet);
             call(decoder, &mut events);
         }
         self.emit(dir, &mut events, ctx);
@@ -213,7 +218,7 @@ impl WsConn {
                 }
                 DirEvent::Anomaly(anomaly) => EventKind::Anomaly {
                     dir: Some(dir),
-                    anomaly,
+                    anomaly: anomaly.at(ctx.packet),
                 },
             };
             ctx.out.push(Event {
@@ -277,7 +282,10 @@ impl WsConn {
         ctx.out.push(Event {
             ts: ctx.ts,
             conn: Some(self.conn),
-            kind: EventKind::Anomaly { dir, anomaly },
+            kind: EventKind::Anomaly {
+                dir,
+                anomaly: anomaly.at(ctx.packet),
+            },
         });
     }
 

@@ -134,6 +134,13 @@ impl<W: Write> JsonSink<W> {
         write_u64(w, msg.wire_len)?;
         w.write_all(b",\"frames\":")?;
         write_u64(w, u64::from(msg.frames))?;
+        if let Some(p) = msg.packets {
+            w.write_all(b",\"packets\":[")?;
+            write_u64(w, p.first)?;
+            w.write_all(b",")?;
+            write_u64(w, p.last)?;
+            w.write_all(b"]")?;
+        }
         w.write_all(if msg.compressed {
             b",\"compressed\":true"
         } else {
@@ -240,6 +247,9 @@ impl<W: Write> Sink for JsonSink<W> {
                 write!(w, ",\"mid_stream\":{}", info.mid_stream)?;
                 tls(w, info.tls.as_ref())?;
                 handshake(w, &info.handshake)?;
+                if let Some(p) = info.handshake.response_packet {
+                    write!(w, ",\"packet\":{p}")?;
+                }
             }
             EventKind::Refused(r) => {
                 let w = &mut self.out;
@@ -260,7 +270,11 @@ impl<W: Write> Sink for JsonSink<W> {
                     Some(d) => write!(w, ",\"dir\":\"{}\"", d.as_str())?,
                     None => w.write_all(b",\"dir\":null")?,
                 }
-                write!(w, ",\"kind\":\"{}\",\"detail\":", anomaly.kind.as_str())?;
+                write!(w, ",\"kind\":\"{}\"", anomaly.kind.as_str())?;
+                if let Some(p) = anomaly.packet {
+                    write!(w, ",\"packet\":{p}")?;
+                }
+                w.write_all(b",\"detail\":")?;
                 string(w, &anomaly.detail)?;
             }
             EventKind::Proto(unit) => {
@@ -440,6 +454,10 @@ mod tests {
                 wire_len: 9,
                 utf8_valid,
                 frame_detail: Vec::new(),
+                packets: Some(crate::event::Packets {
+                    first: 12,
+                    last: 14,
+                }),
             },
         }
     }
@@ -467,8 +485,47 @@ mod tests {
             v,
             serde_json::json!({"event":"message","ts":"2023-11-14T22:13:20.000005Z","conn":3,
                 "client":"127.0.0.1:40000","server":"[::1]:8765","dir":"s2c","opcode":"text",
-                "len":5,"wire_len":9,"frames":2,"compressed":true,"text":"h\"é\n"})
+                "len":5,"wire_len":9,"frames":2,"packets":[12,14],"compressed":true,
+                "text":"h\"é\n"})
         );
+        // A message not decoded from a capture has no packets.
+        let EventKind::Message { dir, mut msg } = msg(Opcode::Text, b"x", true) else {
+            unreachable!()
+        };
+        msg.packets = None;
+        assert!(
+            render(EventKind::Message { dir, msg })
+                .get("packets")
+                .is_none()
+        );
+    }
+
+    /// An anomaly names the packet it was found at; the open, the packet of the answer that
+    /// completed the upgrade.
+    #[test]
+    fn anomaly_and_open_packets() {
+        let anomaly = crate::event::Anomaly::new(crate::event::AnomalyKind::InvalidUtf8, "x");
+        let v = render(EventKind::Anomaly {
+            dir: Some(Dir::C2s),
+            anomaly: anomaly.clone().at(Some(7)),
+        });
+        assert_eq!(
+            v,
+            serde_json::json!({"event":"anomaly","ts":"2023-11-14T22:13:20.000005Z","conn":3,
+                "client":"127.0.0.1:40000","server":"[::1]:8765","dir":"c2s",
+                "kind":"invalid_utf8","packet":7,"detail":"x"})
+        );
+        let v = render(EventKind::Anomaly {
+            dir: Some(Dir::C2s),
+            anomaly,
+        });
+        assert!(v.get("packet").is_none());
+        let mut info = crate::event::OpenInfo::default();
+        info.handshake.response_packet = Some(4);
+        let v = render(EventKind::Open(Box::new(info)));
+        assert_eq!(v["packet"], 4);
+        let v = render(EventKind::Open(Box::default()));
+        assert!(v.get("packet").is_none());
     }
 
     #[test]
@@ -570,6 +627,7 @@ mod tests {
                     response_headers: vec![(":status".into(), "404".into())],
                     request_ts: None,
                     response_ts: None,
+                    response_packet: None,
                 },
                 tls: None,
             })),

@@ -177,6 +177,16 @@ impl<W: Write> Sink for TextSink<W> {
                     msg.opcode.as_str(),
                     msg.payload.len()
                 );
+                // The capture records that carried it, as Wireshark numbers frames.
+                match msg.packets {
+                    Some(p) if p.first == p.last => {
+                        let _ = write!(line, "#{}  ", p.first);
+                    }
+                    Some(p) => {
+                        let _ = write!(line, "#{}-{}  ", p.first, p.last);
+                    }
+                    None => {}
+                }
                 if msg.compressed {
                     let _ = write!(line, "(deflate {}) ", msg.wire_len);
                 }
@@ -380,7 +390,42 @@ mod tests {
             wire_len: payload.len() as u64,
             utf8_valid: std::str::from_utf8(payload).is_ok(),
             frame_detail: Vec::new(),
+            packets: None,
         }
+    }
+
+    fn line(msg: Message) -> String {
+        let mut sink = TextSink::new(Vec::new());
+        let conn = crate::event::ConnRef {
+            id: 3,
+            client: std::net::SocketAddr::from(([10, 0, 0, 1], 40000)),
+            server: std::net::SocketAddr::from(([10, 0, 0, 2], 80)),
+            stream: None,
+        };
+        let ev = Event {
+            ts: crate::event::Timestamp::new(0, 0),
+            conn: Some(conn),
+            kind: EventKind::Message { dir: Dir::C2s, msg },
+        };
+        sink.event(&ev).unwrap();
+        String::from_utf8(sink.into_inner()).unwrap()
+    }
+
+    /// Message lines name the packets that carried them: `#N` for one, `#N-M` for several.
+    #[test]
+    fn message_lines_name_their_packets() {
+        use crate::event::Packets;
+        let mut msg = message(Opcode::Text, b"hi");
+        let head =
+            "1970-01-01T00:00:00.000000Z  #3   10.0.0.1:40000 → 10.0.0.2:80  text          2  ";
+        assert_eq!(line(msg.clone()), format!("{head}hi\n"));
+        msg.packets = Some(Packets { first: 8, last: 8 });
+        assert_eq!(line(msg.clone()), format!("{head}#8  hi\n"));
+        msg.packets = Some(Packets {
+            first: 12,
+            last: 14,
+        });
+        assert_eq!(line(msg), format!("{head}#12-14  hi\n"));
     }
 
     #[test]

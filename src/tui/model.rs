@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 
 use crate::event::{
     Anomaly, ConnId, ConnRef, Dir, EndHow, Event, EventKind, FrameInfo, Message, Opcode, OpenInfo,
-    Timestamp,
+    Packets, Timestamp,
 };
 pub use crate::pipeline::Progress;
 use crate::sink::Sink;
@@ -55,6 +55,7 @@ pub struct StoredMsg {
     pub wire_len: u64,
     pub utf8_valid: bool,
     pub frame_detail: Box<[FrameInfo]>,
+    pub packets: Option<Packets>,
 }
 
 impl StoredMsg {
@@ -233,6 +234,7 @@ impl Model {
             wire_len: msg.wire_len,
             utf8_valid: msg.utf8_valid,
             frame_detail: frames.into_boxed_slice(),
+            packets: msg.packets,
         }
     }
 }

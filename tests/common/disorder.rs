@@ -543,11 +543,12 @@ pub fn decode(segs: &[Seg], limits: &Limits) -> Decode {
             .unwrap_or_default();
         match &ev.kind {
             EventKind::Open(info) => {
-                // Everything but the capture times of the handshake's packets, which depend
-                // on the order packets came in.
+                // Everything but the capture times and numbers of the handshake's packets,
+                // which depend on the order packets came in.
                 let mut info = (**info).clone();
                 info.handshake.request_ts = None;
                 info.handshake.response_ts = None;
+                info.handshake.response_packet = None;
                 if info.mid_stream {
                     d.mid_stream.insert(conn.clone());
                 }

@@ -223,6 +223,7 @@ fn text(id: u64, t: i64, s: &str) -> Event {
                 wire_len: s.len() as u64,
                 utf8_valid: true,
                 frame_detail: Vec::new(),
+                packets: None,
             },
         },
     )

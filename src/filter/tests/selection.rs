@@ -51,6 +51,7 @@ fn msg(id: ConnId, dir: Dir, text: &str) -> Event {
                 wire_len: text.len() as u64,
                 utf8_valid: true,
                 frame_detail: Vec::new(),
+                packets: None,
             },
         },
     }
@@ -110,7 +111,7 @@ fn end(id: ConnId) -> Event {
 }
 
 fn input_anomaly() -> Event {
-    Event::input_anomaly(ts(1), AnomalyKind::CorruptCapture, "bad record")
+    Event::input_anomaly(ts(1), AnomalyKind::CorruptCapture, "bad record", None)
 }
 
 fn transport_anomaly() -> Event {

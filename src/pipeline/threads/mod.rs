@@ -297,7 +297,12 @@ impl Reader {
                     self.round_cost += cost;
                 }
                 Decoded::FragmentDropped(detail) => {
-                    let ev = Event::input_anomaly(pkt.ts, AnomalyKind::IpFragmentLimit, detail);
+                    let ev = Event::input_anomaly(
+                        pkt.ts,
+                        AnomalyKind::IpFragmentLimit,
+                        detail,
+                        Some(index + 1),
+                    );
                     self.own_event(index, ev);
                 }
                 Decoded::NotTcp | Decoded::Fragment | Decoded::Malformed(_) => {}
@@ -347,6 +352,7 @@ impl Reader {
                 last_ts,
                 AnomalyKind::CorruptCapture,
                 format!("{name}: {detail}"),
+                None,
             );
             self.own_event(self.packets, ev);
             watch.failure(&Failure::Input {

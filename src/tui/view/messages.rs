@@ -1,5 +1,5 @@
-//! The messages pane: time, direction, opcode, length and a one-line preview per message;
-//! anomalies inline in the warning colour.
+//! The messages pane: time, direction, opcode, length, packet numbers and a one-line preview
+//! per message; anomalies inline in the warning colour.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -108,9 +108,21 @@ fn message_spans(m: &StoredMsg, width: usize, spans: &mut Vec<Span<'static>>) {
     } else {
         format!("{:>7} {:<8}", fmt::bytes(m.len), "")
     };
-    let rest = width.saturating_sub(7 + len.chars().count());
+    // The capture packets that carried it, as Wireshark numbers frames.
+    let packets = packets_label(m);
+    let rest = width.saturating_sub(7 + len.chars().count() + packets.chars().count());
     spans.push(Span::styled(len, dim()));
+    spans.push(Span::styled(packets, dim()));
     spans.push(Span::raw(preview(m, rest)));
+}
+
+/// `#N ` for a message in one packet, `#N-M ` for one over several; empty when unknown.
+fn packets_label(m: &StoredMsg) -> String {
+    match m.packets {
+        Some(p) if p.first == p.last => format!("#{} ", p.first),
+        Some(p) => format!("#{}-{} ", p.first, p.last),
+        None => String::new(),
+    }
 }
 
 /// One line standing for the payload.
@@ -130,5 +142,43 @@ pub fn preview(m: &StoredMsg, width: usize) -> String {
             fmt::preview_text(&m.payload, width)
         }
         _ => super::fit(&fmt::preview_hex(&m.payload, width), width),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Packets;
+
+    fn msg(packets: Option<Packets>) -> StoredMsg {
+        StoredMsg {
+            opcode: Opcode::Text,
+            len: 2,
+            payload: Box::from(&b"hi"[..]),
+            frames: 1,
+            compressed: false,
+            wire_len: 2,
+            utf8_valid: true,
+            frame_detail: Box::default(),
+            packets,
+        }
+    }
+
+    fn text(m: &StoredMsg) -> String {
+        let mut spans = Vec::new();
+        message_spans(m, 60, &mut spans);
+        spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn message_lines_show_their_packets() {
+        assert_eq!(text(&msg(None)), "text         2         hi");
+        let one = Some(Packets { first: 7, last: 7 });
+        assert_eq!(text(&msg(one)), "text         2         #7 hi");
+        let many = Some(Packets {
+            first: 12,
+            last: 14,
+        });
+        assert_eq!(text(&msg(many)), "text         2         #12-14 hi");
     }
 }
