@@ -62,6 +62,7 @@ impl DirDeflate {
     }
 }
 
+pub use close::close_name;
 pub use pool::BufPool;
 
 /// Configuration of one direction's decoder.

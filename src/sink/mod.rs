@@ -26,7 +26,7 @@ use crate::event::{Event, Timestamp};
 
 pub use json::JsonSink;
 pub use summary::{ConnTotals, Summary};
-pub use text::TextSink;
+pub use text::{INVALID_UTF8_MARK, Shown, TextSink, close_label, shown};
 pub use timefmt::write_rfc3339_micros;
 
 /// Where events go.

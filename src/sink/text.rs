@@ -1,6 +1,7 @@
 //! Readable lines, one per event, like tshark's default output:
 //! `TIME  #CONN  CLIENT → SERVER  OPCODE  LEN  PREVIEW` (← for server to client).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -34,23 +35,86 @@ impl<W: Write> TextSink<W> {
     }
 }
 
-/// A one-line preview of a message payload: text with control characters escaped, binary as
-/// hex; `…` when cut.
-pub fn preview(msg: &Message, out: &mut String) {
-    match msg.opcode {
-        Opcode::Close => {
-            if let Some(code) = msg.close_code() {
-                let _ = write!(out, "{code} ");
-            }
-            if let Some(reason) = msg.close_reason() {
-                preview_text(&String::from_utf8_lossy(reason), out);
+/// How one line shows a payload, decided alike for the text output and the TUI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Shown<'a> {
+    /// As text. `invalid_utf8`: a text message that is not valid UTF-8, shown with U+FFFD in
+    /// place of the bad bytes (and a marker: it is not what was sent).
+    Text {
+        text: Cow<'a, str>,
+        invalid_utf8: bool,
+    },
+    /// A close with a status code (and the reason, lossy UTF-8, possibly empty).
+    Close { code: u16, reason: Cow<'a, str> },
+    /// As hex: binary, a ping or pong that is not printable text, a 1-byte close body.
+    Hex(&'a [u8]),
+}
+
+/// How `payload` of an `opcode` message is shown. `utf8_valid`: the decoder found the whole
+/// text payload valid (a payload kept only in part may end inside a character).
+pub fn shown(opcode: Opcode, payload: &[u8], utf8_valid: bool) -> Shown<'_> {
+    match opcode {
+        Opcode::Text => Shown::Text {
+            text: String::from_utf8_lossy(payload),
+            invalid_utf8: !utf8_valid,
+        },
+        Opcode::Close => match payload {
+            [hi, lo, reason @ ..] => Shown::Close {
+                code: u16::from_be_bytes([*hi, *lo]),
+                reason: String::from_utf8_lossy(reason),
+            },
+            [] => Shown::Text {
+                text: Cow::Borrowed(""),
+                invalid_utf8: false,
+            },
+            [_] => Shown::Hex(payload),
+        },
+        Opcode::Ping | Opcode::Pong => match std::str::from_utf8(payload) {
+            // Pings often carry a counter or a word: readable as such.
+            Ok(text) if !text.chars().any(char::is_control) => Shown::Text {
+                text: Cow::Borrowed(text),
+                invalid_utf8: false,
+            },
+            _ => Shown::Hex(payload),
+        },
+        Opcode::Binary | Opcode::Continuation | Opcode::Reserved(_) => Shown::Hex(payload),
+    }
+}
+
+/// Marks a text message shown with replacement characters.
+pub const INVALID_UTF8_MARK: &str = "(invalid UTF-8)";
+
+/// `1000 Normal Closure "bye"`: the code, its name and the reason quoted (control characters,
+/// quotes and backslashes escaped), nothing after the name when there is no reason.
+pub fn close_label(code: u16, reason: &str) -> String {
+    let mut out = format!("{code} {}", crate::message::close_name(code));
+    if !reason.is_empty() {
+        out.push_str(" \"");
+        for c in reason.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c => push_escaped(c, &mut out),
             }
         }
-        Opcode::Text if msg.utf8_valid => match std::str::from_utf8(&msg.payload) {
-            Ok(text) => preview_text(text, out),
-            Err(_) => preview_hex(&msg.payload, out),
-        },
-        _ => preview_hex(&msg.payload, out),
+        out.push('"');
+    }
+    out
+}
+
+/// A one-line preview of a message payload (see [`shown`]): text with control characters
+/// escaped, binary as hex; `…` when cut.
+pub fn preview(msg: &Message, out: &mut String) {
+    match shown(msg.opcode, &msg.payload, msg.utf8_valid) {
+        Shown::Text { text, invalid_utf8 } => {
+            if invalid_utf8 {
+                out.push_str(INVALID_UTF8_MARK);
+                out.push(' ');
+            }
+            preview_text(&text, out);
+        }
+        Shown::Close { code, reason } => out.push_str(&close_label(code, &reason)),
+        Shown::Hex(data) => preview_hex(data, out),
     }
 }
 
@@ -60,15 +124,20 @@ fn preview_text(text: &str, out: &mut String) {
             out.push('…');
             return;
         }
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-            }
-            c => out.push(c),
+        push_escaped(c, out);
+    }
+}
+
+/// `c`, or its escape when it is a control character (one line stays one line).
+fn push_escaped(c: char, out: &mut String) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if c.is_control() => {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
         }
+        c => out.push(c),
     }
 }
 
@@ -342,10 +411,57 @@ mod tests {
         assert_eq!(s, "00 ff 10");
         s.clear();
         preview(&message(Opcode::Close, b"\x03\xe8done"), &mut s);
-        assert_eq!(s, "1000 done");
+        assert_eq!(s, "1000 Normal Closure \"done\"");
         s.clear();
         let long = "x".repeat(200);
         preview(&message(Opcode::Text, long.as_bytes()), &mut s);
         assert_eq!(s, format!("{}…", "x".repeat(PREVIEW_CHARS)));
+    }
+
+    fn shown_as(opcode: Opcode, payload: &[u8]) -> String {
+        let mut s = String::new();
+        preview(&message(opcode, payload), &mut s);
+        s
+    }
+
+    #[test]
+    fn close_codes_are_named() {
+        assert_eq!(shown_as(Opcode::Close, b"\x03\xe8"), "1000 Normal Closure");
+        assert_eq!(
+            shown_as(Opcode::Close, b"\x03\xe9bye"),
+            "1001 Going Away \"bye\""
+        );
+        assert_eq!(
+            shown_as(Opcode::Close, b"\x0f\xa1a\"b\\c\n"),
+            "4001 private use \"a\\\"b\\\\c\\n\""
+        );
+        assert_eq!(shown_as(Opcode::Close, b""), "");
+        assert_eq!(shown_as(Opcode::Close, b"\x03"), "03");
+        // A reason that is not UTF-8 is shown with replacement characters.
+        assert_eq!(
+            shown_as(Opcode::Close, b"\x03\xf3ok\xff"),
+            "1011 Internal Error \"ok\u{fffd}\""
+        );
+    }
+
+    #[test]
+    fn pings_and_pongs_that_are_text_are_shown_as_text() {
+        assert_eq!(shown_as(Opcode::Ping, b"keepalive 17"), "keepalive 17");
+        assert_eq!(shown_as(Opcode::Pong, "h\u{e9}".as_bytes()), "h\u{e9}");
+        assert_eq!(shown_as(Opcode::Ping, b"\x00\x00\x01\x2c"), "00 00 01 2c");
+        assert_eq!(shown_as(Opcode::Pong, b"ab\ncd"), "61 62 0a 63 64");
+        assert_eq!(shown_as(Opcode::Ping, b"\xffab"), "ff 61 62");
+        assert_eq!(shown_as(Opcode::Ping, b""), "");
+        // Binary stays hex even when printable.
+        assert_eq!(shown_as(Opcode::Binary, b"ab"), "61 62");
+    }
+
+    #[test]
+    fn invalid_utf8_text_is_shown_as_text_and_marked() {
+        assert_eq!(
+            shown_as(Opcode::Text, b"caf\xc3 au lait\xff"),
+            "(invalid UTF-8) caf\u{fffd} au lait\u{fffd}"
+        );
+        assert_eq!(shown_as(Opcode::Text, "caf\u{e9}".as_bytes()), "caf\u{e9}");
     }
 }
