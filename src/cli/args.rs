@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::limits::Limits;
 use crate::pipeline::DEFAULT_IDLE_TIMEOUT;
+use crate::sink::TimeFormat;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -200,6 +201,33 @@ pub struct FormatArgs {
     /// Short for `--format json`.
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Time on text lines: `abs` (UTC date and time), `rel` (seconds since the first packet
+    /// of the capture) or `delta` (seconds since the previous line). JSON lines always carry
+    /// their RFC 3339 `ts`.
+    #[arg(short = 't', long = "time-format", value_enum, value_name = "FORMAT", default_value_t = TimeArg::Abs)]
+    pub time: TimeArg,
+}
+
+/// `-t`: how text lines write their time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum TimeArg {
+    /// Absolute UTC time, RFC 3339 with microseconds.
+    #[default]
+    Abs,
+    /// Seconds since the first packet of the capture.
+    Rel,
+    /// Seconds since the previous line.
+    Delta,
+}
+
+impl TimeArg {
+    pub fn get(self) -> TimeFormat {
+        match self {
+            TimeArg::Abs => TimeFormat::Absolute,
+            TimeArg::Rel => TimeFormat::Relative,
+            TimeArg::Delta => TimeFormat::Delta,
+        }
+    }
 }
 
 impl FormatArgs {
@@ -433,6 +461,33 @@ mod tests {
         assert_eq!(
             format(&["read", "x.pcap", "--json", "--format", "text"]),
             Err(clap::error::ErrorKind::ArgumentConflict)
+        );
+    }
+
+    #[test]
+    fn time_format_short_and_long() {
+        let time = |args: &[&str]| match parse(args) {
+            Ok(Command::Read(a)) => Ok(a.format.time.get()),
+            Ok(Command::Live(a)) => Ok(a.format.time.get()),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.kind()),
+        };
+        assert_eq!(time(&["read", "x.pcap"]), Ok(TimeFormat::Absolute));
+        assert_eq!(
+            time(&["read", "x.pcap", "-t", "rel"]),
+            Ok(TimeFormat::Relative)
+        );
+        assert_eq!(
+            time(&["read", "x.pcap", "--time-format", "delta"]),
+            Ok(TimeFormat::Delta)
+        );
+        assert_eq!(
+            time(&["live", "-i", "lo", "-t", "abs"]),
+            Ok(TimeFormat::Absolute)
+        );
+        assert_eq!(
+            time(&["read", "x.pcap", "-t", "epoch"]),
+            Err(clap::error::ErrorKind::InvalidValue)
         );
     }
 

@@ -6,8 +6,8 @@ use std::io::{self, Write};
 
 use super::args::OutputFormat;
 use super::output::LineOutput;
-use crate::event::Event;
-use crate::sink::{Begin, Finish, JsonSink, LineSink, Sink, TextSink};
+use crate::event::{Event, Timestamp};
+use crate::sink::{Begin, Finish, JsonSink, LineSink, Sink, TextSink, TimeFormat};
 
 /// The sink of an output format, writing to `W`.
 pub enum FormatSink<W: Write> {
@@ -20,6 +20,14 @@ impl<W: Write> FormatSink<W> {
         match format {
             OutputFormat::Json => FormatSink::Json(JsonSink::new(out)),
             OutputFormat::Text => FormatSink::Text(TextSink::new(out)),
+        }
+    }
+
+    /// How text lines write their time (JSON lines always carry RFC 3339 `ts`).
+    pub fn time_format(self, time: TimeFormat) -> Self {
+        match self {
+            FormatSink::Text(s) => FormatSink::Text(s.time_format(time)),
+            json => json,
         }
     }
 
@@ -49,6 +57,9 @@ impl<'a> FormatSink<&'a mut LineOutput> {
 impl<W: Write> Sink for FormatSink<W> {
     fn begin(&mut self, begin: &Begin<'_>) -> io::Result<()> {
         self.get().begin(begin)
+    }
+    fn capture_start(&mut self, ts: Timestamp) -> io::Result<()> {
+        self.get().capture_start(ts)
     }
     fn event(&mut self, event: &Event) -> io::Result<()> {
         match self {

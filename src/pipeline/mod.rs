@@ -115,6 +115,8 @@ struct Run<'o> {
     summary: Option<Summary>,
     counts: Counts,
     last_ts: Option<Timestamp>,
+    /// A packet has been read: the sink was told when the capture started.
+    started: bool,
     input_failed: bool,
     /// The key logs' lines read so far: every engine starts with them.
     keys: Vec<KeyLogText>,
@@ -175,6 +177,7 @@ impl Pipeline {
             summary: self.options.summary.then(Summary::default),
             counts: Counts::default(),
             last_ts: None,
+            started: false,
             input_failed: false,
             keys: Vec::new(),
             keylogs: Vec::new(),

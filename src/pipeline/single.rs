@@ -74,6 +74,9 @@ pub(super) fn run(
         let mut clock_due = !timed;
         match source.pull(if draining { DRAIN_WAIT } else { wait }) {
             Pull::Packet(pkt, _) => {
+                if !std::mem::replace(&mut run.started, true) {
+                    sink.capture_start(pkt.ts)?;
+                }
                 let fate = engine.packet(&pkt, &mut events);
                 last_ts = Some(last_ts.map_or(pkt.ts, |t| t.max(pkt.ts)));
                 watch.packet(&pkt, fate)?;

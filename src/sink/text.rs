@@ -5,8 +5,11 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{Finish, Formatter, LineSink, Sink, Summary, write_rfc3339_micros};
-use crate::event::{Dir, Event, EventKind, Message, Opcode};
+use super::{
+    Finish, Formatter, LineSink, Sink, Summary, TimeFormat, write_rfc3339_micros,
+    write_seconds_since,
+};
+use crate::event::{Dir, Event, EventKind, Message, Opcode, Timestamp};
 
 /// Characters of payload shown in a preview.
 const PREVIEW_CHARS: usize = 96;
@@ -16,6 +19,11 @@ const PREVIEW_HEX_BYTES: usize = 32;
 pub struct TextSink<W: Write> {
     out: W,
     line: String,
+    time: TimeFormat,
+    /// Where relative times count from: the first packet, else the first line's time.
+    start: Option<Timestamp>,
+    /// The time of the last line written, for delta times.
+    previous: Option<Timestamp>,
 }
 
 impl<W: Write> TextSink<W> {
@@ -23,6 +31,29 @@ impl<W: Write> TextSink<W> {
         TextSink {
             out,
             line: String::new(),
+            time: TimeFormat::Absolute,
+            start: None,
+            previous: None,
+        }
+    }
+
+    /// Lines with their time written as `time` says.
+    pub fn time_format(mut self, time: TimeFormat) -> Self {
+        self.time = time;
+        self
+    }
+
+    fn write_time(&mut self, ts: Timestamp) -> io::Result<()> {
+        match self.time {
+            TimeFormat::Absolute => write_rfc3339_micros(&mut self.out, ts),
+            TimeFormat::Relative => {
+                let start = *self.start.get_or_insert(ts);
+                write_seconds_since(&mut self.out, ts, start)
+            }
+            TimeFormat::Delta => {
+                let previous = self.previous.replace(ts).unwrap_or(ts);
+                write_seconds_since(&mut self.out, ts, previous)
+            }
         }
     }
 
@@ -275,9 +306,14 @@ impl<W: Write> Sink for TextSink<W> {
                 }
             }
         }
-        write_rfc3339_micros(&mut self.out, event.ts)?;
+        self.write_time(event.ts)?;
         self.out.write_all(self.line.as_bytes())?;
         self.out.write_all(b"\n")
+    }
+
+    fn capture_start(&mut self, ts: Timestamp) -> io::Result<()> {
+        self.start.get_or_insert(ts);
+        Ok(())
     }
 
     fn finish(&mut self, finish: &Finish<'_>) -> io::Result<()> {
@@ -291,8 +327,13 @@ impl<W: Write> Sink for TextSink<W> {
         self.out.flush()
     }
 
+    /// Absolute times only: a relative or delta time depends on what came before the line,
+    /// so those lines are made here, in order.
     fn lines(&mut self) -> Option<&mut dyn LineSink> {
-        Some(self)
+        match self.time {
+            TimeFormat::Absolute => Some(self),
+            TimeFormat::Relative | TimeFormat::Delta => None,
+        }
     }
 }
 

@@ -196,6 +196,7 @@ pub(super) fn run(
             bytes: 0,
             last_ts: None,
             failed: false,
+            announce_start: !run.started,
         };
         r.run(source, watch);
         let Reader {
@@ -230,6 +231,7 @@ pub(super) fn run(
         run.saw(ts);
     }
     run.input_failed |= failed;
+    run.started |= packets > 0;
     run.last_id = last;
     for counts in [stage.counts, gathered.counts] {
         run.counts.messages += counts.messages;
@@ -261,6 +263,8 @@ struct Reader {
     bytes: u64,
     last_ts: Option<Timestamp>,
     failed: bool,
+    /// No earlier input had a packet: the first one read is the run's start.
+    announce_start: bool,
 }
 
 impl Reader {
@@ -282,6 +286,11 @@ impl Reader {
                     break;
                 }
             };
+            if std::mem::take(&mut self.announce_start)
+                && self.to_merger.send(FromReader::Start(pkt.ts)).is_err()
+            {
+                return;
+            }
             let index = self.packets;
             self.packets += 1;
             self.bytes += pkt.data.len() as u64;
