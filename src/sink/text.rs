@@ -465,6 +465,51 @@ mod tests {
         s
     }
 
+    fn lines(time: TimeFormat, start: Option<Timestamp>, times: &[(i64, u32)]) -> String {
+        let mut sink = TextSink::new(Vec::new()).time_format(time);
+        if let Some(ts) = start {
+            sink.capture_start(ts).unwrap();
+        }
+        for &(secs, nanos) in times {
+            let ev = Event::input_anomaly(
+                Timestamp::new(secs, nanos),
+                crate::event::AnomalyKind::CorruptCapture,
+                "x",
+            );
+            sink.event(&ev).unwrap();
+        }
+        String::from_utf8(sink.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn time_formats() {
+        let times = [(100, 250_000_000), (101, 0), (101, 0), (99, 0)];
+        let start = Some(Timestamp::new(100, 0));
+        assert_eq!(
+            lines(TimeFormat::Absolute, start, &times[..2]),
+            "1970-01-01T00:01:40.250000Z  (input)  ANOMALY corrupt_capture: x\n\
+             1970-01-01T00:01:41.000000Z  (input)  ANOMALY corrupt_capture: x\n"
+        );
+        assert_eq!(
+            lines(TimeFormat::Relative, start, &times),
+            "  0.250000  (input)  ANOMALY corrupt_capture: x\n  1.000000  (input)  ANOMALY \
+             corrupt_capture: x\n  1.000000  (input)  ANOMALY corrupt_capture: x\n -1.000000  \
+             (input)  ANOMALY corrupt_capture: x\n"
+        );
+        // Not told when the capture started (a library user): from the first line.
+        assert_eq!(
+            lines(TimeFormat::Relative, None, &times[..2]),
+            "  0.000000  (input)  ANOMALY corrupt_capture: x\n  0.750000  (input)  ANOMALY \
+             corrupt_capture: x\n"
+        );
+        assert_eq!(
+            lines(TimeFormat::Delta, start, &times),
+            "  0.000000  (input)  ANOMALY corrupt_capture: x\n  0.750000  (input)  ANOMALY \
+             corrupt_capture: x\n  0.000000  (input)  ANOMALY corrupt_capture: x\n -2.000000  \
+             (input)  ANOMALY corrupt_capture: x\n"
+        );
+    }
+
     #[test]
     fn close_codes_are_named() {
         assert_eq!(shown_as(Opcode::Close, b"\x03\xe8"), "1000 Normal Closure");
