@@ -42,7 +42,7 @@ pub use exit::{EXIT_INPUT, EXIT_OK, EXIT_USAGE, Failure, NO_LIVE, Report, say};
 pub use input::Live;
 pub use input::{Capture, Input};
 pub use keylog::{KeyLogFile, KeyLogText};
-pub use watch::{Progress, RunStats, Watch};
+pub use watch::{Progress, RunStats, RunTotals, Watch};
 
 use stage::Counts;
 
@@ -270,7 +270,9 @@ impl Run<'_> {
             last_ts: self.last_ts,
         })?;
         sink.flush()?;
-        watch.flushed()
+        watch.flushed()?;
+        watch.finished(&self.counts);
+        Ok(())
     }
 
     /// Takes note of the capture time of a packet.

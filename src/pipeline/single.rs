@@ -167,8 +167,8 @@ pub(super) fn run(
         watch.stats(&stats(run, &stage, source, &engine))?;
     }
     run.last_id = engine.last_conn_id();
-    run.counts.messages += stage.counts.messages;
-    run.counts.anomalies += stage.counts.anomalies;
+    run.counts.absorb(&stage.counts);
+    run.counts.add_engine(&engine.stats());
     if let (Some(all), Some(part)) = (&mut run.summary, stage.summary) {
         all.absorb(part);
     }

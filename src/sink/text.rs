@@ -253,7 +253,12 @@ impl<W: Write> Sink for TextSink<W> {
                 if msg.compressed {
                     let _ = write!(line, "(deflate {}) ", msg.wire_len);
                 }
+                let before = line.len();
                 preview(msg, line);
+                if line.len() == before {
+                    // An empty payload: no trailing blanks.
+                    line.truncate(line.trim_end().len());
+                }
             }
             EventKind::Anomaly { anomaly, .. } => {
                 let _ = write!(
@@ -293,10 +298,11 @@ impl<W: Write> Sink for TextSink<W> {
                         if let Some(rtt) = r.health.rtt(dir) {
                             let _ = write!(
                                 line,
-                                ", {} ping rtt median {} ({} samples)",
+                                ", {} ping rtt median {} ({} {})",
                                 dir.as_str(),
                                 micros(rtt.median),
-                                rtt.count
+                                rtt.count,
+                                plural(rtt.count, "sample", "samples")
                             );
                         }
                     }

@@ -227,8 +227,7 @@ impl<'a> Merger<'a> {
                 }
             }
             let Some(part) = w.done.take() else { continue };
-            gathered.counts.messages += part.counts.messages;
-            gathered.counts.anomalies += part.counts.anomalies;
+            gathered.counts.absorb(&part.counts);
             match (&mut gathered.summary, part.summary) {
                 (Some(all), Some(part)) => all.absorb(part),
                 (all, part) => *all = all.take().or(part),

@@ -234,9 +234,10 @@ pub(super) fn run(
     run.started |= packets > 0;
     run.last_id = last;
     for counts in [stage.counts, gathered.counts] {
-        run.counts.messages += counts.messages;
-        run.counts.anomalies += counts.anomalies;
+        run.counts.absorb(&counts);
     }
+    // Workers are given segments, never packets: the reader counted those.
+    run.counts.packets += packets;
     if let Some(all) = &mut run.summary {
         for part in [stage.summary, gathered.summary].into_iter().flatten() {
             all.absorb(part);
