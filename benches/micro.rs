@@ -278,6 +278,7 @@ fn json(c: &mut Criterion) {
                 compressed: false,
                 utf8_valid: true,
                 frame_detail: Vec::new(),
+                truncated: false,
             },
         },
     };

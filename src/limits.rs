@@ -52,6 +52,10 @@ pub struct Limits {
     /// Application-protocol requests held per connection waiting for their reply; past it
     /// the oldest is dropped and reported (`proto_limit`).
     pub max_proto_pending_requests: usize,
+    /// What becomes of a data message the capture cut off (its end never captured, or a hole
+    /// in it): `false` (the default), reported as `incomplete_message` and not listed;
+    /// `true`, also listed with the bytes captured before the cut and `truncated` set.
+    pub list_truncated: bool,
 }
 
 impl Default for Limits {
@@ -74,6 +78,7 @@ impl Default for Limits {
             max_hpack_table_bytes: 64 << 10,
             max_proto_unit_bytes: 16 << 20,
             max_proto_pending_requests: 4096,
+            list_truncated: false,
         }
     }
 }

@@ -296,6 +296,7 @@ fn synthetic_export(file_name: &str) -> PathBuf {
                 wire_len: payload.len() as u64,
                 utf8_valid: std::str::from_utf8(payload).is_ok(),
                 frame_detail: Vec::new(),
+                truncated: false,
             },
         },
     };

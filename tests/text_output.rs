@@ -152,3 +152,129 @@ fn a_capture_without_websocket_says_what_it_saw() {
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
     }
 }
+
+/// `--truncated`: the messages `tx_snaplen128` cuts (every record cut to 128 bytes) are
+/// listed with the bytes captured, marked, each a strict prefix of the message the uncut
+/// capture (`clean_base`) carries; without it they are only reported, as before.
+#[test]
+fn truncated_messages_are_listed_only_when_asked_and_marked() {
+    let b64 = |s: &str| base64_simd::STANDARD.decode_to_vec(s).expect("base64");
+    let json = |line: &str| serde_json::from_str::<serde_json::Value>(line).expect("JSON");
+    let payload = |m: &serde_json::Value| match (m["data_b64"].as_str(), m["text"].as_str()) {
+        (Some(b), _) => b64(b),
+        (None, Some(t)) => t.as_bytes().to_vec(),
+        _ => Vec::new(),
+    };
+    let whole: Vec<serde_json::Value> =
+        std::fs::read_to_string(capture("adversarial/clean_base.expected.jsonl"))
+            .expect("ground truth")
+            .lines()
+            .map(json)
+            .filter(|e| e.get("opcode").is_some())
+            .collect();
+    let snapped = capture("adversarial/tx_snaplen128.pcap");
+    for threads in ["1", "2"] {
+        let with = wsnoop(&[
+            "read",
+            "--json",
+            "--truncated",
+            "--threads",
+            threads,
+            &snapped,
+        ]);
+        let without = wsnoop(&["read", "--json", "--threads", threads, &snapped]);
+        let with: Vec<serde_json::Value> = String::from_utf8_lossy(&with.stdout)
+            .lines()
+            .map(json)
+            .collect();
+        let without: Vec<serde_json::Value> = String::from_utf8_lossy(&without.stdout)
+            .lines()
+            .map(json)
+            .collect();
+        let cut: Vec<&serde_json::Value> = with.iter().filter(|e| e["truncated"] == true).collect();
+        let lens: Vec<(String, u64, u64)> = cut
+            .iter()
+            .map(|m| {
+                (
+                    format!(
+                        "{} {}",
+                        m["dir"].as_str().unwrap(),
+                        m["opcode"].as_str().unwrap()
+                    ),
+                    m["len"].as_u64().unwrap(),
+                    m["wire_len"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let want = [
+            ("s2c binary", 52, 150000),
+            ("s2c text", 60, 92),
+            ("s2c text", 60, 103),
+            ("s2c text", 60, 114),
+            ("s2c text", 60, 125),
+            ("s2c text", 58, 137),
+            ("s2c text", 58, 148),
+            ("s2c text", 58, 159),
+            ("s2c text", 58, 170),
+            ("c2s binary", 54, 3000),
+            ("s2c binary", 58, 5000),
+        ]
+        .map(|(k, l, w)| (k.to_owned(), l, w));
+        assert_eq!(lens, want, "--threads {threads}");
+        for m in &cut {
+            let p = payload(m);
+            let of = whole.iter().filter(|e| {
+                e["dir"] == m["dir"] && e["opcode"] == m["opcode"] && {
+                    let w = b64(e["payload_b64"].as_str().unwrap());
+                    w.len() > p.len() && w.starts_with(&p)
+                }
+            });
+            assert_eq!(of.count(), 1, "{m}");
+        }
+        // Everything else is what the default run gives.
+        let rest: Vec<&serde_json::Value> =
+            with.iter().filter(|e| e["truncated"] != true).collect();
+        let listed_as = |e: &serde_json::Value| {
+            let mut e = e.clone();
+            if let Some(d) = e.get_mut("detail") {
+                *d = serde_json::Value::String(d.as_str().unwrap().replace(
+                    "listed truncated (the bytes captured before the cut)",
+                    "dropped",
+                ));
+            }
+            e
+        };
+        assert_eq!(
+            rest.iter()
+                .filter(|e| e["event"] != "end")
+                .map(|e| listed_as(e))
+                .collect::<Vec<_>>(),
+            without
+                .iter()
+                .filter(|e| e["event"] != "end")
+                .cloned()
+                .collect::<Vec<_>>(),
+            "--threads {threads}"
+        );
+        // The connection's totals count what was listed.
+        let end = |v: &[serde_json::Value]| {
+            let e = v.iter().find(|e| e["event"] == "end").expect("end");
+            (
+                e["messages"].as_u64().unwrap(),
+                e["bytes"].as_u64().unwrap(),
+            )
+        };
+        assert_eq!((end(&without), end(&with)), ((45, 930), (56, 1566)));
+        assert!(without.iter().all(|e| e.get("truncated").is_none()));
+    }
+    let text = wsnoop(&["read", "--truncated", "-t", "rel", &snapped]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(
+        text.lines()
+            .find(|l| l.contains("(truncated) server message 6")),
+        Some(
+            "  0.216792  #1   127.0.0.1:23015 ← 127.0.0.1:17015  text         60  (truncated) \
+             server message 6 éè ✓ zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+        )
+    );
+}

@@ -295,6 +295,11 @@ pub struct LimitArgs {
     /// Application-protocol requests held per connection for pairing [default: 4096].
     #[arg(long, value_name = "N", value_parser = parse_size)]
     pub max_proto_pending_requests: Option<u64>,
+    /// Also list messages the capture cut off (snap length, a hole, the capture's end) with
+    /// the bytes that were captured, marked truncated (JSON `"truncated":true`); without it
+    /// they are only reported (`incomplete_message`).
+    #[arg(long)]
+    pub truncated: bool,
 }
 
 impl LimitArgs {
@@ -327,6 +332,7 @@ impl LimitArgs {
                 self.max_proto_pending_requests,
                 d.max_proto_pending_requests,
             ),
+            list_truncated: self.truncated || d.list_truncated,
         }
     }
 }

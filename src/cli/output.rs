@@ -353,6 +353,7 @@ mod tests {
                     compressed: false,
                     wire_len: 0,
                     frame_detail: Vec::new(),
+                    truncated: false,
                 },
             },
         };

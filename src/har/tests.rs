@@ -80,6 +80,7 @@ fn message(id: u64, at: u64, dir: Dir, opcode: Opcode, payload: &[u8]) -> Event 
                 wire_len: payload.len() as u64,
                 utf8_valid: std::str::from_utf8(payload).is_ok(),
                 frame_detail: Vec::new(),
+                truncated: false,
             },
         },
     }

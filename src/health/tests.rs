@@ -14,6 +14,7 @@ fn msg(opcode: Opcode, payload: &[u8]) -> Message {
         wire_len: payload.len() as u64,
         utf8_valid: true,
         frame_detail: Vec::new(),
+        truncated: false,
     }
 }
 

@@ -82,6 +82,8 @@ pub struct DirConfig {
     pub mid_stream: bool,
     /// Where large message buffers come from (none: fresh ones).
     pub pool: Option<BufPool>,
+    /// `Limits::list_truncated`.
+    pub list_truncated: bool,
 }
 
 impl DirConfig {
@@ -93,6 +95,7 @@ impl DirConfig {
             max_inflated_bytes: limits.max_inflated_bytes,
             mid_stream: false,
             pool: None,
+            list_truncated: limits.list_truncated,
         }
     }
 }

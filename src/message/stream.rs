@@ -183,18 +183,20 @@ impl WsDecoder {
                 } else if self.state == State::Payload {
                     self.lose_frame_part(len, at, out);
                 }
-                if let Some(m) = self.msg.take()
+                if let Some(mut m) = self.msg.take()
                     && m.fate == Fate::Keep
                 {
+                    let listed = self.list_truncated(&mut m, out);
                     anomaly(
                         out,
                         AnomalyKind::IncompleteMessage,
                         format!(
-                            "{} message from stream offset {} ({} frames so far) lost its \
-                                 continuation in a {len}-byte gap at offset {at}: dropped",
+                            "{} message from stream offset {} ({} so far) lost its \
+                                 continuation in a {len}-byte gap at offset {at}: {}",
                             m.opcode.as_str(),
                             m.start,
-                            m.frames
+                            count(u64::from(m.frames), "frame", "frames"),
+                            if listed { LISTED_TRUNCATED } else { "dropped" }
                         ),
                     );
                 }
@@ -223,16 +225,19 @@ impl WsDecoder {
                 format!("{what}: {len} bytes lost in a gap at offset {at}: not listed"),
             ),
             Sink::Data | Sink::Inflate | Sink::Discard => {
-                if let Some(m) = self.msg.as_mut() {
+                if let Some(mut m) = self.msg.take() {
+                    let listed = self.list_truncated(&mut m, out);
                     if self.frame.sink != Sink::Discard {
                         anomaly(
                             out,
                             AnomalyKind::IncompleteMessage,
                             format!(
-                                "{what}: {len} bytes lost in a gap at offset {at}: the {} \
-                                 message from offset {} was dropped",
+                                "{what}: {} lost in a gap at offset {at}: the {} message \
+                                 from offset {} was {}",
+                                count(len, "byte", "bytes"),
                                 m.opcode.as_str(),
-                                m.start
+                                m.start,
+                                if listed { LISTED_TRUNCATED } else { "dropped" }
                             ),
                         );
                     }
@@ -241,6 +246,7 @@ impl WsDecoder {
                     if m.compressed {
                         self.deflate.lose_context();
                     }
+                    self.msg = Some(m);
                 }
             }
         }
@@ -426,6 +432,16 @@ impl WsDecoder {
                     self.state = State::Dead;
                     return;
                 }
+                let mut listed = false;
+                if let Some(mut m) = self.msg.take() {
+                    listed = self.list_truncated(&mut m, out);
+                    self.msg = Some(m);
+                }
+                let fate = if listed {
+                    LISTED_TRUNCATED
+                } else {
+                    "not listed"
+                };
                 let h = self.frame.h;
                 // A single-frame message in progress is described by its frame alone.
                 let only_frame = self.state == State::Payload && self.frame.attached;
@@ -463,11 +479,9 @@ impl WsDecoder {
                     )
                 });
                 let detail = match (frame, message) {
-                    (Some(f), Some(m)) => Some(format!("{f}; {m}: not listed")),
-                    (Some(f), None) => Some(format!("{f}: not listed")),
-                    (None, Some(m)) => {
-                        Some(format!("stream ended at offset {at}: {m}: not listed"))
-                    }
+                    (Some(f), Some(m)) => Some(format!("{f}; {m}: {fate}")),
+                    (Some(f), None) => Some(format!("{f}: {fate}")),
+                    (None, Some(m)) => Some(format!("stream ended at offset {at}: {m}: {fate}")),
                     (None, None) => None,
                 };
                 if let Some(d) = detail {
@@ -478,6 +492,14 @@ impl WsDecoder {
         self.msg = None;
         self.state = State::Dead;
     }
+}
+
+/// How an `incomplete_message` names a message listed with what was captured of it.
+const LISTED_TRUNCATED: &str = "listed truncated (the bytes captured before the cut)";
+
+/// `1 frame`, `2 frames`.
+pub(super) fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Payload bytes reserved ahead for a frame from its header's length: past this, a message

@@ -76,6 +76,7 @@ pub(super) fn msg(opcode: Opcode, payload: &[u8], frames: u32, wire_len: u64) ->
         wire_len,
         utf8_valid: opcode == Opcode::Text || opcode == Opcode::Close,
         frame_detail: Vec::new(),
+        truncated: false,
     })
 }
 

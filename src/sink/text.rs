@@ -112,6 +112,9 @@ pub fn shown(opcode: Opcode, payload: &[u8], utf8_valid: bool) -> Shown<'_> {
     }
 }
 
+/// Marks a message of which only the first bytes were captured (its length is theirs).
+pub const TRUNCATED_MARK: &str = "(truncated)";
+
 /// Marks a text message shown with replacement characters.
 pub const INVALID_UTF8_MARK: &str = "(invalid UTF-8)";
 
@@ -252,6 +255,10 @@ impl<W: Write> Sink for TextSink<W> {
                 );
                 if msg.compressed {
                     let _ = write!(line, "(deflate {}) ", msg.wire_len);
+                }
+                if msg.truncated {
+                    line.push_str(TRUNCATED_MARK);
+                    line.push(' ');
                 }
                 let before = line.len();
                 preview(msg, line);
@@ -445,6 +452,7 @@ mod tests {
             wire_len: payload.len() as u64,
             utf8_valid: std::str::from_utf8(payload).is_ok(),
             frame_detail: Vec::new(),
+            truncated: false,
         }
     }
 

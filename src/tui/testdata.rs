@@ -76,6 +76,7 @@ pub fn message_at(id: u64, at: Timestamp, dir: Dir, opcode: Opcode, payload: &[u
                     header_len: header_len + if mask.is_some() { 4 } else { 0 },
                     ts: at,
                 }],
+                truncated: false,
             },
         },
     }

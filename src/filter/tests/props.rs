@@ -187,6 +187,7 @@ fn events() -> impl Strategy<Value = Vec<Event>> {
                             wire_len: payload.len() as u64,
                             utf8_valid: true,
                             frame_detail: Vec::new(),
+                            truncated: false,
                         },
                     },
                 };

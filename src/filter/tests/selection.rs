@@ -51,6 +51,7 @@ fn msg(id: ConnId, dir: Dir, text: &str) -> Event {
                 wire_len: text.len() as u64,
                 utf8_valid: true,
                 frame_detail: Vec::new(),
+                truncated: false,
             },
         },
     }
