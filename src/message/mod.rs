@@ -21,6 +21,8 @@ mod tests_deflate;
 mod tests_guess;
 #[cfg(test)]
 mod tests_recovery;
+#[cfg(test)]
+mod tests_truncated;
 
 use crate::event::{DirEvent, Timestamp};
 use crate::frame::MAX_HEADER_LEN;
