@@ -187,11 +187,11 @@ impl WsDecoder {
                         out,
                         AnomalyKind::DeflateContextLost,
                         format!(
-                            "{} message from stream offset {} ({} frames) copies from \
+                            "{} message from stream offset {} ({}) copies from \
                              compressed history lost earlier in this direction: not listed",
                             m.opcode.as_str(),
                             m.start,
-                            m.frames
+                            crate::plural::count(m.frames, "frame", "frames")
                         ),
                     );
                     m.fate = Fate::Discard;
@@ -213,11 +213,11 @@ impl WsDecoder {
                     out,
                     AnomalyKind::InvalidUtf8,
                     format!(
-                        "text message from stream offset {} ({} bytes, {} frames) is not valid \
+                        "text message from stream offset {} ({}, {}) is not valid \
                          UTF-8 (first error at byte {}) (§8.1): listed",
                         m.start,
-                        m.payload.len(),
-                        m.frames,
+                        crate::plural::count(m.payload.len(), "byte", "bytes"),
+                        crate::plural::count(m.frames, "frame", "frames"),
                         e.valid_up_to()
                     ),
                 ),

@@ -80,11 +80,11 @@ impl WsDecoder {
                     DirEvent::Anomaly(crate::event::Anomaly::new(
                         AnomalyKind::IncompleteMessage,
                         format!(
-                            "{} message ({} bytes) decoded after the frame boundary guessed at \
+                            "{} message ({}) decoded after the frame boundary guessed at \
                              offset {} waited for that guess to be confirmed beyond \
                              max_message_bytes ({cap}) of withheld messages: not listed",
                             m.opcode.as_str(),
-                            m.payload.len(),
+                            crate::plural::count(m.payload.len(), "byte", "bytes"),
                             g.at
                         ),
                     ))
@@ -191,8 +191,10 @@ impl WsDecoder {
             AnomalyKind::IncompleteMessage,
             format!(
                 "decoding resumed at stream offset {} on a frame boundary found by searching, \
-                 {what}: the {messages} messages decoded from it are not listed",
-                g.at
+                 {what}: the {} decoded from it {} not listed",
+                g.at,
+                crate::plural::count(messages, "message", "messages"),
+                if messages == 1 { "is" } else { "are" }
             ),
         );
     }

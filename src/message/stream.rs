@@ -7,6 +7,7 @@ use crate::event::{Anomaly, AnomalyKind, DirEvent};
 use crate::frame::{
     MAX_HEADER_LEN, Parsed, parse_header, probe_first, probe_masked, unambiguous_start, unmask,
 };
+use crate::plural::count;
 
 /// Bytes collected while looking for a frame boundary.
 const RESYNC_CAP: usize = 64 << 10;
@@ -222,7 +223,10 @@ impl WsDecoder {
             Sink::Control => anomaly(
                 out,
                 AnomalyKind::IncompleteMessage,
-                format!("{what}: {len} bytes lost in a gap at offset {at}: not listed"),
+                format!(
+                    "{what}: {} lost in a gap at offset {at}: not listed",
+                    count(len, "byte", "bytes")
+                ),
             ),
             Sink::Data | Sink::Inflate | Sink::Discard => {
                 if let Some(mut m) = self.msg.take() {
@@ -463,19 +467,19 @@ impl WsDecoder {
                 } else {
                     (self.hdr_len > 0).then(|| {
                         format!(
-                            "stream ended inside a frame header ({} bytes at offset {})",
-                            self.hdr_len,
+                            "stream ended inside a frame header ({} at offset {})",
+                            count(self.hdr_len as u64, "byte", "bytes"),
                             at.saturating_sub(self.hdr_len as u64)
                         )
                     })
                 };
                 let message = open.map(|m| {
                     format!(
-                        "the {} message from offset {} ({} frames, {} bytes) never ended",
+                        "the {} message from offset {} ({}, {}) never ended",
                         m.opcode.as_str(),
                         m.start,
-                        m.frames,
-                        m.wire_len
+                        count(u64::from(m.frames), "frame", "frames"),
+                        count(m.wire_len, "byte", "bytes")
                     )
                 });
                 let detail = match (frame, message) {
@@ -496,11 +500,6 @@ impl WsDecoder {
 
 /// How an `incomplete_message` names a message listed with what was captured of it.
 const LISTED_TRUNCATED: &str = "listed truncated (the bytes captured before the cut)";
-
-/// `1 frame`, `2 frames`.
-pub(super) fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
 
 /// Payload bytes reserved ahead for a frame from its header's length: past this, a message
 /// buffer grows as its bytes arrive.

@@ -194,9 +194,12 @@ impl Session {
             return;
         };
         let detail = format!(
-            "a retransmission differs from the first copy in {} bytes ({} runs) between \
+            "a retransmission differs from the first copy in {} ({}) between \
              stream offsets {} and {}; the first copy was used",
-            c.bytes, c.runs, c.first, c.last
+            crate::plural::count(c.bytes, "byte", "bytes"),
+            crate::plural::count(c.runs, "run", "runs"),
+            c.first,
+            c.last
         );
         self.layer
             .report(c.side, Anomaly::new(AnomalyKind::TcpConflict, detail), ctx);

@@ -398,8 +398,8 @@ impl<W: Write> TextSink<W> {
         if summary.input_anomalies > 0 {
             writeln!(
                 self.out,
-                "{} anomalies about the input itself",
-                summary.input_anomalies
+                "{} about the input itself",
+                crate::plural::count(summary.input_anomalies, "anomaly", "anomalies")
             )?;
         }
         Ok(())
