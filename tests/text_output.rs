@@ -278,3 +278,15 @@ fn truncated_messages_are_listed_only_when_asked_and_marked() {
         )
     );
 }
+
+/// The TUI has no mark for a cut message: it refuses `--truncated` rather than show one as
+/// whole.
+#[test]
+fn the_tui_refuses_truncated() {
+    let out = wsnoop(&["tui", &capture(CONTROL), "--truncated"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "wsnoop: --truncated is for read and live; the TUI lists whole messages only\n"
+    );
+}
