@@ -149,3 +149,45 @@ fn nothing_captured_of_it_lists_nothing() {
         ["text frame at stream offset 0 received 0 of 5 payload bytes: not listed"]
     );
 }
+
+/// A compressed message cut after its first fragment: what inflates from the bytes captured,
+/// marked compressed and truncated.
+#[test]
+fn a_compressed_message_lists_what_its_captured_bytes_inflate_to() {
+    use flate2::{Compress, Compression, FlushCompress};
+    let mut c = Compress::new(Compression::default(), false);
+    let mut first = Vec::with_capacity(1024);
+    c.compress_vec(b"the first part, ", &mut first, FlushCompress::Sync)
+        .unwrap();
+    let mut second = Vec::with_capacity(1024);
+    c.compress_vec(b"and the second", &mut second, FlushCompress::Sync)
+        .unwrap();
+    second.truncate(second.len() - 4);
+    let a = frame(0x41, &first, None);
+    let b = frame(0x80, &second, None);
+    let bytes = [a, b.clone()].concat();
+    let cut = &bytes[..bytes.len() - b.len() + 3];
+    let deflate = Some(DirDeflate {
+        no_context_takeover: false,
+        max_window_bits: 15,
+    });
+    let mut config = config(Sender::Server, true);
+    config.deflate = deflate;
+    let (msgs, details) = split(feed(config, &[cut], None));
+    let wire = (first.len() + second.len()) as u64;
+    assert_eq!(
+        msgs,
+        [Message {
+            compressed: true,
+            ..truncated(Opcode::Text, b"the first part, ", 2, wire)
+        }]
+    );
+    assert_eq!(
+        details,
+        [
+            "continuation frame at stream offset 24 received 1 of 16 payload bytes; the text \
+          message from offset 0 (2 frames, 38 bytes) never ended: listed truncated (the bytes \
+          captured before the cut)"
+        ]
+    );
+}
