@@ -279,6 +279,7 @@ fn json(c: &mut Criterion) {
                 utf8_valid: true,
                 frame_detail: Vec::new(),
                 packets: None,
+                truncated: false,
             },
         },
     };

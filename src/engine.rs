@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::message::{BufPool, POOL_MAX_TOTAL_BYTES};
 use crate::proto::ProtoChoice;
-use crate::session::{ConnKind, Ctx, ProbePool, Session};
+use crate::session::{ConnKind, Ctx, ProbePool, Session, Tally};
 use crate::tls::{KeyLog, KeyLogError};
 
 /// Counters over everything the engine was given.
@@ -23,6 +23,14 @@ pub struct Stats {
     pub malformed: u64,
     /// WebSocket connections this engine has recognised (numbered) so far.
     pub websocket_conns: u64,
+    /// TCP connections tracked (from their first packet with something in it, or a SYN).
+    pub tcp_conns: u64,
+    /// Connections (TLS ones by their plaintext) found to carry HTTP/1.x or HTTP/2.
+    pub http_conns: u64,
+    /// Connections found to carry TLS.
+    pub tls_conns: u64,
+    /// TLS connections with records left undecrypted for want of keys.
+    pub tls_no_keys: u64,
 }
 
 /// What became of one packet, for callers that act per connection (e.g. saving the packets of
@@ -69,6 +77,7 @@ struct Conns {
     /// After a relief that could not get under the budget (what is left cannot be shed),
     /// the next one waits until memory grows past this.
     relief_floor: usize,
+    tally: Tally,
 }
 
 impl Engine {
@@ -84,6 +93,7 @@ impl Engine {
                 proto: ProtoChoice::Auto,
                 charged: 0,
                 relief_floor: 0,
+                tally: Tally::default(),
                 limits,
             },
             last_ts: Timestamp::default(),
@@ -122,8 +132,13 @@ impl Engine {
     }
 
     pub fn stats(&self) -> Stats {
+        let t = &self.conns.tally;
         Stats {
             websocket_conns: self.conns.next_conn - self.conn_base,
+            tcp_conns: t.tcp_conns.get(),
+            http_conns: t.http_conns.get(),
+            tls_conns: t.tls_conns.get(),
+            tls_no_keys: t.tls_no_keys.get(),
             ..self.stats
         }
     }
@@ -252,6 +267,7 @@ impl Engine {
             probes: &conns.probes,
             keys: &conns.keys,
             proto: conns.proto,
+            tally: &conns.tally,
         };
         conns
             .flows
@@ -309,6 +325,7 @@ impl Conns {
             probes: &self.probes,
             keys: &self.keys,
             proto: self.proto,
+            tally: &self.tally,
         };
         for (_, mut session) in sessions {
             session.finish(how, &mut ctx);
@@ -360,6 +377,7 @@ impl Conns {
             probes: &self.probes,
             keys: &self.keys,
             proto: self.proto,
+            tally: &self.tally,
         };
         for (_, _, key) in holders {
             if self.charged.saturating_add(extra) <= target {
@@ -402,6 +420,7 @@ impl Conns {
             probes: &self.probes,
             keys: &self.keys,
             proto: self.proto,
+            tally: &self.tally,
         };
         let session = match self.flows.get_mut(&key) {
             Some(session) => session,
@@ -418,6 +437,7 @@ impl Conns {
                     }
                     self.flows.unretire(&key);
                 }
+                Tally::count(&self.tally.tcp_conns);
                 let mut session = Session::new(seg, ctx.limits, ctx.probes);
                 session.first_packet = index;
                 if let Some((_, mut old)) = self.flows.insert(key, session) {

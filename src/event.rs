@@ -226,6 +226,10 @@ pub struct Message {
     pub utf8_valid: bool,
     /// The frames that carried it, in order (for detail views).
     pub frame_detail: Vec<FrameInfo>,
+    /// Only its first bytes were captured (the capture cut it off, or a hole in it): the
+    /// payload is what was captured before the cut, never the whole message. Listed only
+    /// when asked for (`Limits::list_truncated`).
+    pub truncated: bool,
     /// The capture records that carried it (`None` for a message not decoded from a capture).
     pub packets: Option<Packets>,
 }

@@ -76,6 +76,8 @@ pub mod message;
 pub mod packet;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod pipeline;
+/// Counts with their noun in the right number.
+mod plural;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod proto;
 #[cfg_attr(not(test), deny(clippy::indexing_slicing))]

@@ -65,6 +65,10 @@ pub struct Limits {
     /// RTT samples per direction of a connection kept one by one; past it median and p99 come
     /// from a fixed histogram within 1.6 % (min, max and count stay exact).
     pub exact_rtt_samples: usize,
+    /// What becomes of a data message the capture cut off (its end never captured, or a hole
+    /// in it): `false` (the default), reported as `incomplete_message` and not listed;
+    /// `true`, also listed with the bytes captured before the cut and `truncated` set.
+    pub list_truncated: bool,
 }
 
 impl Default for Limits {
@@ -90,6 +94,7 @@ impl Default for Limits {
             memcap: 256 << 20,
             max_outstanding_pings: crate::health::HealthLimits::default().max_outstanding_pings,
             exact_rtt_samples: crate::health::HealthLimits::default().exact_rtt_samples,
+            list_truncated: false,
         }
     }
 }

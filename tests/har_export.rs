@@ -301,6 +301,7 @@ fn synthetic_export(file_name: &str) -> PathBuf {
                 utf8_valid: std::str::from_utf8(payload).is_ok(),
                 frame_detail: Vec::new(),
                 packets: None,
+                truncated: false,
             },
         },
     };

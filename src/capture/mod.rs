@@ -229,9 +229,13 @@ impl<R: Read> CaptureReader<R> {
             }
         }
         if input_ended {
-            let of = claimed.map_or_else(String::new, |c| format!(" of {}", c.total));
+            // `1 of 16 bytes`, `1 byte` alone.
+            let present = match claimed {
+                Some(c) => format!("{have} of {} bytes", c.total),
+                None => crate::plural::count(have, "byte", "bytes").to_string(),
+            };
             return Err(self.corrupt(format!(
-                "file ends inside a record (record #{record}: {have}{of} bytes present)"
+                "file ends inside a record (record #{record}: {present} present)"
             )));
         }
         if have >= self.inner.capacity() {

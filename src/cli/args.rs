@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::limits::Limits;
 use crate::pipeline::DEFAULT_IDLE_TIMEOUT;
+use crate::sink::TimeFormat;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -222,6 +223,33 @@ pub struct FormatArgs {
     /// connections together; past it they go to a temporary file [default: 32M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_har_buffer_bytes: Option<u64>,
+    /// Time on text lines: `abs` (UTC date and time), `rel` (seconds since the first packet
+    /// of the capture) or `delta` (seconds since the previous line). JSON lines always carry
+    /// their RFC 3339 `ts`.
+    #[arg(short = 't', long = "time-format", value_enum, value_name = "FORMAT", default_value_t = TimeArg::Abs)]
+    pub time: TimeArg,
+}
+
+/// `-t`: how text lines write their time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum TimeArg {
+    /// Absolute UTC time, RFC 3339 with microseconds.
+    #[default]
+    Abs,
+    /// Seconds since the first packet of the capture.
+    Rel,
+    /// Seconds since the previous line.
+    Delta,
+}
+
+impl TimeArg {
+    pub fn get(self) -> TimeFormat {
+        match self {
+            TimeArg::Abs => TimeFormat::Absolute,
+            TimeArg::Rel => TimeFormat::Relative,
+            TimeArg::Delta => TimeFormat::Delta,
+        }
+    }
 }
 
 /// An output format and its settings.
@@ -319,6 +347,11 @@ pub struct LimitArgs {
     /// [default: 256].
     #[arg(long, value_name = "N", value_parser = parse_size)]
     pub exact_rtt_samples: Option<u64>,
+    /// Also list messages the capture cut off (snap length, a hole, the capture's end) with
+    /// the bytes that were captured, marked truncated (JSON `"truncated":true`); without it
+    /// they are only reported (`incomplete_message`).
+    #[arg(long)]
+    pub truncated: bool,
 }
 
 impl LimitArgs {
@@ -354,6 +387,7 @@ impl LimitArgs {
             memcap: size(self.memcap, d.memcap),
             max_outstanding_pings: size(self.max_outstanding_pings, d.max_outstanding_pings),
             exact_rtt_samples: size(self.exact_rtt_samples, d.exact_rtt_samples),
+            list_truncated: self.truncated || d.list_truncated,
         }
     }
 }
@@ -507,6 +541,33 @@ mod tests {
         assert_eq!(
             format(&["read", "x.pcap", "--json", "--format", "text"]),
             Err(clap::error::ErrorKind::ArgumentConflict)
+        );
+    }
+
+    #[test]
+    fn time_format_short_and_long() {
+        let time = |args: &[&str]| match parse(args) {
+            Ok(Command::Read(a)) => Ok(a.format.time.get()),
+            Ok(Command::Live(a)) => Ok(a.format.time.get()),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.kind()),
+        };
+        assert_eq!(time(&["read", "x.pcap"]), Ok(TimeFormat::Absolute));
+        assert_eq!(
+            time(&["read", "x.pcap", "-t", "rel"]),
+            Ok(TimeFormat::Relative)
+        );
+        assert_eq!(
+            time(&["read", "x.pcap", "--time-format", "delta"]),
+            Ok(TimeFormat::Delta)
+        );
+        assert_eq!(
+            time(&["live", "-i", "lo", "-t", "abs"]),
+            Ok(TimeFormat::Absolute)
+        );
+        assert_eq!(
+            time(&["read", "x.pcap", "-t", "epoch"]),
+            Err(clap::error::ErrorKind::InvalidValue)
         );
     }
 

@@ -7,9 +7,9 @@ use std::io::{self, Write};
 
 use super::args::{FormatChoice, OutputFormat};
 use super::output::LineOutput;
-use crate::event::Event;
+use crate::event::{Event, Timestamp};
 use crate::har::HarWriter;
-use crate::sink::{Begin, Finish, JsonSink, LineSink, Sink, TextSink};
+use crate::sink::{Begin, Finish, JsonSink, LineSink, Sink, TextSink, TimeFormat};
 
 /// The sink of an output format, writing to `W`.
 pub enum FormatSink<W: Write> {
@@ -28,6 +28,14 @@ impl<W: Write> FormatSink<W> {
                 env!("CARGO_PKG_VERSION"),
                 choice.har.clone(),
             ))),
+        }
+    }
+
+    /// How text lines write their time (JSON lines always carry RFC 3339 `ts`).
+    pub fn time_format(self, time: TimeFormat) -> Self {
+        match self {
+            FormatSink::Text(s) => FormatSink::Text(s.time_format(time)),
+            json => json,
         }
     }
 
@@ -58,6 +66,9 @@ impl<'a> FormatSink<&'a mut LineOutput> {
 impl<W: Write> Sink for FormatSink<W> {
     fn begin(&mut self, begin: &Begin<'_>) -> io::Result<()> {
         self.get().begin(begin)
+    }
+    fn capture_start(&mut self, ts: Timestamp) -> io::Result<()> {
+        self.get().capture_start(ts)
     }
     fn event(&mut self, event: &Event) -> io::Result<()> {
         match self {

@@ -137,7 +137,7 @@ pub fn run(args: &LiveArgs) -> i32 {
         proto: args.decode.proto(),
         proto_only: args.proto_only,
     });
-    let mut sink = FormatSink::new(&choice, output.clone());
+    let mut sink = FormatSink::new(&choice, output.clone()).time_format(args.format.time.get());
     let mut watch = Daemon {
         report: Stderr::new(&out_name, false),
         signals,

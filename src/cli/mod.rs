@@ -67,6 +67,11 @@ fn parse_filter(src: Option<&str>) -> Result<Option<Filter>, i32> {
 #[cfg(feature = "tui")]
 fn tui(args: &TuiArgs) -> i32 {
     use crate::tui::{Config, Source};
+    if args.limits.truncated {
+        // The TUI has no mark for a message the capture cut: it would show it as whole.
+        say("--truncated is for read and live; the TUI lists whole messages only");
+        return EXIT_USAGE;
+    }
     if args.file.is_some() && args.bpf.is_some() {
         say("-f (a capture filter) goes with -i, not with a file");
         return EXIT_USAGE;

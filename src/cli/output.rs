@@ -354,6 +354,7 @@ mod tests {
                     wire_len: 0,
                     frame_detail: Vec::new(),
                     packets: None,
+                    truncated: false,
                 },
             },
         };

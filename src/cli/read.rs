@@ -41,6 +41,6 @@ pub fn run(args: &ReadArgs) -> i32 {
         ..Options::default()
     });
     let inputs = args.files.iter().cloned().map(Input::Path).collect();
-    let mut sink = FormatSink::lines_into(&choice, &mut out);
+    let mut sink = FormatSink::lines_into(&choice, &mut out).time_format(args.format.time.get());
     pipeline.run(inputs, &mut sink, &mut watch).exit_code()
 }

@@ -82,6 +82,7 @@ fn message(id: u64, at: u64, dir: Dir, opcode: Opcode, payload: &[u8]) -> Event 
                 utf8_valid: std::str::from_utf8(payload).is_ok(),
                 frame_detail: Vec::new(),
                 packets: None,
+                truncated: false,
             },
         },
     }

@@ -15,6 +15,7 @@ fn msg(opcode: Opcode, payload: &[u8]) -> Message {
         utf8_valid: true,
         frame_detail: Vec::new(),
         packets: None,
+        truncated: false,
     }
 }
 

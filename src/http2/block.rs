@@ -41,8 +41,11 @@ impl H2Conn {
             match &mut s.block {
                 None => {
                     let detail = format!(
-                        "CONTINUATION frame on stream {} without a header block to continue (RFC 9113 §6.10): its {} bytes are lost, and the HPACK state of the {} is unknown from here",
-                        head.stream, head.len, sender
+                        "CONTINUATION frame on stream {} without a header block to continue (RFC 9113 §6.10): its {} {} lost, and the HPACK state of the {} is unknown from here",
+                        head.stream,
+                        crate::plural::count(head.len, "byte", "bytes"),
+                        if head.len == 1 { "is" } else { "are" },
+                        sender
                     );
                     out(anomaly(
                         Some(side),

@@ -434,7 +434,7 @@ fn malformed_frames_are_named() {
             "WINDOW_UPDATE of 0 on stream 0",
             "RST_STREAM frame of the client (stream 0) on stream 0: 4 bytes ignored",
             "header block of stream 1 from the client: index 0; its fields are lost and the HPACK state of the client is unknown from here",
-            "CONTINUATION frame on stream 3 without a header block to continue (RFC 9113 §6.10): its 1 bytes are lost, and the HPACK state of the client is unknown from here",
+            "CONTINUATION frame on stream 3 without a header block to continue (RFC 9113 §6.10): its 1 byte is lost, and the HPACK state of the client is unknown from here",
             "PUSH_PROMISE from the client on stream 5 (RFC 9113 §8.4)",
         ]
     );

@@ -4,7 +4,7 @@
 use super::WsDecoder;
 use super::close::valid_code;
 use super::inflate::TAIL;
-use super::state::{Fate, Sink, State};
+use super::state::{Assembly, Fate, Sink, State};
 use super::stream::anomaly;
 use crate::event::{AnomalyKind, DirEvent, FrameInfo, Message, Opcode, Packets};
 
@@ -71,6 +71,7 @@ impl WsDecoder {
             utf8_valid,
             frame_detail: vec![info],
             packets: self.frame.packets,
+            truncated: false,
         }));
     }
 
@@ -120,6 +121,38 @@ impl WsDecoder {
         }
     }
 
+    /// A data message the capture cut off (its end never came, or bytes of it were lost):
+    /// listed with what was captured before the cut, marked truncated, when that is asked for
+    /// and there is something to list. Never the first message after a frame boundary found
+    /// by searching (only a whole one can confirm such a boundary). Returns whether it was
+    /// listed; its payload is taken either way.
+    pub(super) fn list_truncated(&self, m: &mut Assembly, out: &mut Vec<DirEvent>) -> bool {
+        let payload = std::mem::take(&mut m.payload);
+        if !self.cfg.list_truncated
+            || m.fate != Fate::Keep
+            || payload.is_empty()
+            || self.guess.is_some()
+            || self.first_after_guess == Some(m.start)
+        {
+            return false;
+        }
+        // A cut text keeps its captured bytes: one cut inside a character is not valid UTF-8
+        // (and goes out as data_b64), never patched.
+        let utf8_valid = m.opcode == Opcode::Text && simdutf8::basic::from_utf8(&payload).is_ok();
+        out.push(DirEvent::Message(Message {
+            opcode: m.opcode,
+            payload,
+            frames: m.frames,
+            compressed: m.compressed,
+            wire_len: m.wire_len,
+            utf8_valid,
+            frame_detail: std::mem::take(&mut m.frame_detail),
+            truncated: true,
+            packets: m.packets,
+        }));
+        true
+    }
+
     /// The FIN frame of a data message ended: inflate its end, check it, list it.
     fn finish_message(&mut self, out: &mut Vec<DirEvent>) {
         let Some(m) = self.msg.as_ref() else {
@@ -157,11 +190,11 @@ impl WsDecoder {
                         out,
                         AnomalyKind::DeflateContextLost,
                         format!(
-                            "{} message from stream offset {} ({} frames) copies from \
+                            "{} message from stream offset {} ({}) copies from \
                              compressed history lost earlier in this direction: not listed",
                             m.opcode.as_str(),
                             m.start,
-                            m.frames
+                            crate::plural::count(m.frames, "frame", "frames")
                         ),
                     );
                     m.fate = Fate::Discard;
@@ -183,11 +216,11 @@ impl WsDecoder {
                     out,
                     AnomalyKind::InvalidUtf8,
                     format!(
-                        "text message from stream offset {} ({} bytes, {} frames) is not valid \
+                        "text message from stream offset {} ({}, {}) is not valid \
                          UTF-8 (first error at byte {}) (§8.1): listed",
                         m.start,
-                        m.payload.len(),
-                        m.frames,
+                        crate::plural::count(m.payload.len(), "byte", "bytes"),
+                        crate::plural::count(m.frames, "frame", "frames"),
                         e.valid_up_to()
                     ),
                 ),
@@ -202,6 +235,7 @@ impl WsDecoder {
             utf8_valid,
             frame_detail: std::mem::take(&mut m.frame_detail),
             packets: m.packets,
+            truncated: false,
         }));
     }
 }

@@ -50,8 +50,8 @@ impl WsDecoder {
                     out,
                     AnomalyKind::ReservedOpcode,
                     format!(
-                        "{d}: meaning undefined (§5.2), skipped {} bytes",
-                        h.payload_len
+                        "{d}: meaning undefined (§5.2), skipped {}",
+                        crate::plural::count(h.payload_len, "byte", "bytes")
                     ),
                 );
                 (Sink::Skip, false)
@@ -105,8 +105,9 @@ impl WsDecoder {
                 out,
                 AnomalyKind::RsvWithoutExtension,
                 format!(
-                    "{d} has {} set, undefined on a control frame: skipped {len} bytes",
-                    rsv_bits(h)
+                    "{d} has {} set, undefined on a control frame: skipped {}",
+                    rsv_bits(h),
+                    crate::plural::count(len, "byte", "bytes")
                 ),
             );
             return Sink::Skip;
@@ -116,7 +117,8 @@ impl WsDecoder {
                 out,
                 AnomalyKind::FragmentedControl,
                 format!(
-                    "{d} has FIN=0 but control frames cannot be fragmented (§5.5): skipped {len} bytes"
+                    "{d} has FIN=0 but control frames cannot be fragmented (§5.5): skipped {}",
+                    crate::plural::count(len, "byte", "bytes")
                 ),
             );
             return Sink::Skip;
@@ -156,11 +158,11 @@ impl WsDecoder {
                 out,
                 AnomalyKind::DataInterleavedInFragmentedMessage,
                 format!(
-                    "{d} started while the fragmented {} message from offset {} ({} frames) \
+                    "{d} started while the fragmented {} message from offset {} ({}) \
                      was unfinished (§5.4): that message was dropped",
                     old.opcode.as_str(),
                     old.start,
-                    old.frames
+                    crate::plural::count(old.frames, "frame", "frames")
                 ),
             );
             if old.compressed && old.fate != Fate::Skip {
@@ -177,7 +179,11 @@ impl WsDecoder {
             anomaly(
                 out,
                 AnomalyKind::RsvWithoutExtension,
-                format!("{d} has {} set but {why}: skipped {len} bytes", rsv_bits(h)),
+                format!(
+                    "{d} has {} set but {why}: skipped {}",
+                    rsv_bits(h),
+                    crate::plural::count(len, "byte", "bytes")
+                ),
             );
             return self.skip_message(h, start);
         }
@@ -276,7 +282,8 @@ impl WsDecoder {
                     out,
                     AnomalyKind::ContinuationWithoutStart,
                     format!(
-                        "{d}: no fragmented message is in progress (§5.4): skipped {len} bytes"
+                        "{d}: no fragmented message is in progress (§5.4): skipped {}",
+                        crate::plural::count(len, "byte", "bytes")
                     ),
                 );
             }

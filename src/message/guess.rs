@@ -107,11 +107,11 @@ impl WsDecoder {
                         crate::event::Anomaly::new(
                             AnomalyKind::IncompleteMessage,
                             format!(
-                                "{} message ({} bytes) decoded after the frame boundary guessed at \
-                             offset {} waited for that guess to be confirmed beyond \
-                             max_message_bytes ({cap}) of withheld messages: not listed",
+                                "{} message ({}) decoded after the frame boundary guessed at \
+                                 offset {} waited for that guess to be confirmed beyond \
+                                 max_message_bytes ({cap}) of withheld messages: not listed",
                                 m.opcode.as_str(),
-                                m.payload.len(),
+                                crate::plural::count(m.payload.len(), "byte", "bytes"),
                                 g.at
                             ),
                         )
@@ -220,8 +220,10 @@ impl WsDecoder {
             AnomalyKind::IncompleteMessage,
             format!(
                 "decoding resumed at stream offset {} on a frame boundary found by searching, \
-                 {what}: the {messages} messages decoded from it are not listed",
-                g.at
+                 {what}: the {} decoded from it {} not listed",
+                g.at,
+                crate::plural::count(messages, "message", "messages"),
+                if messages == 1 { "is" } else { "are" }
             ),
         );
     }

@@ -22,6 +22,8 @@ mod tests_deflate;
 mod tests_guess;
 #[cfg(test)]
 mod tests_recovery;
+#[cfg(test)]
+mod tests_truncated;
 
 use crate::event::{DirEvent, Packets, Timestamp};
 use crate::frame::MAX_HEADER_LEN;
@@ -63,6 +65,7 @@ impl DirDeflate {
     }
 }
 
+pub use close::close_name;
 pub use pool::{BufPool, POOL_MAX_TOTAL_BYTES};
 
 /// Configuration of one direction's decoder.
@@ -82,6 +85,8 @@ pub struct DirConfig {
     pub mid_stream: bool,
     /// Where large message buffers come from (none: fresh ones).
     pub pool: Option<BufPool>,
+    /// `Limits::list_truncated`.
+    pub list_truncated: bool,
 }
 
 impl DirConfig {
@@ -93,6 +98,7 @@ impl DirConfig {
             max_inflated_bytes: limits.max_inflated_bytes,
             mid_stream: false,
             pool: None,
+            list_truncated: limits.list_truncated,
         }
     }
 }

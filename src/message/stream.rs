@@ -7,6 +7,7 @@ use crate::event::{Anomaly, AnomalyKind, DirEvent, Packets};
 use crate::frame::{
     MAX_HEADER_LEN, Parsed, parse_header, probe_first, probe_masked, unambiguous_start, unmask,
 };
+use crate::plural::count;
 
 /// Bytes collected while looking for a frame boundary.
 const RESYNC_CAP: usize = 64 << 10;
@@ -190,18 +191,20 @@ impl WsDecoder {
                 } else if self.state == State::Payload {
                     self.lose_frame_part(len, at, out);
                 }
-                if let Some(m) = self.msg.take()
+                if let Some(mut m) = self.msg.take()
                     && m.fate == Fate::Keep
                 {
+                    let listed = self.list_truncated(&mut m, out);
                     anomaly(
                         out,
                         AnomalyKind::IncompleteMessage,
                         format!(
-                            "{} message from stream offset {} ({} frames so far) lost its \
-                                 continuation in a {len}-byte gap at offset {at}: dropped",
+                            "{} message from stream offset {} ({} so far) lost its \
+                                 continuation in a {len}-byte gap at offset {at}: {}",
                             m.opcode.as_str(),
                             m.start,
-                            m.frames
+                            count(u64::from(m.frames), "frame", "frames"),
+                            if listed { LISTED_TRUNCATED } else { "dropped" }
                         ),
                     );
                 }
@@ -227,19 +230,25 @@ impl WsDecoder {
             Sink::Control => anomaly(
                 out,
                 AnomalyKind::IncompleteMessage,
-                format!("{what}: {len} bytes lost in a gap at offset {at}: not listed"),
+                format!(
+                    "{what}: {} lost in a gap at offset {at}: not listed",
+                    count(len, "byte", "bytes")
+                ),
             ),
             Sink::Data | Sink::Inflate | Sink::Discard => {
-                if let Some(m) = self.msg.as_mut() {
+                if let Some(mut m) = self.msg.take() {
+                    let listed = self.list_truncated(&mut m, out);
                     if self.frame.sink != Sink::Discard {
                         anomaly(
                             out,
                             AnomalyKind::IncompleteMessage,
                             format!(
-                                "{what}: {len} bytes lost in a gap at offset {at}: the {} \
-                                 message from offset {} was dropped",
+                                "{what}: {} lost in a gap at offset {at}: the {} message \
+                                 from offset {} was {}",
+                                count(len, "byte", "bytes"),
                                 m.opcode.as_str(),
-                                m.start
+                                m.start,
+                                if listed { LISTED_TRUNCATED } else { "dropped" }
                             ),
                         );
                     }
@@ -248,6 +257,7 @@ impl WsDecoder {
                     if m.compressed {
                         self.deflate.lose_context();
                     }
+                    self.msg = Some(m);
                 }
             }
         }
@@ -477,6 +487,16 @@ impl WsDecoder {
                     self.state = State::Dead;
                     return;
                 }
+                let mut listed = false;
+                if let Some(mut m) = self.msg.take() {
+                    listed = self.list_truncated(&mut m, out);
+                    self.msg = Some(m);
+                }
+                let fate = if listed {
+                    LISTED_TRUNCATED
+                } else {
+                    "not listed"
+                };
                 let h = self.frame.h;
                 // A single-frame message in progress is described by its frame alone.
                 let only_frame = self.state == State::Payload && self.frame.attached;
@@ -498,27 +518,25 @@ impl WsDecoder {
                 } else {
                     (self.hdr_len > 0).then(|| {
                         format!(
-                            "stream ended inside a frame header ({} bytes at offset {})",
-                            self.hdr_len,
+                            "stream ended inside a frame header ({} at offset {})",
+                            count(self.hdr_len as u64, "byte", "bytes"),
                             at.saturating_sub(self.hdr_len as u64)
                         )
                     })
                 };
                 let message = open.map(|m| {
                     format!(
-                        "the {} message from offset {} ({} frames, {} bytes) never ended",
+                        "the {} message from offset {} ({}, {}) never ended",
                         m.opcode.as_str(),
                         m.start,
-                        m.frames,
-                        m.wire_len
+                        count(u64::from(m.frames), "frame", "frames"),
+                        count(m.wire_len, "byte", "bytes")
                     )
                 });
                 let detail = match (frame, message) {
-                    (Some(f), Some(m)) => Some(format!("{f}; {m}: not listed")),
-                    (Some(f), None) => Some(format!("{f}: not listed")),
-                    (None, Some(m)) => {
-                        Some(format!("stream ended at offset {at}: {m}: not listed"))
-                    }
+                    (Some(f), Some(m)) => Some(format!("{f}; {m}: {fate}")),
+                    (Some(f), None) => Some(format!("{f}: {fate}")),
+                    (None, Some(m)) => Some(format!("stream ended at offset {at}: {m}: {fate}")),
                     (None, None) => None,
                 };
                 if let Some(d) = detail {
@@ -530,6 +548,9 @@ impl WsDecoder {
         self.state = State::Dead;
     }
 }
+
+/// How an `incomplete_message` names a message listed with what was captured of it.
+const LISTED_TRUNCATED: &str = "listed truncated (the bytes captured before the cut)";
 
 /// Payload bytes reserved ahead for a frame from its header's length: past this, a message
 /// buffer grows as its bytes arrive.

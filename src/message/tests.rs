@@ -77,6 +77,7 @@ pub(super) fn msg(opcode: Opcode, payload: &[u8], frames: u32, wire_len: u64) ->
         utf8_valid: opcode == Opcode::Text || opcode == Opcode::Close,
         frame_detail: Vec::new(),
         packets: None,
+        truncated: false,
     })
 }
 

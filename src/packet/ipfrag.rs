@@ -272,8 +272,12 @@ fn gaps(pieces: &[Piece], start: u32, end: u32) -> Vec<(u32, u32)> {
 fn describe(key: &FragKey, bytes: usize) -> String {
     let version = if key.src.is_ipv4() { "IPv4" } else { "IPv6" };
     format!(
-        "{version} datagram {}→{} id {:#x} (protocol {}): {bytes} bytes of fragments dropped",
-        key.src, key.dst, key.id, key.proto
+        "{version} datagram {}→{} id {:#x} (protocol {}): {} of fragments dropped",
+        key.src,
+        key.dst,
+        key.id,
+        key.proto,
+        crate::plural::count(bytes, "byte", "bytes")
     )
 }
 

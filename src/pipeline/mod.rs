@@ -42,7 +42,7 @@ pub use exit::{EXIT_INPUT, EXIT_OK, EXIT_USAGE, Failure, NO_LIVE, Report, say};
 pub use input::Live;
 pub use input::{Capture, Input};
 pub use keylog::{KeyLogFile, KeyLogText};
-pub use watch::{Progress, RunStats, Watch};
+pub use watch::{Progress, RunStats, RunTotals, Watch};
 
 use stage::Counts;
 
@@ -123,6 +123,8 @@ struct Run<'o> {
     summary: Option<Summary>,
     counts: Counts,
     last_ts: Option<Timestamp>,
+    /// A packet has been read: the sink was told when the capture started.
+    started: bool,
     input_failed: bool,
     /// The key logs' lines read so far: every engine starts with them.
     keys: Vec<KeyLogText>,
@@ -183,6 +185,7 @@ impl Pipeline {
             summary: self.options.summary.then(Summary::default),
             counts: Counts::default(),
             last_ts: None,
+            started: false,
             input_failed: false,
             keys: Vec::new(),
             keylogs: Vec::new(),
@@ -276,7 +279,9 @@ impl Run<'_> {
             last_ts: self.last_ts,
         })?;
         sink.flush()?;
-        watch.flushed()
+        watch.flushed()?;
+        watch.finished(&self.counts);
+        Ok(())
     }
 
     /// Takes note of the capture time of a packet.

@@ -83,6 +83,9 @@ pub(super) fn run(
         let mut clock_due = !timed;
         match source.pull(if draining { DRAIN_WAIT } else { wait }) {
             Pull::Packet(pkt, _) => {
+                if !std::mem::replace(&mut run.started, true) {
+                    sink.capture_start(pkt.ts)?;
+                }
                 let fate = engine.packet(&pkt, &mut events);
                 last_ts = Some(last_ts.map_or(pkt.ts, |t| t.max(pkt.ts)));
                 watch.packet(&pkt, fate)?;
@@ -184,8 +187,8 @@ pub(super) fn run(
         watch.stats(&stats(run, &stage, source, &engine))?;
     }
     run.last_id = engine.last_conn_id();
-    run.counts.messages += stage.counts.messages;
-    run.counts.anomalies += stage.counts.anomalies;
+    run.counts.absorb(&stage.counts);
+    run.counts.add_engine(&engine.stats());
     if let (Some(all), Some(part)) = (&mut run.summary, stage.summary) {
         all.absorb(part);
     }

@@ -7,11 +7,8 @@ use crate::event::{Event, EventKind};
 use crate::filter::{Filter, Selection};
 use crate::sink::Summary;
 
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Counts {
-    pub messages: u64,
-    pub anomalies: u64,
-}
+/// What a stage counts, and, added once an engine is done, what the engine counted.
+pub(super) type Counts = super::RunTotals;
 
 pub(super) struct Stage {
     /// `None`: everything passes.

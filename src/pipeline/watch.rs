@@ -80,9 +80,58 @@ pub trait Watch {
         let _ = text;
     }
 
+    /// The run is over (the sink finished and flushed): what it went through.
+    fn finished(&mut self, totals: &RunTotals) {
+        let _ = totals;
+    }
+
     /// The sink was just flushed: flush what the driver writes besides (e.g. a pcap file).
     fn flushed(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// What a run went through, told once at its end ([`Watch::finished`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunTotals {
+    /// Packets read.
+    pub packets: u64,
+    /// TCP connections tracked.
+    pub tcp_conns: u64,
+    /// Connections (TLS ones by their plaintext) that carried HTTP/1.x or HTTP/2.
+    pub http_conns: u64,
+    /// Connections that carried TLS, and of those, the ones with records not decrypted for
+    /// want of keys.
+    pub tls_conns: u64,
+    pub tls_no_keys: u64,
+    /// WebSocket connections (numbered).
+    pub websocket_conns: u64,
+    /// Messages and anomalies, before any filter.
+    pub messages: u64,
+    pub anomalies: u64,
+}
+
+impl RunTotals {
+    /// Adds another part's totals (an engine's, a thread's, an input's).
+    pub fn absorb(&mut self, other: &RunTotals) {
+        self.packets += other.packets;
+        self.tcp_conns += other.tcp_conns;
+        self.http_conns += other.http_conns;
+        self.tls_conns += other.tls_conns;
+        self.tls_no_keys += other.tls_no_keys;
+        self.websocket_conns += other.websocket_conns;
+        self.messages += other.messages;
+        self.anomalies += other.anomalies;
+    }
+
+    /// Adds what an engine counted.
+    pub fn add_engine(&mut self, s: &crate::engine::Stats) {
+        self.packets += s.packets;
+        self.tcp_conns += s.tcp_conns;
+        self.http_conns += s.http_conns;
+        self.tls_conns += s.tls_conns;
+        self.tls_no_keys += s.tls_no_keys;
+        self.websocket_conns += s.websocket_conns;
     }
 }
 

@@ -4,11 +4,11 @@
 
 use std::net::SocketAddr;
 
-use super::Ctx;
 use super::http1::Http1;
 use super::http2::Http2Layer;
 use super::layer::Layer;
 use super::tls::TlsLayer;
+use super::{Ctx, Tally};
 use crate::event::TlsInfo;
 use crate::reassembly::GapReason;
 
@@ -178,6 +178,10 @@ impl Detect {
         more: Option<(usize, &[u8])>,
         ctx: &mut Ctx<'_>,
     ) -> Layer {
+        match choice {
+            Choice::Http1 | Choice::Http2 => Tally::count(&ctx.tally.http_conns),
+            Choice::Tls => Tally::count(&ctx.tally.tls_conns),
+        }
         let mut next = match choice {
             Choice::Http1 => Layer::Http1(Box::new(Http1::new(
                 self.endpoints,

@@ -17,6 +17,7 @@ mod probing;
 mod tls;
 mod ws;
 
+use std::cell::Cell;
 use std::net::SocketAddr;
 
 use crate::event::{Anomaly, AnomalyKind, ConnId, EndHow, Event, Timestamp};
@@ -48,6 +49,28 @@ pub struct Ctx<'a> {
     pub keys: &'a crate::tls::KeyLog,
     /// Which application protocol WebSockets carry: found per connection, forced or none.
     pub proto: crate::proto::ProtoChoice,
+    /// What connections turned out to carry, counted as it is found.
+    pub tally: &'a Tally,
+}
+
+/// What the tracked connections turned out to carry, for the line a run with no WebSocket
+/// ends with. Cells: counted from layers that hold the context by shared reference.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Connections tracked (a new one per first packet of an untracked flow).
+    pub tcp_conns: Cell<u64>,
+    /// Connections (or TLS connections' plaintext) found to carry HTTP/1.x or HTTP/2.
+    pub http_conns: Cell<u64>,
+    /// Connections found to carry TLS.
+    pub tls_conns: Cell<u64>,
+    /// Of those, connections with records left undecrypted for want of keys (`tls_no_keys`).
+    pub tls_no_keys: Cell<u64>,
+}
+
+impl Tally {
+    pub fn count(counter: &Cell<u64>) {
+        counter.set(counter.get() + 1);
+    }
 }
 
 impl Ctx<'_> {
@@ -228,9 +251,12 @@ impl Session {
             return;
         };
         let detail = format!(
-            "a retransmission differs from the first copy in {} bytes ({} runs) between \
+            "a retransmission differs from the first copy in {} ({}) between \
              stream offsets {} and {}; the first copy was used",
-            c.bytes, c.runs, c.first, c.last
+            crate::plural::count(c.bytes, "byte", "bytes"),
+            crate::plural::count(c.runs, "run", "runs"),
+            c.first,
+            c.last
         );
         self.layer
             .report(c.side, Anomaly::new(AnomalyKind::TcpConflict, detail), ctx);

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use std::net::SocketAddr;
 
-use super::Ctx;
 use super::http1::Http1;
 use super::layer::Layer;
 use super::ws::WsConn;
+use super::{Ctx, Tally};
 use crate::bytes::within;
 use crate::event::{Anomaly, AnomalyKind, Dir, Event, OpenInfo};
 use crate::frame::{self, Probe};
@@ -286,6 +286,7 @@ impl Probing {
     /// The kept bytes go to the HTTP layer, as they came.
     fn hand_to_http(&mut self, ctx: &mut Ctx<'_>) -> Layer {
         let bufs = std::mem::take(&mut self.bufs);
+        Tally::count(&ctx.tally.http_conns);
         let mut next = Layer::Http1(Box::new(Http1::new(self.endpoints, None, ctx.limits)));
         for (side, buf) in bufs.iter().enumerate() {
             if buf.lost {

@@ -6,10 +6,10 @@
 
 use std::net::SocketAddr;
 
-use super::Ctx;
 use super::detect::Detect;
 use super::layer::Layer;
 use super::ws::gap_anomaly;
+use super::{Ctx, Tally};
 use crate::event::{Anomaly, Dir, Event, EventKind, Transport};
 use crate::reassembly::GapReason;
 use crate::tls::{TlsConfig, TlsConn, TlsEvent};
@@ -21,6 +21,8 @@ pub(super) struct TlsLayer {
     inner: Layer,
     /// Per side: `truncated_capture` was reported.
     truncation_reported: [bool; 2],
+    /// Counted among the connections without keys (once, whichever side lacked them).
+    counted_no_keys: bool,
 }
 
 impl TlsLayer {
@@ -35,6 +37,7 @@ impl TlsLayer {
             conn: TlsConn::new(config),
             inner: Layer::Detect(Box::new(Detect::inside_tls(endpoints, None))),
             truncation_reported: [false; 2],
+            counted_no_keys: false,
         }
     }
 
@@ -98,6 +101,10 @@ impl TlsLayer {
     fn report(&mut self, anomalies: Vec<(Option<usize>, Anomaly)>, ctx: &mut Ctx<'_>) {
         let client = self.conn.client_side();
         for (side, anomaly) in anomalies {
+            if anomaly.kind == crate::event::AnomalyKind::TlsNoKeys && !self.counted_no_keys {
+                self.counted_no_keys = true;
+                Tally::count(&ctx.tally.tls_no_keys);
+            }
             let anomaly = match side {
                 Some(side) => match self.inner.report(side, anomaly, ctx) {
                     None => continue,

@@ -354,8 +354,9 @@ pub(super) fn gap_anomaly(
             Anomaly::new(
                 AnomalyKind::TruncatedCapture,
                 format!(
-                    "packets cut short by the capture's snap length: {len} bytes lost \
-                     (further cuts in this direction are not reported again)"
+                    "packets cut short by the capture's snap length: {} lost \
+                     (further cuts in this direction are not reported again)",
+                    crate::plural::count(len, "byte", "bytes")
                 ),
             )
         }),
@@ -367,7 +368,10 @@ pub(super) fn gap_anomaly(
             };
             Some(Anomaly::new(
                 AnomalyKind::TcpGap,
-                format!("{len} bytes missing from the TCP stream ({why})"),
+                format!(
+                    "{} missing from the TCP stream ({why})",
+                    crate::plural::count(len, "byte", "bytes")
+                ),
             ))
         }
         GapReason::Below => None,

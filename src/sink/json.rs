@@ -146,6 +146,10 @@ impl<W: Write> JsonSink<W> {
         } else {
             b",\"compressed\":false"
         })?;
+        // Only when set: a whole message's line is as it always was.
+        if msg.truncated {
+            w.write_all(b",\"truncated\":true")?;
+        }
         // The decoder validated text messages (`utf8_valid`): no second pass here.
         if msg.opcode == Opcode::Text && msg.utf8_valid {
             w.write_all(b",\"text\":")?;
@@ -458,6 +462,7 @@ mod tests {
                     first: 12,
                     last: 14,
                 }),
+                truncated: false,
             },
         }
     }
@@ -476,6 +481,21 @@ mod tests {
                     "ended":ended})
             );
         }
+    }
+
+    #[test]
+    fn truncated_message_says_so() {
+        let mut kind = msg(Opcode::Binary, b"\x01\x02", false);
+        if let EventKind::Message { msg, .. } = &mut kind {
+            msg.truncated = true;
+        }
+        assert_eq!(
+            render(kind),
+            serde_json::json!({"event":"message","ts":"2023-11-14T22:13:20.000005Z","conn":3,
+                "client":"127.0.0.1:40000","server":"[::1]:8765","dir":"s2c","opcode":"binary",
+                "len":2,"wire_len":9,"frames":2,"packets":[12,14],"compressed":true,"truncated":true,
+                "data_b64":"AQI="})
+        );
     }
 
     #[test]

@@ -26,14 +26,21 @@ use crate::event::{Event, Timestamp};
 
 pub use json::JsonSink;
 pub use summary::{ConnTotals, Summary};
-pub use text::TextSink;
-pub use timefmt::write_rfc3339_micros;
+pub use text::{INVALID_UTF8_MARK, Shown, TextSink, close_label, shown};
+pub use timefmt::{TimeFormat, write_rfc3339_micros, write_seconds_since};
 
 /// Where events go.
 pub trait Sink {
     /// Before the first event of the run.
     fn begin(&mut self, begin: &Begin<'_>) -> io::Result<()> {
         let _ = begin;
+        Ok(())
+    }
+
+    /// The capture time of the run's first packet, before any event (a run with no packet
+    /// never calls it): where relative times count from.
+    fn capture_start(&mut self, ts: Timestamp) -> io::Result<()> {
+        let _ = ts;
         Ok(())
     }
 
@@ -97,6 +104,9 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     fn begin(&mut self, begin: &Begin<'_>) -> io::Result<()> {
         (**self).begin(begin)
     }
+    fn capture_start(&mut self, ts: Timestamp) -> io::Result<()> {
+        (**self).capture_start(ts)
+    }
     fn event(&mut self, event: &Event) -> io::Result<()> {
         (**self).event(event)
     }
@@ -114,6 +124,9 @@ impl<S: Sink + ?Sized> Sink for &mut S {
 impl<S: Sink + ?Sized> Sink for Box<S> {
     fn begin(&mut self, begin: &Begin<'_>) -> io::Result<()> {
         (**self).begin(begin)
+    }
+    fn capture_start(&mut self, ts: Timestamp) -> io::Result<()> {
+        (**self).capture_start(ts)
     }
     fn event(&mut self, event: &Event) -> io::Result<()> {
         (**self).event(event)

@@ -1,11 +1,15 @@
 //! Readable lines, one per event, like tshark's default output:
 //! `TIME  #CONN  CLIENT → SERVER  OPCODE  LEN  PREVIEW` (← for server to client).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{Finish, Formatter, LineSink, Sink, Summary, write_rfc3339_micros};
-use crate::event::{Dir, Event, EventKind, Message, Opcode};
+use super::{
+    Finish, Formatter, LineSink, Sink, Summary, TimeFormat, write_rfc3339_micros,
+    write_seconds_since,
+};
+use crate::event::{Dir, Event, EventKind, Message, Opcode, Timestamp};
 
 /// Characters of payload shown in a preview.
 const PREVIEW_CHARS: usize = 96;
@@ -15,6 +19,11 @@ const PREVIEW_HEX_BYTES: usize = 32;
 pub struct TextSink<W: Write> {
     out: W,
     line: String,
+    time: TimeFormat,
+    /// Where relative times count from: the first packet, else the first line's time.
+    start: Option<Timestamp>,
+    /// The time of the last line written, for delta times.
+    previous: Option<Timestamp>,
 }
 
 impl<W: Write> TextSink<W> {
@@ -22,6 +31,29 @@ impl<W: Write> TextSink<W> {
         TextSink {
             out,
             line: String::new(),
+            time: TimeFormat::Absolute,
+            start: None,
+            previous: None,
+        }
+    }
+
+    /// Lines with their time written as `time` says.
+    pub fn time_format(mut self, time: TimeFormat) -> Self {
+        self.time = time;
+        self
+    }
+
+    fn write_time(&mut self, ts: Timestamp) -> io::Result<()> {
+        match self.time {
+            TimeFormat::Absolute => write_rfc3339_micros(&mut self.out, ts),
+            TimeFormat::Relative => {
+                let start = *self.start.get_or_insert(ts);
+                write_seconds_since(&mut self.out, ts, start)
+            }
+            TimeFormat::Delta => {
+                let previous = self.previous.replace(ts).unwrap_or(ts);
+                write_seconds_since(&mut self.out, ts, previous)
+            }
         }
     }
 
@@ -34,23 +66,89 @@ impl<W: Write> TextSink<W> {
     }
 }
 
-/// A one-line preview of a message payload: text with control characters escaped, binary as
-/// hex; `…` when cut.
-pub fn preview(msg: &Message, out: &mut String) {
-    match msg.opcode {
-        Opcode::Close => {
-            if let Some(code) = msg.close_code() {
-                let _ = write!(out, "{code} ");
-            }
-            if let Some(reason) = msg.close_reason() {
-                preview_text(&String::from_utf8_lossy(reason), out);
+/// How one line shows a payload, decided alike for the text output and the TUI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Shown<'a> {
+    /// As text. `invalid_utf8`: a text message that is not valid UTF-8, shown with U+FFFD in
+    /// place of the bad bytes (and a marker: it is not what was sent).
+    Text {
+        text: Cow<'a, str>,
+        invalid_utf8: bool,
+    },
+    /// A close with a status code (and the reason, lossy UTF-8, possibly empty).
+    Close { code: u16, reason: Cow<'a, str> },
+    /// As hex: binary, a ping or pong that is not printable text, a 1-byte close body.
+    Hex(&'a [u8]),
+}
+
+/// How `payload` of an `opcode` message is shown. `utf8_valid`: the decoder found the whole
+/// text payload valid (a payload kept only in part may end inside a character).
+pub fn shown(opcode: Opcode, payload: &[u8], utf8_valid: bool) -> Shown<'_> {
+    match opcode {
+        Opcode::Text => Shown::Text {
+            text: String::from_utf8_lossy(payload),
+            invalid_utf8: !utf8_valid,
+        },
+        Opcode::Close => match payload {
+            [hi, lo, reason @ ..] => Shown::Close {
+                code: u16::from_be_bytes([*hi, *lo]),
+                reason: String::from_utf8_lossy(reason),
+            },
+            [] => Shown::Text {
+                text: Cow::Borrowed(""),
+                invalid_utf8: false,
+            },
+            [_] => Shown::Hex(payload),
+        },
+        Opcode::Ping | Opcode::Pong => match std::str::from_utf8(payload) {
+            // Pings often carry a counter or a word: readable as such.
+            Ok(text) if !text.chars().any(char::is_control) => Shown::Text {
+                text: Cow::Borrowed(text),
+                invalid_utf8: false,
+            },
+            _ => Shown::Hex(payload),
+        },
+        Opcode::Binary | Opcode::Continuation | Opcode::Reserved(_) => Shown::Hex(payload),
+    }
+}
+
+/// Marks a message of which only the first bytes were captured (its length is theirs).
+pub const TRUNCATED_MARK: &str = "(truncated)";
+
+/// Marks a text message shown with replacement characters.
+pub const INVALID_UTF8_MARK: &str = "(invalid UTF-8)";
+
+/// `1000 Normal Closure "bye"`: the code, its name and the reason quoted (control characters,
+/// quotes and backslashes escaped), nothing after the name when there is no reason.
+pub fn close_label(code: u16, reason: &str) -> String {
+    let mut out = format!("{code} {}", crate::message::close_name(code));
+    if !reason.is_empty() {
+        out.push_str(" \"");
+        for c in reason.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c => push_escaped(c, &mut out),
             }
         }
-        Opcode::Text if msg.utf8_valid => match std::str::from_utf8(&msg.payload) {
-            Ok(text) => preview_text(text, out),
-            Err(_) => preview_hex(&msg.payload, out),
-        },
-        _ => preview_hex(&msg.payload, out),
+        out.push('"');
+    }
+    out
+}
+
+/// A one-line preview of a message payload (see [`shown`]): text with control characters
+/// escaped, binary as hex; `…` when cut.
+pub fn preview(msg: &Message, out: &mut String) {
+    match shown(msg.opcode, &msg.payload, msg.utf8_valid) {
+        Shown::Text { text, invalid_utf8 } => {
+            if invalid_utf8 {
+                out.push_str(INVALID_UTF8_MARK);
+                out.push(' ');
+            }
+            preview_text(&text, out);
+        }
+        Shown::Close { code, reason } => out.push_str(&close_label(code, &reason)),
+        Shown::Hex(data) => preview_hex(data, out),
     }
 }
 
@@ -60,15 +158,20 @@ fn preview_text(text: &str, out: &mut String) {
             out.push('…');
             return;
         }
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-            }
-            c => out.push(c),
+        push_escaped(c, out);
+    }
+}
+
+/// `c`, or its escape when it is a control character (one line stays one line).
+fn push_escaped(c: char, out: &mut String) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if c.is_control() => {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
         }
+        c => out.push(c),
     }
 }
 
@@ -190,7 +293,16 @@ impl<W: Write> Sink for TextSink<W> {
                 if msg.compressed {
                     let _ = write!(line, "(deflate {}) ", msg.wire_len);
                 }
+                if msg.truncated {
+                    line.push_str(TRUNCATED_MARK);
+                    line.push(' ');
+                }
+                let before = line.len();
                 preview(msg, line);
+                if line.len() == before {
+                    // An empty payload: no trailing blanks.
+                    line.truncate(line.trim_end().len());
+                }
             }
             EventKind::Anomaly { anomaly, .. } => {
                 let _ = write!(
@@ -230,10 +342,11 @@ impl<W: Write> Sink for TextSink<W> {
                         if let Some(rtt) = r.health.rtt(dir) {
                             let _ = write!(
                                 line,
-                                ", {} ping rtt median {} ({} samples)",
+                                ", {} ping rtt median {} ({} {})",
                                 dir.as_str(),
                                 micros(rtt.median),
-                                rtt.count
+                                rtt.count,
+                                plural(rtt.count, "sample", "samples")
                             );
                         }
                     }
@@ -255,9 +368,14 @@ impl<W: Write> Sink for TextSink<W> {
                 let _ = write!(line, "speaks again after {} of silence", micros(*silent_us));
             }
         }
-        write_rfc3339_micros(&mut self.out, event.ts)?;
+        self.write_time(event.ts)?;
         self.out.write_all(self.line.as_bytes())?;
         self.out.write_all(b"\n")
+    }
+
+    fn capture_start(&mut self, ts: Timestamp) -> io::Result<()> {
+        self.start.get_or_insert(ts);
+        Ok(())
     }
 
     fn finish(&mut self, finish: &Finish<'_>) -> io::Result<()> {
@@ -271,8 +389,13 @@ impl<W: Write> Sink for TextSink<W> {
         self.out.flush()
     }
 
+    /// Absolute times only: a relative or delta time depends on what came before the line,
+    /// so those lines are made here, in order.
     fn lines(&mut self) -> Option<&mut dyn LineSink> {
-        Some(self)
+        match self.time {
+            TimeFormat::Absolute => Some(self),
+            TimeFormat::Relative | TimeFormat::Delta => None,
+        }
     }
 }
 
@@ -336,8 +459,8 @@ impl<W: Write> TextSink<W> {
         if summary.input_anomalies > 0 {
             writeln!(
                 self.out,
-                "{} anomalies about the input itself",
-                summary.input_anomalies
+                "{} about the input itself",
+                crate::plural::count(summary.input_anomalies, "anomaly", "anomalies")
             )?;
         }
         Ok(())
@@ -391,6 +514,7 @@ mod tests {
             utf8_valid: std::str::from_utf8(payload).is_ok(),
             frame_detail: Vec::new(),
             packets: None,
+            truncated: false,
         }
     }
 
@@ -463,10 +587,103 @@ mod tests {
         assert_eq!(s, "00 ff 10");
         s.clear();
         preview(&message(Opcode::Close, b"\x03\xe8done"), &mut s);
-        assert_eq!(s, "1000 done");
+        assert_eq!(s, "1000 Normal Closure \"done\"");
         s.clear();
         let long = "x".repeat(200);
         preview(&message(Opcode::Text, long.as_bytes()), &mut s);
         assert_eq!(s, format!("{}…", "x".repeat(PREVIEW_CHARS)));
+    }
+
+    fn shown_as(opcode: Opcode, payload: &[u8]) -> String {
+        let mut s = String::new();
+        preview(&message(opcode, payload), &mut s);
+        s
+    }
+
+    fn lines(time: TimeFormat, start: Option<Timestamp>, times: &[(i64, u32)]) -> String {
+        let mut sink = TextSink::new(Vec::new()).time_format(time);
+        if let Some(ts) = start {
+            sink.capture_start(ts).unwrap();
+        }
+        for &(secs, nanos) in times {
+            let ev = Event::input_anomaly(
+                Timestamp::new(secs, nanos),
+                crate::event::AnomalyKind::CorruptCapture,
+                "x",
+                None,
+            );
+            sink.event(&ev).unwrap();
+        }
+        String::from_utf8(sink.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn time_formats() {
+        let times = [(100, 250_000_000), (101, 0), (101, 0), (99, 0)];
+        let start = Some(Timestamp::new(100, 0));
+        assert_eq!(
+            lines(TimeFormat::Absolute, start, &times[..2]),
+            "1970-01-01T00:01:40.250000Z  (input)  ANOMALY corrupt_capture: x\n\
+             1970-01-01T00:01:41.000000Z  (input)  ANOMALY corrupt_capture: x\n"
+        );
+        assert_eq!(
+            lines(TimeFormat::Relative, start, &times),
+            "  0.250000  (input)  ANOMALY corrupt_capture: x\n  1.000000  (input)  ANOMALY \
+             corrupt_capture: x\n  1.000000  (input)  ANOMALY corrupt_capture: x\n -1.000000  \
+             (input)  ANOMALY corrupt_capture: x\n"
+        );
+        // Not told when the capture started (a library user): from the first line.
+        assert_eq!(
+            lines(TimeFormat::Relative, None, &times[..2]),
+            "  0.000000  (input)  ANOMALY corrupt_capture: x\n  0.750000  (input)  ANOMALY \
+             corrupt_capture: x\n"
+        );
+        assert_eq!(
+            lines(TimeFormat::Delta, start, &times),
+            "  0.000000  (input)  ANOMALY corrupt_capture: x\n  0.750000  (input)  ANOMALY \
+             corrupt_capture: x\n  0.000000  (input)  ANOMALY corrupt_capture: x\n -2.000000  \
+             (input)  ANOMALY corrupt_capture: x\n"
+        );
+    }
+
+    #[test]
+    fn close_codes_are_named() {
+        assert_eq!(shown_as(Opcode::Close, b"\x03\xe8"), "1000 Normal Closure");
+        assert_eq!(
+            shown_as(Opcode::Close, b"\x03\xe9bye"),
+            "1001 Going Away \"bye\""
+        );
+        assert_eq!(
+            shown_as(Opcode::Close, b"\x0f\xa1a\"b\\c\n"),
+            "4001 private use \"a\\\"b\\\\c\\n\""
+        );
+        assert_eq!(shown_as(Opcode::Close, b""), "");
+        assert_eq!(shown_as(Opcode::Close, b"\x03"), "03");
+        // A reason that is not UTF-8 is shown with replacement characters.
+        assert_eq!(
+            shown_as(Opcode::Close, b"\x03\xf3ok\xff"),
+            "1011 Internal Error \"ok\u{fffd}\""
+        );
+    }
+
+    #[test]
+    fn pings_and_pongs_that_are_text_are_shown_as_text() {
+        assert_eq!(shown_as(Opcode::Ping, b"keepalive 17"), "keepalive 17");
+        assert_eq!(shown_as(Opcode::Pong, "h\u{e9}".as_bytes()), "h\u{e9}");
+        assert_eq!(shown_as(Opcode::Ping, b"\x00\x00\x01\x2c"), "00 00 01 2c");
+        assert_eq!(shown_as(Opcode::Pong, b"ab\ncd"), "61 62 0a 63 64");
+        assert_eq!(shown_as(Opcode::Ping, b"\xffab"), "ff 61 62");
+        assert_eq!(shown_as(Opcode::Ping, b""), "");
+        // Binary stays hex even when printable.
+        assert_eq!(shown_as(Opcode::Binary, b"ab"), "61 62");
+    }
+
+    #[test]
+    fn invalid_utf8_text_is_shown_as_text_and_marked() {
+        assert_eq!(
+            shown_as(Opcode::Text, b"caf\xc3 au lait\xff"),
+            "(invalid UTF-8) caf\u{fffd} au lait\u{fffd}"
+        );
+        assert_eq!(shown_as(Opcode::Text, "caf\u{e9}".as_bytes()), "caf\u{e9}");
     }
 }

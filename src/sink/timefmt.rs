@@ -1,4 +1,6 @@
-//! RFC 3339 UTC timestamps with microseconds, as every output line carries them.
+//! Times on output lines: RFC 3339 UTC timestamps with microseconds (JSON always, text by
+//! default), or for text, like tshark's `-t r` and `-t d`, seconds since the capture began or
+//! since the previous line.
 
 use std::io::{self, Write};
 use std::time::{Duration, SystemTime};
@@ -24,9 +26,55 @@ pub fn write_rfc3339_micros(w: &mut impl Write, ts: Timestamp) -> io::Result<()>
     write!(w, "{}", humantime::format_rfc3339_micros(time))
 }
 
+/// How the text output writes each line's time (`-t`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// Absolute UTC time, RFC 3339 with microseconds.
+    #[default]
+    Absolute,
+    /// Seconds since the first packet of the capture (the first record of the first input).
+    Relative,
+    /// Seconds since the time of the previous line written (the first line: 0).
+    Delta,
+}
+
+/// Width the seconds of a relative or delta time are right-aligned to: lines up to 999 s.
+const SECONDS_WIDTH: usize = 10;
+
+/// Microseconds since the epoch, nanoseconds truncated as the absolute format truncates them.
+fn micros(ts: Timestamp) -> i128 {
+    i128::from(ts.secs) * 1_000_000 + i128::from(ts.nanos / 1000)
+}
+
+/// `ts - since` as seconds with microseconds, right-aligned: `  0.000000`, ` 12.000250`,
+/// ` -0.500000` (a capture's clock may step back).
+pub fn write_seconds_since(w: &mut impl Write, ts: Timestamp, since: Timestamp) -> io::Result<()> {
+    let d = micros(ts) - micros(since);
+    let sign = if d < 0 { "-" } else { "" };
+    let d = d.unsigned_abs();
+    let text = format!("{sign}{}.{:06}", d / 1_000_000, d % 1_000_000);
+    write!(w, "{text:>SECONDS_WIDTH$}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_since() {
+        let base = Timestamp::new(1_700_000_000, 500_000_000);
+        let cases = [
+            (Timestamp::new(1_700_000_000, 500_000_999), "  0.000000"),
+            (Timestamp::new(1_700_000_012, 750_250_000), " 12.250250"),
+            (Timestamp::new(1_700_000_000, 0), " -0.500000"),
+            (Timestamp::new(1_700_001_234, 500_000_001), "1234.000000"),
+        ];
+        for (ts, want) in cases {
+            let mut out = Vec::new();
+            write_seconds_since(&mut out, ts, base).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+    }
 
     #[test]
     fn formats_with_microseconds_truncating_nanoseconds() {

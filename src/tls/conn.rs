@@ -435,11 +435,11 @@ impl TlsConn {
             _ => "",
         };
         let detail = format!(
-            "no key log has {missing} for this TLS {version} connection ({}): {} {} records ({} bytes) not decrypted{ech}",
+            "no key log has {missing} for this TLS {version} connection ({}): {} {} ({}) not decrypted{ech}",
             self.naming(),
             self.whose(side),
-            dir.undecrypted,
-            dir.undecrypted_bytes,
+            crate::plural::count(dir.undecrypted, "record", "records"),
+            crate::plural::count(dir.undecrypted_bytes, "byte", "bytes"),
         );
         Self::anomaly(Some(side), AnomalyKind::TlsNoKeys, detail, out);
     }

@@ -170,8 +170,8 @@ impl KeyLog {
         // RFC 5246 §8.1: the master secret is always 48 bytes.
         if label == "CLIENT_RANDOM" && secret.len() != 48 {
             return Err(format!(
-                "CLIENT_RANDOM: master secret is {} bytes, not 48",
-                secret.len()
+                "CLIENT_RANDOM: master secret is {}, not 48",
+                crate::plural::count(secret.len(), "byte", "bytes")
             ));
         }
         if !self.secrets.contains_key(&random) && self.secrets.len() >= self.max_client_randoms {

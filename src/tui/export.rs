@@ -45,6 +45,7 @@ pub fn export_conn(model: &Model, conn: u64, out: impl Write) -> io::Result<(u64
                         utf8_valid: m.utf8_valid,
                         frame_detail: m.frame_detail.to_vec(),
                         packets: m.packets,
+                        truncated: false,
                     },
                 }
             }

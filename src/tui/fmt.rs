@@ -79,31 +79,7 @@ pub fn nanos(t: Timestamp) -> i128 {
     i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos)
 }
 
-/// RFC 6455 §7.4.1 names of close codes (and the IANA registry's later additions).
-pub fn close_name(code: u16) -> &'static str {
-    match code {
-        1000 => "Normal Closure",
-        1001 => "Going Away",
-        1002 => "Protocol Error",
-        1003 => "Unsupported Data",
-        1005 => "No Status Received (must not be sent)",
-        1006 => "Abnormal Closure (must not be sent)",
-        1007 => "Invalid Frame Payload Data",
-        1008 => "Policy Violation",
-        1009 => "Message Too Big",
-        1010 => "Mandatory Extension",
-        1011 => "Internal Error",
-        1012 => "Service Restart",
-        1013 => "Try Again Later",
-        1014 => "Bad Gateway",
-        1015 => "TLS Handshake (must not be sent)",
-        0..=999 => "invalid (below 1000)",
-        1004 | 1016..=2999 => "reserved",
-        3000..=3999 => "registered (libraries, frameworks)",
-        4000..=4999 => "private use",
-        _ => "invalid (above 4999)",
-    }
-}
+pub use crate::message::close_name;
 
 /// One line of printable text from payload bytes: control characters become `·`, the rest
 /// as is (lossy UTF-8); at most `max` characters.
@@ -173,15 +149,6 @@ mod tests {
             datetime(Timestamp::new(1_700_000_000, 0)),
             "2023-11-14T22:13:20.000000Z"
         );
-    }
-
-    #[test]
-    fn close_names() {
-        assert_eq!(close_name(1000), "Normal Closure");
-        assert_eq!(close_name(1011), "Internal Error");
-        assert_eq!(close_name(1004), "reserved");
-        assert_eq!(close_name(4001), "private use");
-        assert_eq!(close_name(5000), "invalid (above 4999)");
     }
 
     #[test]

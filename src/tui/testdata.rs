@@ -77,6 +77,7 @@ pub fn message_at(id: u64, at: Timestamp, dir: Dir, opcode: Opcode, payload: &[u
                     ts: at,
                 }],
                 packets: None,
+                truncated: false,
             },
         },
     }

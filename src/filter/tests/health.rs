@@ -224,6 +224,7 @@ fn text(id: u64, t: i64, s: &str) -> Event {
                 utf8_valid: true,
                 frame_detail: Vec::new(),
                 packets: None,
+                truncated: false,
             },
         },
     )

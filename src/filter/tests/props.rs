@@ -188,6 +188,7 @@ fn events() -> impl Strategy<Value = Vec<Event>> {
                             utf8_valid: true,
                             frame_detail: Vec::new(),
                             packets: None,
+                            truncated: false,
                         },
                     },
                 };

@@ -52,6 +52,7 @@ fn msg(id: ConnId, dir: Dir, text: &str) -> Event {
                 utf8_valid: true,
                 frame_detail: Vec::new(),
                 packets: None,
+                truncated: false,
             },
         },
     }

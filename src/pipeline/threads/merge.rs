@@ -16,12 +16,14 @@ use std::io;
 use std::sync::mpsc::{Receiver, Sender};
 
 use super::items::Items;
-use crate::event::ConnId;
+use crate::event::{ConnId, Timestamp};
 use crate::pipeline::stage::Counts;
 use crate::sink::{Sink, Summary};
 
 /// Reader to merger.
 pub enum FromReader {
+    /// The run's first packet was captured at this time (before its round).
+    Start(Timestamp),
     /// The reader's own items of one round (events about the input); the workers' of the same
     /// round are on their channels. `flush`: the input paused, write out now.
     Round { own: Items, flush: bool },
@@ -165,6 +167,7 @@ impl<'a> Merger<'a> {
     pub fn run(&mut self, reader: &Receiver<FromReader>) -> io::Result<Gathered> {
         while let Ok(msg) = reader.recv() {
             let step = match msg {
+                FromReader::Start(ts) => Ok(self.sink.capture_start(ts)),
                 FromReader::Round { own, flush } => self.round(own, flush),
                 FromReader::End { own } => match self.end(own) {
                     Ok(Ok(())) => return Ok(self.gather()),
@@ -224,8 +227,7 @@ impl<'a> Merger<'a> {
                 }
             }
             let Some(part) = w.done.take() else { continue };
-            gathered.counts.messages += part.counts.messages;
-            gathered.counts.anomalies += part.counts.anomalies;
+            gathered.counts.absorb(&part.counts);
             match (&mut gathered.summary, part.summary) {
                 (Some(all), Some(part)) => all.absorb(part),
                 (all, part) => *all = all.take().or(part),

@@ -197,6 +197,7 @@ pub(super) fn run(
             bytes: 0,
             last_ts: None,
             failed: false,
+            announce_start: !run.started,
         };
         r.run(source, watch);
         let Reader {
@@ -231,11 +232,13 @@ pub(super) fn run(
         run.saw(ts);
     }
     run.input_failed |= failed;
+    run.started |= packets > 0;
     run.last_id = last;
     for counts in [stage.counts, gathered.counts] {
-        run.counts.messages += counts.messages;
-        run.counts.anomalies += counts.anomalies;
+        run.counts.absorb(&counts);
     }
+    // Workers are given segments, never packets: the reader counted those.
+    run.counts.packets += packets;
     if let Some(all) = &mut run.summary {
         for part in [stage.summary, gathered.summary].into_iter().flatten() {
             all.absorb(part);
@@ -262,6 +265,8 @@ struct Reader {
     bytes: u64,
     last_ts: Option<Timestamp>,
     failed: bool,
+    /// No earlier input had a packet: the first one read is the run's start.
+    announce_start: bool,
 }
 
 impl Reader {
@@ -283,6 +288,11 @@ impl Reader {
                     break;
                 }
             };
+            if std::mem::take(&mut self.announce_start)
+                && self.to_merger.send(FromReader::Start(pkt.ts)).is_err()
+            {
+                return;
+            }
             let index = self.packets;
             self.packets += 1;
             self.bytes += pkt.data.len() as u64;

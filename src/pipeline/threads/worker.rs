@@ -332,10 +332,9 @@ impl Worker {
                     self.conclude(next, round, &mut pending)?;
                     self.settle_pending(&mut pending, true, usize::MAX)?;
                     let summary = self.settle.stage.summary.take();
-                    return self.send(FromWorker::Done {
-                        summary,
-                        counts: self.settle.stage.counts,
-                    });
+                    let mut counts = self.settle.stage.counts;
+                    counts.add_engine(&self.engine.stats());
+                    return self.send(FromWorker::Done { summary, counts });
                 }
             }
         }

@@ -125,23 +125,24 @@ fn packets_label(m: &StoredMsg) -> String {
     }
 }
 
-/// One line standing for the payload.
+/// One line standing for the payload: shown as the text output shows it
+/// ([`crate::sink::shown`]), control characters as `·`.
 pub fn preview(m: &StoredMsg, width: usize) -> String {
-    match m.opcode {
-        Opcode::Close => match m.close_code() {
-            Some(code) => {
-                let reason = fmt::preview_text(m.payload.get(2..).unwrap_or(&[]), width);
-                super::fit(&format!("{code} {} {reason}", fmt::close_name(code)), width)
-            }
-            None => String::new(),
-        },
-        Opcode::Text if m.utf8_valid => fmt::preview_text(&m.payload, width),
-        Opcode::Text | Opcode::Ping | Opcode::Pong
-            if m.payload.iter().all(|b| b.is_ascii_graphic() || *b == b' ') =>
-        {
-            fmt::preview_text(&m.payload, width)
-        }
-        _ => super::fit(&fmt::preview_hex(&m.payload, width), width),
+    use crate::sink::{INVALID_UTF8_MARK, Shown, close_label, shown};
+    match shown(m.opcode, &m.payload, m.utf8_valid) {
+        Shown::Close { code, reason } => super::fit(&close_label(code, &reason), width),
+        Shown::Text {
+            text,
+            invalid_utf8: false,
+        } => fmt::preview_text(text.as_bytes(), width),
+        Shown::Text { text, .. } => super::fit(
+            &format!(
+                "{INVALID_UTF8_MARK} {}",
+                fmt::preview_text(text.as_bytes(), width)
+            ),
+            width,
+        ),
+        Shown::Hex(data) => super::fit(&fmt::preview_hex(data, width), width),
     }
 }
 

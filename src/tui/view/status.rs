@@ -20,17 +20,28 @@ pub fn top(frame: &mut Frame<'_>, area: Rect, app: &App) {
         ),
         Span::raw(format!("{} ", app.source)),
         Span::raw(format!(
-            "│ {} pkts {} │ {} conns │ {} msgs │ ",
+            "│ {} {} {} │ {} {} │ {} {} │ ",
             fmt::count(p.packets),
+            if p.packets == 1 { "pkt" } else { "pkts" },
             fmt::bytes(p.bytes),
             fmt::count(m.conns.len() as u64),
+            if m.conns.len() == 1 { "conn" } else { "conns" },
             fmt::count(m.messages),
+            if m.messages == 1 { "msg" } else { "msgs" },
         )),
         Span::styled(
             if narrow {
                 format!("⚠ {}", fmt::count(m.anomalies))
             } else {
-                format!("{} anomalies", fmt::count(m.anomalies))
+                format!(
+                    "{} {}",
+                    fmt::count(m.anomalies),
+                    if m.anomalies == 1 {
+                        "anomaly"
+                    } else {
+                        "anomalies"
+                    }
+                )
             },
             if m.anomalies > 0 {
                 Style::new().fg(Color::Yellow)
