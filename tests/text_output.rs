@@ -291,3 +291,50 @@ fn the_tui_refuses_truncated() {
         "wsnoop: --truncated is for read and live; the TUI lists whole messages only\n"
     );
 }
+
+/// `--summary` ends with what the whole run saw, TLS connections decrypted or not included.
+#[test]
+fn the_summary_counts_tls_connections_decrypted_and_without_keys() {
+    let tls = format!(
+        "{}/captures/tls/wss_tls13_aes128gcm",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let pcap = format!("{tls}.pcap");
+    let keys = format!("{tls}.keys");
+    let last = |out: &Output| {
+        String::from_utf8(out.stdout.clone())
+            .expect("UTF-8 output")
+            .lines()
+            .last()
+            .map(str::to_owned)
+    };
+    let out = wsnoop(&["read", "--summary", &pcap]);
+    assert_eq!(
+        last(&out).as_deref(),
+        Some(
+            "122 packets, 2 TCP connections, 0 WebSockets; 2 TLS connections: 0 decrypted, 2 \
+             without keys"
+        )
+    );
+    let out = wsnoop(&["read", "--summary", "--keylog", &keys, &pcap]);
+    assert_eq!(
+        last(&out).as_deref(),
+        Some(
+            "122 packets, 2 TCP connections, 2 WebSockets; 2 TLS connections: 2 decrypted, 0 \
+             without keys"
+        )
+    );
+    let out = wsnoop(&["read", "--summary", "--json", "--keylog", &keys, &pcap]);
+    assert_eq!(
+        last(&out).as_deref(),
+        Some(
+            "{\"event\":\"totals\",\"packets\":122,\"tcp_conns\":2,\"websocket_conns\":2,\
+             \"tls_conns\":2,\"tls_decrypted\":2,\"tls_no_keys\":0,\"input_anomalies\":0}"
+        )
+    );
+    let out = wsnoop(&["read", "--summary", &capture("py_basic_echo.pcap")]);
+    assert_eq!(
+        last(&out).as_deref(),
+        Some("56 packets, 2 TCP connections, 2 WebSockets")
+    );
+}

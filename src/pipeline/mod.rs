@@ -273,6 +273,16 @@ impl Run<'_> {
                 _ => single::run(self, &mut source, sink.get(), watch)?,
             }
         }
+        if let Some(summary) = &mut self.summary {
+            let c = &self.counts;
+            summary.run = crate::sink::RunCounts {
+                packets: c.packets,
+                tcp_conns: c.tcp_conns,
+                tls_conns: c.tls_conns,
+                tls_no_keys: c.tls_no_keys,
+                websocket_conns: c.websocket_conns,
+            };
+        }
         let sink = sink.get();
         sink.finish(&Finish {
             summary: self.summary.as_ref(),

@@ -413,6 +413,18 @@ impl<W: Write> JsonSink<W> {
             write!(self.out, ",\"silences\":{}}}", t.silences)?;
             self.out.write_all(b"\n")?;
         }
+        let r = &summary.run;
+        writeln!(
+            self.out,
+            "{{\"event\":\"totals\",\"packets\":{},\"tcp_conns\":{},\"websocket_conns\":{},\"tls_conns\":{},\"tls_decrypted\":{},\"tls_no_keys\":{},\"input_anomalies\":{}}}",
+            r.packets,
+            r.tcp_conns,
+            r.websocket_conns,
+            r.tls_conns,
+            r.tls_conns.saturating_sub(r.tls_no_keys),
+            r.tls_no_keys,
+            summary.input_anomalies
+        )?;
         Ok(())
     }
 }

@@ -25,7 +25,7 @@ use std::io;
 use crate::event::{Event, Timestamp};
 
 pub use json::JsonSink;
-pub use summary::{ConnTotals, Summary};
+pub use summary::{ConnTotals, RunCounts, Summary};
 pub use text::{INVALID_UTF8_MARK, Shown, TextSink, close_label, shown};
 pub use timefmt::{TimeFormat, write_rfc3339_micros, write_seconds_since};
 

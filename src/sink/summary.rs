@@ -33,6 +33,20 @@ pub struct ConnTotals {
 pub struct Summary {
     pub conns: BTreeMap<ConnId, ConnTotals>,
     pub input_anomalies: u64,
+    /// What the whole run saw, filled in by the driver before the summary is written.
+    pub run: RunCounts,
+}
+
+/// Connection counts of the whole run, whatever the filter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub packets: u64,
+    pub tcp_conns: u64,
+    /// Connections that carried TLS, and of those, the ones that carried data no key log
+    /// had the secrets for; the others were decrypted (or carried no application data).
+    pub tls_conns: u64,
+    pub tls_no_keys: u64,
+    pub websocket_conns: u64,
 }
 
 impl Summary {

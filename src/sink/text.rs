@@ -463,6 +463,23 @@ impl<W: Write> TextSink<W> {
                 crate::plural::count(summary.input_anomalies, "anomaly", "anomalies")
             )?;
         }
+        let r = &summary.run;
+        let count = crate::plural::count;
+        let mut line = format!(
+            "{}, {}, {}",
+            count(r.packets, "packet", "packets"),
+            count(r.tcp_conns, "TCP connection", "TCP connections"),
+            count(r.websocket_conns, "WebSocket", "WebSockets")
+        );
+        if r.tls_conns > 0 {
+            line.push_str(&format!(
+                "; {}: {} decrypted, {} without keys",
+                count(r.tls_conns, "TLS connection", "TLS connections"),
+                r.tls_conns.saturating_sub(r.tls_no_keys),
+                r.tls_no_keys
+            ));
+        }
+        writeln!(self.out, "{line}")?;
         Ok(())
     }
 }
