@@ -217,7 +217,11 @@ impl Streams {
                 let open: Vec<u32> = self
                     .streams
                     .iter()
-                    .filter(|(_, s)| matches!(s, Stream::WebSocket(ws) if !ws.closed_both()))
+                    // Over when its close handshake is done or both sides ended the stream
+                    // (END_STREAM each way, as a peer that skips the close frames does).
+                    .filter(|(_, s)| {
+                        matches!(s, Stream::WebSocket(ws) if !ws.closed_both() && !ws.all_ended())
+                    })
                     .map(|(id, _)| *id)
                     .collect();
                 if !open.is_empty() {
