@@ -108,7 +108,8 @@ fn run_capture(path: &str) -> Vec<Found> {
     conns
         .into_iter()
         .map(|c| match c.decided {
-            Some(HttpStatus::Upgraded(up)) => Some((
+            // An h2c upgrade goes on as HTTP/2: no WebSocket by itself.
+            Some(HttpStatus::Upgraded(up)) if !up.h2c => Some((
                 c.addrs[up.client_side].to_string(),
                 up.info.uri.unwrap_or_default(),
                 up.info.extensions,

@@ -47,6 +47,9 @@ pub(super) struct WsRequest {
     pub(super) key: String,
     /// uri, host, origin and user agent.
     pub(super) info: OpenInfo,
+    /// Not a WebSocket request but an `Upgrade: h2c` one (RFC 7540 §3.2): answered 101, the
+    /// connection goes on as HTTP/2, whose extended CONNECT streams may carry WebSockets.
+    pub(super) h2c: bool,
 }
 
 pub(super) struct ResponseHead {
@@ -74,6 +77,8 @@ pub(super) struct Answer {
 pub(super) struct Switch {
     /// `Upgrade` names websocket, or is missing.
     pub(super) upgrade_websocket: bool,
+    /// `Upgrade` names h2c.
+    pub(super) upgrade_h2c: bool,
     pub(super) accept: Option<String>,
     pub(super) protocol: Option<String>,
     /// Every Sec-WebSocket-Extensions line, joined with ", ".
@@ -115,7 +120,19 @@ pub(super) fn parse_request(buf: &[u8]) -> Parsed<RequestHead> {
         && first(headers, "sec-websocket-version").is_some())
     .then(|| first(headers, "sec-websocket-key"))
     .flatten()
-    .map(|key| Box::new(ws_request(text(key), req.path, headers)));
+    .map(|key| Box::new(ws_request(text(key), req.path, headers)))
+    .or_else(|| {
+        // RFC 7540 §3.2: an HTTP/1.1 request asking to go on as cleartext HTTP/2 carries
+        // exactly one HTTP2-Settings header.
+        (has_token(headers, "upgrade", "h2c") && first(headers, "http2-settings").is_some()).then(
+            || {
+                let mut r = ws_request(String::new(), req.path, headers);
+                r.h2c = true;
+                r.info.handshake.method = method_str.to_owned();
+                Box::new(r)
+            },
+        )
+    });
     Parsed::Done(
         RequestHead {
             method,
@@ -129,6 +146,7 @@ pub(super) fn parse_request(buf: &[u8]) -> Parsed<RequestHead> {
 /// What an upgrade request's answer is checked against, and the request as sent.
 fn ws_request(key: String, path: Option<&str>, headers: &[Header<'_>]) -> WsRequest {
     WsRequest {
+        h2c: false,
         key,
         info: OpenInfo {
             uri: path.map(str::to_owned),
@@ -183,6 +201,7 @@ pub(super) fn parse_response(buf: &[u8], keep: bool) -> Parsed<ResponseHead> {
             // a WebSocket request can switch to is WebSocket, so it is tolerated.
             upgrade_websocket: first(headers, "upgrade").is_none()
                 || has_token(headers, "upgrade", "websocket"),
+            upgrade_h2c: has_token(headers, "upgrade", "h2c"),
             accept: first(headers, "sec-websocket-accept").map(text),
             protocol: first_text(headers, "sec-websocket-protocol"),
             extensions,

@@ -48,6 +48,10 @@ pub struct DeflateParams {
 pub struct Upgrade {
     /// Which of the two sides fed in (0 or 1) sent the Upgrade request.
     pub client_side: usize,
+    /// The 101 switched to cleartext HTTP/2 (`Upgrade: h2c`, RFC 7540 §3.2), not to
+    /// WebSocket: `rest` is HTTP/2 (the client's preface, the server's SETTINGS), `info`
+    /// only the HTTP/1.1 exchange.
+    pub h2c: bool,
     pub info: OpenInfo,
     /// `Some` when the 101 response accepted permessage-deflate.
     pub deflate: Option<DeflateParams>,

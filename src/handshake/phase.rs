@@ -406,9 +406,16 @@ impl Machine {
                     // Its request has not been read yet.
                     None => Ok(false),
                     Some(Pending::Plain(_)) => Err(lost()),
-                    Some(Pending::Upgrade(_)) => {
+                    Some(Pending::Upgrade(ws)) => {
+                        let h2c = ws.h2c;
                         let mut sw = head::parse_cut_switch(cut_head)
-                            .filter(|sw| sw.upgrade_websocket)
+                            .filter(|sw| {
+                                if h2c {
+                                    sw.upgrade_h2c
+                                } else {
+                                    sw.upgrade_websocket
+                                }
+                            })
                             .ok_or_else(lost)?;
                         let now = self.now;
                         sw.ts = self.side_mut(side).head_ts.take().unwrap_or(now);
@@ -605,6 +612,17 @@ impl Machine {
         }
         let method = match self.pending.pop_front() {
             Some(Pending::Plain(method)) => method,
+            Some(Pending::Upgrade(ws)) if ws.h2c => {
+                // An h2c upgrade declined (RFC 7540 §3.2: the server answers over HTTP/1.1): no
+                // WebSocket was asked for, nothing is refused; the client's held bytes are its
+                // next request.
+                self.side_mut(1 - side).read = Read::head(Kind::Request);
+                if ws.info.handshake.method == "HEAD" {
+                    Method::Head
+                } else {
+                    Method::Other
+                }
+            }
             Some(Pending::Upgrade(ws)) => {
                 // Refused upgrade: the client's held bytes are its next request.
                 self.side_mut(1 - side).read = Read::head(Kind::Request);
@@ -663,12 +681,16 @@ impl Machine {
     fn switch(&mut self, side: usize, resp: ResponseHead, len: usize) -> Stop {
         let sw = resp.switch.unwrap_or_default();
         match self.pending.pop_front() {
-            Some(Pending::Upgrade(ws)) if sw.upgrade_websocket => Stop::Switched {
-                server: side,
-                ws,
-                sw,
-                at: len,
-            },
+            Some(Pending::Upgrade(ws))
+                if (ws.h2c && sw.upgrade_h2c) || (!ws.h2c && sw.upgrade_websocket) =>
+            {
+                Stop::Switched {
+                    server: side,
+                    ws,
+                    sw,
+                    at: len,
+                }
+            }
             Some(Pending::Upgrade(_)) => {
                 Stop::Not("101 switches to a protocol other than websocket".into())
             }
@@ -687,8 +709,8 @@ impl Machine {
         let expected = accept_key(&ws.key);
         let cut = [self.side(0).cut, self.side(1).cut];
         let bad_accept = match sw.accept {
-            // A handshake cut by the capture cannot be checked.
-            _ if cut[0] || cut[1] => None,
+            // A handshake cut by the capture cannot be checked; h2c has no key.
+            _ if cut[0] || cut[1] || ws.h2c => None,
             Some(got) if got == expected => None,
             Some(got) => Some(format!(
                 "Sec-WebSocket-Accept {got:?} is not {expected:?}, the answer to the request's key"
@@ -751,6 +773,7 @@ impl Machine {
         }
         Box::new(Upgrade {
             client_side: client,
+            h2c: ws.h2c,
             info,
             deflate,
             rest,

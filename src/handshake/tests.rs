@@ -83,6 +83,7 @@ fn rfc_upgrade(client_side: usize, client_rest: &[u8], server_rest: &[u8]) -> Up
     rest[1 - client_side] = server_rest.to_vec();
     Upgrade {
         client_side,
+        h2c: false,
         info: rfc_info(),
         deflate: None,
         rest,
@@ -404,13 +405,22 @@ fn refused_upgrade_without_length_runs_to_close() {
     assert!(http);
 }
 
+/// RFC 7540 §3.2: an `Upgrade: h2c` request answered 101 goes on as HTTP/2 (an upgrade, but
+/// not to WebSocket): what follows each head is handed over as HTTP/2 bytes.
 #[test]
-fn h2c_101_is_not_websocket() {
+fn h2c_101_switches_to_http2() {
     let req = b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n";
     let resp = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
-    let (why, http) = not_ws(exchange(req, resp));
-    assert_eq!(why, "101 answers a request that is not a WebSocket upgrade");
-    assert!(http);
+    let client = cat(&[req, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"]);
+    let server = cat(&[resp, b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"]);
+    let up = upgraded(exchange(&client, &server));
+    assert!(up.h2c);
+    assert_eq!(up.client_side, 0);
+    assert_eq!(up.rest[0], b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    assert_eq!(up.rest[1], b"\x00\x00\x00\x04\x00\x00\x00\x00\x00");
+    assert_eq!(up.info.handshake.status, 101);
+    assert!(up.anomalies.is_empty());
+    // A 101 to h2c answering a WebSocket request is no WebSocket.
     let other = String::from_utf8_lossy(RESPONSE).replace("Upgrade: websocket", "Upgrade: h2c");
     let (why, _) = not_ws(exchange(REQUEST, other.as_bytes()));
     assert_eq!(why, "101 switches to a protocol other than websocket");

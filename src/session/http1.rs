@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use super::Ctx;
+use super::http2::Http2Layer;
 use super::layer::Layer;
 use super::ws::WsConn;
 use crate::event::{AnomalyKind, Event, EventKind, Refused, TlsInfo, Transport};
@@ -82,6 +83,7 @@ impl Http1 {
                 }
                 Some(Layer::Ignored)
             }
+            HttpStatus::Upgraded(upgrade) if upgrade.h2c => Some(self.h2c(*upgrade, ctx)),
             HttpStatus::Upgraded(upgrade) => Some(Layer::WebSocket(self.open(*upgrade, ctx))),
         }
     }
@@ -105,6 +107,33 @@ impl Http1 {
                 tls: self.tls.clone(),
             })),
         });
+    }
+
+    /// `Upgrade: h2c` answered 101 (RFC 7540 §3.2): the connection goes on as HTTP/2, whose
+    /// extended CONNECT streams may carry WebSockets. Stream 1 is the upgraded request (not a
+    /// WebSocket); what each side sent after its HTTP/1.1 head is HTTP/2 from the start.
+    fn h2c(&self, upgrade: Upgrade, ctx: &mut Ctx<'_>) -> Layer {
+        let mut h2 =
+            Http2Layer::after_h2c(self.endpoints, upgrade.client_side, self.tls.clone(), ctx);
+        for (side, rest) in upgrade.rest.iter().enumerate() {
+            if !rest.is_empty() {
+                h2.feed(side, rest, ctx);
+            }
+            for piece in upgrade.rest_after.get(side).into_iter().flatten() {
+                match piece {
+                    RestPiece::Lost { len, truncated } => {
+                        let why = if *truncated {
+                            GapReason::Truncated
+                        } else {
+                            GapReason::NeverFilled
+                        };
+                        h2.gap(side, *len, why, ctx);
+                    }
+                    RestPiece::Bytes(b) => h2.feed(side, b, ctx),
+                }
+            }
+        }
+        Layer::Http2(Box::new(h2))
     }
 
     /// The upgrade completed: number the connection, report it, decode what followed it.

@@ -54,6 +54,16 @@ struct Asked {
     ts: Timestamp,
 }
 
+/// The HTTP/2 decoder's bounds, from the engine's limits.
+fn h2_config(ctx: &Ctx<'_>) -> H2Config {
+    H2Config {
+        max_streams: ctx.limits.max_h2_streams,
+        max_header_block_bytes: ctx.limits.max_h2_header_block_bytes,
+        max_hpack_table_bytes: ctx.limits.max_hpack_table_bytes,
+        ..H2Config::default()
+    }
+}
+
 impl Http2Layer {
     pub fn new(
         endpoints: [SocketAddr; 2],
@@ -61,14 +71,8 @@ impl Http2Layer {
         tls: Option<TlsInfo>,
         ctx: &Ctx<'_>,
     ) -> Http2Layer {
-        let config = H2Config {
-            max_streams: ctx.limits.max_h2_streams,
-            max_header_block_bytes: ctx.limits.max_h2_header_block_bytes,
-            max_hpack_table_bytes: ctx.limits.max_hpack_table_bytes,
-            ..H2Config::default()
-        };
         Http2Layer {
-            conn: H2Conn::new(client_side.min(1), config),
+            conn: H2Conn::new(client_side.min(1), h2_config(ctx)),
             ws: Streams {
                 endpoints,
                 client_side: client_side.min(1),
@@ -76,6 +80,19 @@ impl Http2Layer {
                 streams: BTreeMap::new(),
             },
         }
+    }
+
+    /// After an HTTP/1.1 `Upgrade: h2c` answered 101: stream 1 is the upgraded request,
+    /// already sent (see [`H2Conn::after_h2c_upgrade`]).
+    pub fn after_h2c(
+        endpoints: [SocketAddr; 2],
+        client_side: usize,
+        tls: Option<TlsInfo>,
+        ctx: &Ctx<'_>,
+    ) -> Http2Layer {
+        let mut layer = Http2Layer::new(endpoints, client_side, tls, ctx);
+        layer.conn = H2Conn::after_h2c_upgrade(client_side.min(1), h2_config(ctx));
+        layer
     }
 
     pub fn feed(&mut self, side: usize, data: &[u8], ctx: &mut Ctx<'_>) {
@@ -575,5 +592,172 @@ mod tests {
             !out.iter().any(|e| matches!(e.kind, EventKind::Open(_))),
             "no WebSocket: {out:?}"
         );
+    }
+
+    fn tcp(
+        src: std::net::SocketAddr,
+        dst: std::net::SocketAddr,
+        seq: u32,
+        syn: bool,
+        payload: &[u8],
+    ) -> TcpSegment<'_> {
+        TcpSegment {
+            src,
+            dst,
+            seq,
+            flags: TcpFlags {
+                syn,
+                ack: !syn || src.port() == 80,
+                fin: false,
+                rst: false,
+            },
+            payload,
+            missing: 0,
+        }
+    }
+
+    /// A masked client text frame (RFC 6455 §5.3), or an unmasked server one.
+    fn ws_text(masked: bool, text: &str) -> Vec<u8> {
+        let key = [0x11, 0x22, 0x33, 0x44];
+        let mut f = vec![0x81, text.len() as u8 | if masked { 0x80 } else { 0 }];
+        if masked {
+            f.extend_from_slice(&key);
+        }
+        f.extend(
+            text.bytes()
+                .enumerate()
+                .map(|(i, b)| if masked { b ^ key[i % 4] } else { b }),
+        );
+        f
+    }
+
+    /// Feeds client then server bytes in turns (one segment each) and returns the events.
+    fn converse(turns: &[(bool, Vec<u8>)]) -> Vec<crate::event::Event> {
+        let client: std::net::SocketAddr = "10.0.0.1:40000".parse().unwrap();
+        let server: std::net::SocketAddr = "10.0.0.2:80".parse().unwrap();
+        let mut engine = Engine::new(Limits::default());
+        let mut out = Vec::new();
+        let t = |s| Timestamp::new(s, 0);
+        engine.segment(0, t(1), &tcp(client, server, 99, true, b""), &mut out);
+        engine.segment(1, t(1), &tcp(server, client, 499, true, b""), &mut out);
+        let mut seq = [100u32, 500u32];
+        for (i, (from_client, bytes)) in turns.iter().enumerate() {
+            let (src, dst, k) = if *from_client {
+                (client, server, 0)
+            } else {
+                (server, client, 1)
+            };
+            let n = i as u64 + 2;
+            engine.segment(
+                n,
+                t(n as i64),
+                &tcp(src, dst, seq[k], false, bytes),
+                &mut out,
+            );
+            seq[k] = seq[k].wrapping_add(bytes.len() as u32);
+        }
+        engine.finish(&mut out);
+        out
+    }
+
+    fn messages(out: &[crate::event::Event]) -> Vec<(Option<u32>, &'static str, String)> {
+        out.iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Message { dir, msg } => Some((
+                    e.conn.and_then(|c| c.stream),
+                    dir.as_str(),
+                    String::from_utf8_lossy(&msg.payload).into_owned(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    const WS_CONNECT: [(&str, &str); 6] = [
+        (":method", "CONNECT"),
+        (":protocol", "websocket"),
+        (":scheme", "http"),
+        (":path", "/chat"),
+        (":authority", "h2.test"),
+        ("sec-websocket-version", "13"),
+    ];
+
+    /// RFC 7540 §3.2: `Upgrade: h2c` answered 101 goes on as HTTP/2; the server answers the
+    /// upgraded request on stream 1, and an extended CONNECT on stream 3 is a WebSocket.
+    #[test]
+    fn h2c_upgrade_carries_websockets() {
+        use crate::http2::testutil::{DATA, frame};
+        let request = b"GET / HTTP/1.1\r\nHost: h2.test\r\nConnection: Upgrade, HTTP2-Settings\r\n\
+Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n";
+        let mut s2c =
+            b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+                .to_vec();
+        let mut server_hpack = Encoder::default();
+        s2c.extend(settings(&[(8, 1)]));
+        s2c.extend(server_hpack.headers(1, &fields(&[(":status", "200")]), true, 1 << 14));
+        let mut c2s = PREFACE.to_vec();
+        c2s.extend(settings(&[]));
+        c2s.extend(Encoder::default().headers(3, &fields(&WS_CONNECT), false, 1 << 14));
+        let accepted = server_hpack.headers(3, &fields(&[(":status", "200")]), false, 1 << 14);
+        let out = converse(&[
+            (true, request.to_vec()),
+            (false, s2c),
+            (true, c2s),
+            (false, accepted),
+            (true, frame(DATA, 0, 3, &ws_text(true, "hello over h2c"))),
+            (false, frame(DATA, 0, 3, &ws_text(false, "welcome"))),
+        ]);
+        assert_eq!(
+            messages(&out),
+            vec![
+                (Some(3), "c2s", "hello over h2c".to_owned()),
+                (Some(3), "s2c", "welcome".to_owned())
+            ],
+            "{out:?}"
+        );
+        let opens: Vec<_> = out
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Open(info) => Some((e.conn.and_then(|c| c.stream), info)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(opens.len(), 1, "only stream 3 is a WebSocket: {out:?}");
+        assert_eq!(opens[0].0, Some(3));
+        assert_eq!(opens[0].1.handshake.http, HttpVersion::Http2);
+        assert!(
+            !out.iter()
+                .any(|e| matches!(e.kind, EventKind::Anomaly { .. })),
+            "{out:?}"
+        );
+    }
+
+    /// An h2c upgrade the server declines (it answers over HTTP/1.1) is no refused WebSocket;
+    /// the connection goes on as HTTP/1.1, and a WebSocket upgrade after it still opens.
+    #[test]
+    fn a_declined_h2c_upgrade_is_not_a_refusal() {
+        let request =
+            b"GET /page HTTP/1.1\r\nHost: h2.test\r\nConnection: Upgrade, HTTP2-Settings\r\n\
+Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n";
+        let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        let ws =
+            b"GET /chat HTTP/1.1\r\nHost: h2.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        let switch =
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+        let mut after = switch.to_vec();
+        after.extend(ws_text(false, "hi"));
+        let out = converse(&[
+            (true, request.to_vec()),
+            (false, answer.to_vec()),
+            (true, ws.to_vec()),
+            (false, after),
+        ]);
+        assert!(
+            !out.iter().any(|e| matches!(e.kind, EventKind::Refused(_))),
+            "{out:?}"
+        );
+        assert_eq!(messages(&out), vec![(None, "s2c", "hi".to_owned())]);
     }
 }
