@@ -551,8 +551,13 @@ impl App {
             }
             _ => return None,
         };
-        let max = self.page_len.saturating_sub(self.page_height);
-        self.page_scroll = step(self.page_scroll, delta, max + 1);
+        // Not drawn yet (keys typed ahead): the drawing bounds the position.
+        let max = if self.page_len == 0 {
+            usize::MAX
+        } else {
+            self.page_len.saturating_sub(self.page_height)
+        };
+        self.page_scroll = step(self.page_scroll, delta, max.saturating_add(1));
         None
     }
 
@@ -570,6 +575,7 @@ impl App {
             Some(id) => {
                 self.page = Some(id);
                 self.page_scroll = 0;
+                self.page_len = 0;
             }
             None => self.notice = Some(("select a connection for its page".into(), true)),
         }

@@ -37,8 +37,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) {
     app.page_len = lines.len();
     app.page_height = height;
     app.page_scroll = app.page_scroll.min(lines.len().saturating_sub(height));
-    let url = conn.map(url).unwrap_or_default();
-    let mut title = format!(" Connection {id} · {url} · Esc back ");
+    // The URL is the page's second line: a long one would push "Esc back" off the title.
+    let mut title = format!(" Connection {id} · Esc back ");
     if lines.len() > height {
         title = format!(
             "{title}· lines {}-{} of {} ",
