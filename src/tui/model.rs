@@ -354,6 +354,68 @@ mod tests {
     }
 
     #[test]
+    fn wire_bytes_deflated_counts_and_the_ends_health_figures() {
+        use crate::event::EndReport;
+        use crate::health::{CloseReport, RttStats};
+        let mut m = Model::new(1 << 20);
+        m.push(open(1, 0));
+        let mut deflated = message(1, 1, Dir::S2c, Opcode::Text, b"abcdefghij");
+        if let EventKind::Message { msg, .. } = &mut deflated.kind {
+            msg.compressed = true;
+            msg.wire_len = 4;
+        }
+        m.push(deflated);
+        m.push(message(1, 2, Dir::S2c, Opcode::Text, b"xyz"));
+        m.push(message(1, 2, Dir::C2s, Opcode::Text, b"12"));
+        let rtt = |median, count| RttStats {
+            min: 1,
+            median,
+            p99: 900,
+            max: 900,
+            count,
+        };
+        let health = HealthReport {
+            rtt_us: [Some(rtt(250, 2)), Some(rtt(400, 3))],
+            close: CloseReport {
+                initiator: Some(Dir::S2c),
+                code: Some(1001),
+                reason: Some("going away".into()),
+                answered: false,
+                close_to_answer_us: None,
+                tcp_end: Some(TcpEnd::Rst),
+                close_to_tcp_end_us: Some(70),
+                verdict: Verdict::HalfClosed,
+            },
+            longest_silence_us: [5_000, 7_000],
+        };
+        let mut ended = end(1, 3, EndHow::Rst);
+        if let EventKind::End { report, .. } = &mut ended.kind {
+            *report = Some(Box::new(EndReport {
+                health,
+                unanswered: Vec::new(),
+            }));
+        }
+        m.push(ended);
+        let c = &m.conns[0];
+        assert_eq!((c.bytes, c.wire, c.deflated), ([2, 13], [2, 7], [0, 1]));
+        assert_eq!(
+            c.health,
+            Some(EndHealth {
+                verdict: Verdict::HalfClosed,
+                close_initiator: Some(Dir::S2c),
+                close_code: Some(1001),
+                close_answered: false,
+                tcp_end: Some(TcpEnd::Rst),
+                // The direction with more answered pings.
+                rtt_median_us: Some(400),
+                pings_answered: 5,
+                longest_silence_us: [5_000, 7_000],
+            })
+        );
+        assert_eq!(m.version, 5);
+    }
+
+    #[test]
     fn message_without_open_creates_the_connection() {
         let mut m = Model::new(0);
         m.push(message(7, 5, Dir::S2c, Opcode::Ping, b""));

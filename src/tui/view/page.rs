@@ -76,11 +76,13 @@ pub fn build(model: &Model, c: &Conn, width: usize) -> Vec<Line<'static>> {
     }
     p.field("Endpoints", endpoints);
     p.field("URL", url(c));
-    if info.mid_stream || hs.status == 0 {
+    if info.mid_stream {
         p.warn(
             "Handshake",
             "not seen: the connection was picked up mid-stream",
         );
+    } else if hs.status == 0 {
+        p.warn("Handshake", "not recorded");
     } else {
         let version = http_name(hs.http);
         p.field("Request", format!("{} {} {version}", hs.method, hs.target));
@@ -369,6 +371,95 @@ mod tests {
             signed_duration(Timestamp::new(10, 500_000_000), Timestamp::new(10, 0)),
             "-500.0ms"
         );
+    }
+
+    /// The page as text, one string a line.
+    fn text(model: &Model, id: u64, width: usize) -> Vec<String> {
+        let c = model.conn(id).expect("listed");
+        build(model, c, width)
+            .iter()
+            .map(|l| l.to_string().trim_end().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn an_http2_stream_over_tls() {
+        use crate::event::{EventKind, Handshake, Opcode, TlsInfo};
+        use crate::tui::testdata::{message, open};
+        let mut ev = open(1, 0);
+        if let Some(c) = &mut ev.conn {
+            c.stream = Some(3);
+        }
+        if let EventKind::Open(info) = &mut ev.kind {
+            info.extensions = None;
+            info.tls = Some(TlsInfo {
+                version: "1.3".into(),
+                cipher: "TLS_AES_256_GCM_SHA384".into(),
+                sni: Some("example.com".into()),
+                alpn: Some("h2".into()),
+                resumed: true,
+            });
+            info.handshake = Handshake {
+                http: HttpVersion::Http2,
+                method: "CONNECT".into(),
+                target: "/chat".into(),
+                status: 200,
+                request_headers: vec![(":method".into(), "CONNECT".into())],
+                response_headers: vec![(":status".into(), "200".into())],
+                request_ts: Some(Timestamp::new(1_700_000_000, 0)),
+                response_ts: Some(Timestamp::new(1_700_000_000, 2_500_000)),
+                response_packet: Some(9),
+                ..Handshake::default()
+            };
+        }
+        let mut m = Model::new(1 << 20);
+        m.push(ev);
+        let mut msg = message(1, 2, Dir::C2s, Opcode::Text, b"hi");
+        if let Some(c) = &mut msg.conn {
+            c.stream = Some(3);
+        }
+        m.push(msg);
+        assert_eq!(
+            text(&m, 1, 100),
+            vec![
+                "Endpoints    10.0.0.1:50001 → 10.0.0.2:8080 · HTTP/2 stream 3",
+                "URL          wss://example.com/chat",
+                "Request      CONNECT /chat HTTP/2",
+                "Status       HTTP/2 :status 200",
+                "Handshake    22:13:20.000000 request, answered in 2.5ms (answer in packet #9)",
+                "TLS          1.3 · TLS_AES_256_GCM_SHA384 · SNI example.com · ALPN h2 · resumed session",
+                "Subprotocol  chat.v1",
+                "Extensions   —",
+                "Opened       2023-11-14T22:13:20.000000Z",
+                "Duration     2.000s so far (still open)",
+                "→ c2s        1 msg · 2 B",
+                "← s2c        0 msgs · 0 B",
+                "Anomalies    0",
+                "Ended        not yet (open)",
+                "",
+                "Request headers (1)",
+                "  :method: CONNECT",
+                "",
+                "Response headers (1)",
+                "  :status: 200",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_connection_picked_up_mid_stream() {
+        let mut m = Model::new(1 << 20);
+        for ev in crate::tui::testdata::sample() {
+            m.push(ev);
+        }
+        let lines = text(&m, 2, 80);
+        assert_eq!(
+            lines.get(2).map(String::as_str),
+            Some("Handshake    not seen: the connection was picked up mid-stream")
+        );
+        assert!(!lines.iter().any(|l| l.contains("headers")), "{lines:?}");
+        assert!(lines.contains(&"Anomalies    1".to_string()), "{lines:?}");
+        assert!(lines.contains(&"Ended        eof: the capture ended with it open".to_string()));
     }
 
     #[test]
