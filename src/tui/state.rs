@@ -546,7 +546,13 @@ impl App {
                 return None;
             }
             Action::Export => {
-                self.start_export();
+                // The page's connection, whatever the lists have selected.
+                if let Some(conn) = self.page {
+                    self.input = Some(Input {
+                        prompt: Prompt::Export { conn },
+                        text: format!("wsnoop-conn-{conn}.jsonl"),
+                    });
+                }
                 return None;
             }
             _ => return None,

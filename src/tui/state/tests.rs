@@ -515,6 +515,13 @@ fn i_opens_the_connection_page_and_esc_goes_back() {
     app.focus = Pane::Msgs;
     press(&mut app, "Gi");
     assert_eq!(app.page, Some(4));
+    assert_eq!(press(&mut app, "e"), None);
+    assert_eq!(
+        app.input.as_ref().map(|i| (&i.prompt, i.text.as_str())),
+        Some((&Prompt::Export { conn: 4 }, "wsnoop-conn-4.jsonl"))
+    );
+    code(&mut app, KeyCode::Esc);
+    assert_eq!((app.input.is_none(), app.page), (true, Some(4)));
     press(&mut app, "i");
     assert_eq!(app.page, None);
     press(&mut app, "iq");
