@@ -505,6 +505,18 @@ fn i_opens_the_connection_page_and_esc_goes_back() {
     assert_eq!(app.page_scroll, 20);
     press(&mut app, "k");
     assert_eq!(app.page_scroll, 19);
+    // The wheel scrolls the page wherever it points; a click does nothing.
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let at = |kind| MouseEvent {
+        kind,
+        column: 3,
+        row: 3,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.mouse(at(MouseEventKind::ScrollUp));
+    assert_eq!(app.page_scroll, 16);
+    app.mouse(at(MouseEventKind::Down(MouseButton::Left)));
+    assert_eq!((app.page, app.page_scroll, app.conn_sel), (Some(2), 16, 2));
     press(&mut app, "/s");
     assert_eq!((app.input.is_none(), app.sort), (true, SortKey::Id));
     code(&mut app, KeyCode::Esc);
