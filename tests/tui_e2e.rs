@@ -165,3 +165,39 @@ fn binary_message_as_hex() {
     t.wait_for("Keys · any key closes");
     t.keys(&["Escape", "q"]);
 }
+
+#[test]
+fn connection_page_then_sorted_list() {
+    let Some(t) = start("page", "py_basic_echo.pcap") else {
+        return;
+    };
+    t.keys(&["Tab", "Tab", "j", "i"]);
+    // 120×40: the whole page fits, the response headers last.
+    let s = t.wait_for("Server: Python/3.11 websockets/17.4");
+    assert!(s.contains("Connection 1 · Esc back"), "{s}");
+    assert!(s.contains("URL          ws://127.0.0.1:8765/echo"), "{s}");
+    assert!(
+        s.contains("Status       HTTP/1.1 101 Switching Protocols"),
+        "{s}"
+    );
+    assert!(
+        s.contains("Close        clean: c2s sent 1000 (Normal Closure), answered; TCP fin"),
+        "{s}"
+    );
+    assert!(s.contains("Response headers (5)"), "{s}");
+    t.keys(&["Escape"]);
+    t.wait_for("Connections (2)");
+    // Four columns on: bytes, ascending; connection 1 (the larger) stays selected and listed
+    // last.
+    t.keys(&["s", "s", "s", "s"]);
+    let s = t.wait_for("Connections (2) · by bytes ▲");
+    let first = s
+        .find("127.0.0.1:51572 → 127.0.0.1:8765")
+        .expect("conn 2 listed");
+    let second = s
+        .find("127.0.0.1:51564 → 127.0.0.1:8765")
+        .expect("conn 1 listed");
+    assert!(first < second, "{s}");
+    assert!(s.contains("Traffic · connection 1"), "{s}");
+    t.keys(&["q"]);
+}

@@ -1,9 +1,13 @@
 //! The screen at 80×24 and 160×48, drawn with ratatui's TestBackend from synthetic events,
+//! and at 80×24 and 120×30 from bundled captures (the connection page, sorted lists),
 //! compared with the committed snapshots in tests/snapshots/.
+
+use std::path::Path;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use wsnoop::pipeline::{Failure, Input, Options, Pipeline, Watch};
 use wsnoop::tui::model::{Model, Progress};
 use wsnoop::tui::testdata::sample;
 use wsnoop::tui::{App, Feed, draw};
@@ -77,3 +81,92 @@ both_sizes!(filter_typing, "/hello");
 both_sizes!(anomaly_filter_absolute_time, "/anomaly\nt");
 // Chart in bytes and the help overlay on top.
 both_sizes!(help_overlay, "b?");
+
+/// The run's last progress report; a failure fails the test.
+#[derive(Default)]
+struct Last(Progress);
+
+impl Watch for Last {
+    fn progress(&mut self, progress: &Progress) {
+        self.0 = *progress;
+    }
+
+    fn failure(&mut self, failure: &Failure) {
+        panic!("{failure}");
+    }
+}
+
+/// A bundled capture (`captures/REL`, with the key log `captures/KEYS`) decoded into the
+/// model as the TUI's loader does, on one engine.
+fn capture_app(rel: &str, keys: Option<&str>) -> App {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut model = Model::new(1 << 20);
+    let mut last = Last::default();
+    let options = Options {
+        keylogs: keys.map(|k| dir.join(k)).into_iter().collect(),
+        ..Options::default()
+    };
+    Pipeline::new(options).run(vec![Input::Path(dir.join(rel))], &mut model, &mut last);
+    let name = Path::new(rel)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut app = App::new(model, name);
+    app.feed(Feed::Progress(last.0));
+    app.feed(Feed::Done(None));
+    app.settle();
+    app
+}
+
+macro_rules! capture_sizes {
+    ($name:ident, $rel:expr, $keylog:expr, $keys:expr) => {
+        #[test]
+        fn $name() {
+            for (w, h) in [(80, 24), (120, 30)] {
+                let mut a = capture_app($rel, $keylog);
+                keys(&mut a, $keys);
+                insta::assert_snapshot!(
+                    format!("{}_{w}x{h}", stringify!($name)),
+                    screen(&mut a, w, h)
+                );
+            }
+        }
+    };
+}
+
+// The connection page of a cleartext connection.
+capture_sizes!(page_cleartext, "py_basic_echo.pcap", None, "\t\tji");
+// Its request and response headers, scrolled to the end.
+capture_sizes!(
+    page_cleartext_headers,
+    "py_basic_echo.pcap",
+    None,
+    "\t\tjiG"
+);
+// A wss:// connection: TLS 1.3 figures, a long URL wrapped, deflate ratio, RTT.
+capture_sizes!(
+    page_tls,
+    "tls/wss_tls13_aes128gcm.pcap",
+    Some("tls/wss_tls13_aes128gcm.keys"),
+    "\t\tji"
+);
+capture_sizes!(
+    page_tls_headers,
+    "tls/wss_tls13_aes128gcm.pcap",
+    Some("tls/wss_tls13_aes128gcm.keys"),
+    "\t\tjiG"
+);
+// Connection 2 selected, then the list sorted by bytes, largest first: 2 stays selected.
+capture_sizes!(
+    sorted_by_bytes,
+    "py_concurrent_clients.pcap",
+    None,
+    "\t\tjjssssS"
+);
+// HTTP/2 streams over TLS, marked, sorted by URI.
+capture_sizes!(
+    sorted_by_uri_h2_tls,
+    "h2/h2_chromium_tls13.pcap",
+    Some("h2/h2_chromium_tls13.keys"),
+    "\t\tss"
+);

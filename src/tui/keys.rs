@@ -24,6 +24,11 @@ pub enum Action {
     ToggleChart,
     Export,
     Save,
+    /// The connection page of the selected connection (closes it when open).
+    Info,
+    /// Sort the connections by the next column / reverse the order.
+    Sort,
+    SortReverse,
 }
 
 /// Every key, as the help overlay lists it.
@@ -33,7 +38,15 @@ pub const HELP: &[(&str, &str)] = &[
     ("g G  Home End", "first / last (G follows new messages)"),
     ("Tab  Shift-Tab", "next / previous pane"),
     ("Enter", "connection → its messages; message → detail"),
-    ("Esc", "back to the previous pane; closes prompts"),
+    ("Esc", "back to the previous pane; closes prompts and pages"),
+    (
+        "i",
+        "connection page: handshake, TLS, totals, close (Esc back)",
+    ),
+    (
+        "s  S",
+        "sort connections by the next column / reverse the order",
+    ),
     (
         "/",
         "filter: text, re:RE, /RE/, dir: op: len> conn: anomaly, !term",
@@ -81,6 +94,9 @@ pub fn action(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('b') => Action::ToggleChart,
         KeyCode::Char('e') => Action::Export,
         KeyCode::Char('y') => Action::Save,
+        KeyCode::Char('i') => Action::Info,
+        KeyCode::Char('s') => Action::Sort,
+        KeyCode::Char('S') => Action::SortReverse,
         _ => return None,
     })
 }
@@ -95,6 +111,9 @@ mod tests {
         assert_eq!(action(k('j')), Some(Action::Down));
         assert_eq!(action(k('G')), Some(Action::Bottom));
         assert_eq!(action(k('z')), None);
+        assert_eq!(action(k('i')), Some(Action::Info));
+        assert_eq!(action(k('s')), Some(Action::Sort));
+        assert_eq!(action(k('S')), Some(Action::SortReverse));
         assert_eq!(
             action(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Action::Quit)

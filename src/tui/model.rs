@@ -14,6 +14,7 @@ use crate::event::{
     Anomaly, ConnId, ConnRef, Dir, EndHow, Event, EventKind, FrameInfo, Message, Opcode, OpenInfo,
     Packets, Timestamp,
 };
+use crate::health::{HealthReport, TcpEnd, Verdict};
 pub use crate::pipeline::Progress;
 use crate::sink::Sink;
 
@@ -37,10 +38,53 @@ pub struct Conn {
     pub end: Option<EndHow>,
     pub end_ts: Timestamp,
     pub msgs: [u64; 2],
+    /// Payload bytes (after inflating), per direction.
     pub bytes: [u64; 2],
+    /// Payload bytes as they crossed the wire (before inflating), per direction.
+    pub wire: [u64; 2],
+    /// Messages sent compressed (permessage-deflate), per direction.
+    pub deflated: [u64; 2],
     pub anomalies: u64,
+    /// The figures of the end event's health report (a few numbers, not the report).
+    pub health: Option<EndHealth>,
     /// Indices into [`Model::rows`], in arrival order.
     pub rows: Vec<u32>,
+}
+
+/// What the connection page shows of an end event's [`crate::health::HealthReport`]: fixed
+/// size, so a capture of many connections costs the model no more than their counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EndHealth {
+    pub verdict: Verdict,
+    /// The side whose close frame came first, its status code, and whether it was answered.
+    pub close_initiator: Option<Dir>,
+    pub close_code: Option<u16>,
+    pub close_answered: bool,
+    pub tcp_end: Option<TcpEnd>,
+    /// Median ping round trip (see [`crate::health::HealthReport::rtt_median`]) and the number
+    /// of answered pings in both directions.
+    pub rtt_median_us: Option<u64>,
+    pub pings_answered: u64,
+    pub longest_silence_us: [u64; 2],
+}
+
+impl EndHealth {
+    pub fn of(report: &HealthReport) -> EndHealth {
+        EndHealth {
+            verdict: report.close.verdict,
+            close_initiator: report.close.initiator,
+            close_code: report.close.code,
+            close_answered: report.close.answered,
+            tcp_end: report.close.tcp_end,
+            rtt_median_us: report.rtt_median(),
+            pings_answered: Dir::BOTH
+                .iter()
+                .filter_map(|&d| report.rtt(d))
+                .map(|s| s.count)
+                .sum(),
+            longest_silence_us: report.longest_silence_us,
+        }
+    }
 }
 
 /// A message as kept: the payload may be a prefix (see `len`).
@@ -103,6 +147,9 @@ pub struct Model {
     keep_left: u64,
     /// Messages whose payload was cut to a prefix.
     pub truncated: u64,
+    /// Events taken so far: views that derive from the figures (the connections' order)
+    /// know by it when to look again.
+    pub version: u64,
 }
 
 impl Model {
@@ -119,6 +166,7 @@ impl Model {
             done: None,
             keep_left: keep_payload,
             truncated: 0,
+            version: 0,
         }
     }
 
@@ -132,6 +180,7 @@ impl Model {
 
     /// Takes one event (moving its payload, never copying it when it is kept whole).
     pub fn push(&mut self, ev: Event) {
+        self.version += 1;
         self.first_ts = Some(self.first_ts.map_or(ev.ts, |t| t.min(ev.ts)));
         self.last_ts = Some(self.last_ts.map_or(ev.ts, |t| t.max(ev.ts)));
         let conn_ix = ev.conn.map(|c| self.conn_index(c, ev.ts));
@@ -145,10 +194,11 @@ impl Model {
             }
             // The TUI lists messages and anomalies; live silence alarms are not asked of it.
             EventKind::Proto(_) | EventKind::Silence { .. } | EventKind::Refused(_) => return,
-            EventKind::End { how, .. } => {
+            EventKind::End { how, report, .. } => {
                 if let Some(c) = conn_ix.and_then(|i| self.conns.get_mut(i)) {
                     c.end = Some(how);
                     c.end_ts = ev.ts;
+                    c.health = report.map(|r| EndHealth::of(&r.health));
                 }
                 return;
             }
@@ -157,6 +207,8 @@ impl Model {
                 if let Some(c) = conn_ix.and_then(|i| self.conns.get_mut(i)) {
                     c.msgs[dir.index()] += 1;
                     c.bytes[dir.index()] += msg.payload.len() as u64;
+                    c.wire[dir.index()] += msg.wire_len;
+                    c.deflated[dir.index()] += u64::from(msg.compressed);
                 }
                 let stored = self.store(msg);
                 Row {
@@ -204,7 +256,10 @@ impl Model {
             end_ts: ts,
             msgs: [0; 2],
             bytes: [0; 2],
+            wire: [0; 2],
+            deflated: [0; 2],
             anomalies: 0,
+            health: None,
             rows: Vec::new(),
         });
         self.index.insert(c.id, i);
@@ -296,6 +351,68 @@ mod tests {
             .collect();
         assert_eq!(kept, vec![(900, 900), (PREFIX, 900), (5, 5)]);
         assert_eq!(m.truncated, 1);
+    }
+
+    #[test]
+    fn wire_bytes_deflated_counts_and_the_ends_health_figures() {
+        use crate::event::EndReport;
+        use crate::health::{CloseReport, RttStats};
+        let mut m = Model::new(1 << 20);
+        m.push(open(1, 0));
+        let mut deflated = message(1, 1, Dir::S2c, Opcode::Text, b"abcdefghij");
+        if let EventKind::Message { msg, .. } = &mut deflated.kind {
+            msg.compressed = true;
+            msg.wire_len = 4;
+        }
+        m.push(deflated);
+        m.push(message(1, 2, Dir::S2c, Opcode::Text, b"xyz"));
+        m.push(message(1, 2, Dir::C2s, Opcode::Text, b"12"));
+        let rtt = |median, count| RttStats {
+            min: 1,
+            median,
+            p99: 900,
+            max: 900,
+            count,
+        };
+        let health = HealthReport {
+            rtt_us: [Some(rtt(250, 2)), Some(rtt(400, 3))],
+            close: CloseReport {
+                initiator: Some(Dir::S2c),
+                code: Some(1001),
+                reason: Some("going away".into()),
+                answered: false,
+                close_to_answer_us: None,
+                tcp_end: Some(TcpEnd::Rst),
+                close_to_tcp_end_us: Some(70),
+                verdict: Verdict::HalfClosed,
+            },
+            longest_silence_us: [5_000, 7_000],
+        };
+        let mut ended = end(1, 3, EndHow::Rst);
+        if let EventKind::End { report, .. } = &mut ended.kind {
+            *report = Some(Box::new(EndReport {
+                health,
+                unanswered: Vec::new(),
+            }));
+        }
+        m.push(ended);
+        let c = &m.conns[0];
+        assert_eq!((c.bytes, c.wire, c.deflated), ([2, 13], [2, 7], [0, 1]));
+        assert_eq!(
+            c.health,
+            Some(EndHealth {
+                verdict: Verdict::HalfClosed,
+                close_initiator: Some(Dir::S2c),
+                close_code: Some(1001),
+                close_answered: false,
+                tcp_end: Some(TcpEnd::Rst),
+                // The direction with more answered pings.
+                rtt_median_us: Some(400),
+                pings_answered: 5,
+                longest_silence_us: [5_000, 7_000],
+            })
+        );
+        assert_eq!(m.version, 5);
     }
 
     #[test]

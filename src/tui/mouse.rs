@@ -10,6 +10,18 @@ const WHEEL_STEP: isize = 3;
 
 impl App {
     pub fn mouse(&mut self, m: MouseEvent) {
+        if self.page.is_some() {
+            // The page covers the panes: the wheel scrolls it, clicks do nothing.
+            let a = match m.kind {
+                MouseEventKind::ScrollDown => super::keys::Action::Down,
+                MouseEventKind::ScrollUp => super::keys::Action::Up,
+                _ => return,
+            };
+            for _ in 0..WHEEL_STEP {
+                let _ = self.act(a);
+            }
+            return;
+        }
         let at = Position::new(m.column, m.row);
         let Some((pane, rect)) = self.pane_at(at) else {
             return;

@@ -16,6 +16,86 @@ use crate::filter::{Filter, Item, Subject};
 /// [`SCAN_TIME`], so a new filter over millions of messages never freezes the screen.
 const SCAN_BUDGET: usize = 16_384;
 const SCAN_TIME: std::time::Duration = std::time::Duration::from_millis(30);
+/// While events arrive, the connections list is sorted again at most this often when its
+/// order depends on changing figures (messages, bytes, state, anomalies): sorting many
+/// connections on every batch would cost more than the batches.
+const RESORT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The column the connections list is sorted by (`s` cycles, `S` reverses). Ties keep
+/// connection number order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortKey {
+    #[default]
+    Id,
+    /// Client, then server address, then HTTP/2 stream.
+    Endpoints,
+    Uri,
+    /// Messages both ways.
+    Messages,
+    /// Payload bytes both ways.
+    Bytes,
+    /// The state as listed (`open`, `fin`, `rst`, ...), alphabetically.
+    State,
+    Anomalies,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 7] = [
+        SortKey::Id,
+        SortKey::Endpoints,
+        SortKey::Uri,
+        SortKey::Messages,
+        SortKey::Bytes,
+        SortKey::State,
+        SortKey::Anomalies,
+    ];
+
+    pub fn next(self) -> SortKey {
+        let at = SortKey::ALL.iter().position(|k| *k == self).unwrap_or(0);
+        SortKey::ALL
+            .get((at + 1) % SortKey::ALL.len())
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Id => "#",
+            SortKey::Endpoints => "endpoints",
+            SortKey::Uri => "uri",
+            SortKey::Messages => "messages",
+            SortKey::Bytes => "bytes",
+            SortKey::State => "state",
+            SortKey::Anomalies => "anomalies",
+        }
+    }
+
+    /// Whether the key only depends on what a connection's open fixes (no re-sorting as
+    /// its figures change).
+    fn fixed(self) -> bool {
+        matches!(self, SortKey::Id | SortKey::Endpoints | SortKey::Uri)
+    }
+
+    fn cmp(self, a: &Conn, b: &Conn) -> std::cmp::Ordering {
+        let by = match self {
+            SortKey::Id => std::cmp::Ordering::Equal,
+            SortKey::Endpoints => {
+                (a.client, a.server, a.stream).cmp(&(b.client, b.server, b.stream))
+            }
+            SortKey::Uri => a.info.uri.cmp(&b.info.uri),
+            SortKey::Messages => (a.msgs[0] + a.msgs[1]).cmp(&(b.msgs[0] + b.msgs[1])),
+            SortKey::Bytes => (a.bytes[0] + a.bytes[1]).cmp(&(b.bytes[0] + b.bytes[1])),
+            SortKey::State => state_name(a).cmp(state_name(b)),
+            SortKey::Anomalies => a.anomalies.cmp(&b.anomalies),
+        };
+        by.then(a.id.cmp(&b.id))
+    }
+}
+
+/// A connection's state as the list shows it.
+pub fn state_name(c: &Conn) -> &'static str {
+    c.end.map_or("open", |how| how.as_str())
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pane {
@@ -78,6 +158,21 @@ pub struct App {
     /// 0 is "all connections", `i` is `model.conns[i - 1]`.
     pub conn_sel: usize,
     pub conn_offset: usize,
+    /// The connections list in display order: indices into `model.conns`.
+    pub order: Vec<usize>,
+    pub sort: SortKey,
+    pub sort_desc: bool,
+    /// `model.version` when `order` was last sorted, and when (for [`RESORT_EVERY`]).
+    sorted_at: (u64, Option<std::time::Instant>),
+    /// `order` is not (or may no longer be) in `sort` order.
+    unsorted: bool,
+    /// The connection page on screen (`i`), and its scroll position.
+    pub page: Option<ConnId>,
+    pub page_scroll: usize,
+    /// Lines of the page, and the lines it had room for, at its last drawing (bound
+    /// scrolling).
+    pub page_len: usize,
+    pub page_height: usize,
     /// Rows (indices into `model.rows`) the messages pane lists.
     pub view: Vec<u32>,
     /// Entries of the current source examined so far.
@@ -116,6 +211,15 @@ impl App {
             focus: Pane::Msgs,
             conn_sel: 0,
             conn_offset: 0,
+            order: Vec::new(),
+            sort: SortKey::Id,
+            sort_desc: false,
+            sorted_at: (0, None),
+            unsorted: false,
+            page: None,
+            page_scroll: 0,
+            page_len: 0,
+            page_height: 0,
             view: Vec::new(),
             scanned: 0,
             target: None,
@@ -149,6 +253,86 @@ impl App {
         for ev in events {
             self.model.push(ev);
         }
+        self.sync_order(false);
+    }
+
+    /// Brings `order` up to date with the model: new connections are placed, and the list
+    /// re-sorted when figures it is sorted by have changed (at most every [`RESORT_EVERY`]
+    /// unless `now`). The selected connection stays selected wherever it moves.
+    fn sync_order(&mut self, now: bool) {
+        let conns = &self.model.conns;
+        let listed = self.order.len();
+        if listed < conns.len() {
+            // Connections are numbered as they open, so listed by number a new one usually
+            // goes last; anything else waits (listed last meanwhile) for the next sort.
+            let last_id = self.order.last().and_then(|&i| conns.get(i)).map(|c| c.id);
+            let in_place = self.sort == SortKey::Id
+                && !self.sort_desc
+                && conns
+                    .get(listed..)
+                    .unwrap_or_default()
+                    .iter()
+                    .try_fold(last_id, |prev, c| {
+                        (prev.is_none_or(|p| p < c.id)).then_some(Some(c.id))
+                    })
+                    .is_some();
+            self.order.extend(listed..conns.len());
+            self.unsorted |= !in_place;
+        }
+        self.unsorted |= !self.sort.fixed() && self.sorted_at.0 != self.model.version;
+        let due = self.sorted_at.1.is_none_or(|t| t.elapsed() >= RESORT_EVERY);
+        if self.unsorted && (now || due) {
+            self.resort();
+        }
+    }
+
+    fn resort(&mut self) {
+        let selected = self.selected_conn();
+        let conns = &self.model.conns;
+        let (key, desc) = (self.sort, self.sort_desc);
+        self.order = (0..conns.len()).collect();
+        self.order
+            .sort_by(|&a, &b| match (conns.get(a), conns.get(b)) {
+                (Some(a), Some(b)) if desc => key.cmp(b, a),
+                (Some(a), Some(b)) => key.cmp(a, b),
+                _ => a.cmp(&b),
+            });
+        self.sorted_at = (self.model.version, Some(std::time::Instant::now()));
+        self.unsorted = false;
+        if let Some(id) = selected {
+            let at = self
+                .order
+                .iter()
+                .position(|&i| conns.get(i).is_some_and(|c| c.id == id));
+            if let Some(at) = at {
+                self.conn_sel = at + 1;
+            }
+        }
+    }
+
+    /// `s` / `S`: the next sort column, or the other direction.
+    fn sort_by(&mut self, key: SortKey, desc: bool) {
+        self.sort = key;
+        self.sort_desc = desc;
+        self.resort();
+        self.notice = Some((
+            format!(
+                "connections sorted by {} {}",
+                key.as_str(),
+                if desc { "▼" } else { "▲" }
+            ),
+            false,
+        ));
+    }
+
+    /// The index into `model.conns` of the connection listed at `pos` (0 is "all").
+    pub fn conn_at(&self, pos: usize) -> Option<usize> {
+        pos.checked_sub(1).and_then(|p| self.order.get(p)).copied()
+    }
+
+    /// The selected connection's index into `model.conns` (`None`: all connections).
+    pub fn selected_conn_ix(&self) -> Option<usize> {
+        self.conn_at(self.conn_sel)
     }
 
     pub fn feed(&mut self, feed: Feed) {
@@ -161,6 +345,7 @@ impl App {
 
     /// Brings the filtered list up to date, a bounded amount of work at a time.
     pub fn tick(&mut self) {
+        self.sync_order(false);
         // Without a filter to evaluate, listing is only copying indices: no need to spread it.
         if self.mark_only || self.filter.is_empty() {
             self.scan(usize::MAX);
@@ -173,8 +358,10 @@ impl App {
         }
     }
 
-    /// Brings the filtered list fully up to date (tests, benchmarks).
+    /// Brings the filtered list and the connections' order fully up to date (tests,
+    /// benchmarks).
     pub fn settle(&mut self) {
+        self.sync_order(true);
         self.scan(usize::MAX);
     }
 
@@ -194,8 +381,7 @@ impl App {
 
     /// The connection whose messages are listed, or `None` for all.
     pub fn selected_conn(&self) -> Option<ConnId> {
-        self.conn_sel
-            .checked_sub(1)
+        self.selected_conn_ix()
             .and_then(|i| self.model.conns.get(i))
             .map(|c| c.id)
     }
@@ -210,7 +396,7 @@ impl App {
     }
 
     fn source_len(&self) -> usize {
-        match self.conn_sel.checked_sub(1) {
+        match self.selected_conn_ix() {
             None => self.model.rows.len(),
             Some(i) => self.model.conns.get(i).map_or(0, |c| c.rows.len()),
         }
@@ -218,8 +404,7 @@ impl App {
 
     fn scan(&mut self, budget: usize) {
         let conn = self
-            .conn_sel
-            .checked_sub(1)
+            .selected_conn_ix()
             .and_then(|i| self.model.conns.get(i));
         let len = conn.map_or(self.model.rows.len(), |c| c.rows.len());
         let end = len.min(self.scanned.saturating_add(budget));
@@ -284,6 +469,9 @@ impl App {
     }
 
     pub fn act(&mut self, a: Action) -> Option<Effect> {
+        if self.page.is_some() {
+            return self.page_act(a);
+        }
         match a {
             Action::Quit => self.quit = true,
             Action::Help => self.help = true,
@@ -328,8 +516,75 @@ impl App {
             Action::ToggleChart => self.chart_bytes = !self.chart_bytes,
             Action::Export => self.start_export(),
             Action::Save => self.start_save(),
+            Action::Info => self.open_page(),
+            Action::Sort => self.sort_by(self.sort.next(), self.sort_desc),
+            Action::SortReverse => self.sort_by(self.sort, !self.sort_desc),
         }
         None
+    }
+
+    /// Keys on the connection page: scrolling, back, and what does not need the lists.
+    fn page_act(&mut self, a: Action) -> Option<Effect> {
+        let page = isize::try_from(self.page_height.max(2)).unwrap_or(2) - 1;
+        let delta = match a {
+            Action::Up => -1,
+            Action::Down => 1,
+            Action::PageUp => -page,
+            Action::PageDown => page,
+            Action::Top => isize::MIN,
+            Action::Bottom => isize::MAX,
+            Action::Back | Action::Info => {
+                self.page = None;
+                return None;
+            }
+            Action::Quit => {
+                self.quit = true;
+                return None;
+            }
+            Action::Help => {
+                self.help = true;
+                return None;
+            }
+            Action::Export => {
+                // The page's connection, whatever the lists have selected.
+                if let Some(conn) = self.page {
+                    self.input = Some(Input {
+                        prompt: Prompt::Export { conn },
+                        text: format!("wsnoop-conn-{conn}.jsonl"),
+                    });
+                }
+                return None;
+            }
+            _ => return None,
+        };
+        // Not drawn yet (keys typed ahead): the drawing bounds the position.
+        let max = if self.page_len == 0 {
+            usize::MAX
+        } else {
+            self.page_len.saturating_sub(self.page_height)
+        };
+        self.page_scroll = step(self.page_scroll, delta, max.saturating_add(1));
+        None
+    }
+
+    /// `i`: the page of the selected connection, or of the selected message's.
+    fn open_page(&mut self) {
+        let conn = match self.focus {
+            Pane::Conns => self.selected_conn(),
+            Pane::Msgs | Pane::Detail => self.selected_conn().or_else(|| {
+                self.selected_row()
+                    .and_then(|ix| self.row(ix))
+                    .and_then(|r| r.conn)
+            }),
+        };
+        match conn {
+            Some(id) => {
+                self.page = Some(id);
+                self.page_scroll = 0;
+                self.page_len = 0;
+            }
+            None => self.notice = Some(("select a connection for its page".into(), true)),
+        }
     }
 
     fn page(&self) -> isize {
@@ -344,7 +599,7 @@ impl App {
     fn move_by(&mut self, delta: isize) {
         match self.focus {
             Pane::Conns => {
-                let new = step(self.conn_sel, delta, self.model.conns.len() + 1);
+                let new = step(self.conn_sel, delta, self.order.len() + 1);
                 if new != self.conn_sel {
                     self.conn_sel = new;
                     self.follow = false;

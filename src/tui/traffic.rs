@@ -9,8 +9,8 @@ use super::model::{Model, Row, RowKind};
 /// only when the rows have grown by an eighth (so the work stays linear overall).
 #[derive(Clone, Debug)]
 pub struct Cache {
-    /// (selected connection, width, bytes rather than messages).
-    pub key: (usize, u16, bool),
+    /// (selected connection's index in the model, width, bytes rather than messages).
+    pub key: (Option<usize>, u16, bool),
     /// Rows binned.
     pub rows: usize,
     /// Binned after loading ended.
@@ -19,7 +19,8 @@ pub struct Cache {
     pub bin_secs: f64,
 }
 
-pub fn bins(model: &Model, conn_sel: usize, n: usize, bytes: bool) -> ([Vec<u64>; 2], f64) {
+/// Bins of connection `conn` (an index into `model.conns`), or of all when `None`.
+pub fn bins(model: &Model, conn: Option<usize>, n: usize, bytes: bool) -> ([Vec<u64>; 2], f64) {
     let mut bins = [vec![0u64; n], vec![0u64; n]];
     let (Some(first), Some(last)) = (model.first_ts, model.last_ts) else {
         return (bins, 0.0);
@@ -37,7 +38,7 @@ pub fn bins(model: &Model, conn_sel: usize, n: usize, bytes: bool) -> ([Vec<u64>
             }
         }
     };
-    match conn_sel.checked_sub(1).and_then(|i| model.conns.get(i)) {
+    match conn.and_then(|i| model.conns.get(i)) {
         None => model.rows.iter().for_each(&mut add),
         Some(c) => c
             .rows
@@ -62,11 +63,11 @@ mod tests {
         m.push(message(1, 5, Dir::S2c, Opcode::Text, b"abcd"));
         m.push(message(1, 9, Dir::C2s, Opcode::Text, b"x"));
         m.push(message(1, 10, Dir::C2s, Opcode::Text, b"y"));
-        let (b, secs) = bins(&m, 1, 5, false);
+        let (b, secs) = bins(&m, Some(0), 5, false);
         assert_eq!(b[0], vec![1, 0, 0, 0, 2]);
         assert_eq!(b[1], vec![0, 0, 1, 0, 0]);
         assert!((secs - 2.0).abs() < 1e-9);
-        let (b, _) = bins(&m, 0, 5, true);
+        let (b, _) = bins(&m, None, 5, true);
         assert_eq!(b[0], vec![2, 0, 0, 0, 2]);
         assert_eq!(b[1], vec![0, 0, 4, 0, 0]);
     }

@@ -336,3 +336,206 @@ fn export_writes_the_connection_as_json_lines() {
     assert!(text.contains("\"kind\":\"tcp_gap\""));
     assert!(crate::tui::export::export_conn(&app.model, 9, Vec::new()).is_err());
 }
+
+/// Four connections whose columns order them differently: (id, client port, uri, messages,
+/// payload bytes, ended how, anomalies) =
+/// (1, 50004, /d, 1, 5, fin, 0), (2, 50003, /a, 3, 3, open, 2), (3, 50001, /c, 2, 9, rst, 1),
+/// (4, 50002, /b, 4, 1, eof, 0).
+fn four() -> App {
+    use crate::event::{AnomalyKind, EndHow, EventKind};
+    use crate::tui::testdata::{anomaly, end};
+    let mut events = Vec::new();
+    /// (id, client port, uri, payloads, end, anomalies).
+    type Spec = (
+        u64,
+        u16,
+        &'static str,
+        &'static [&'static [u8]],
+        Option<EndHow>,
+        usize,
+    );
+    let conns: [Spec; 4] = [
+        (1, 50004, "/d", &[b"12345"], Some(EndHow::Fin), 0),
+        (2, 50003, "/a", &[b"1", b"1", b"1"], None, 2),
+        (3, 50001, "/c", &[b"1234", b"12345"], Some(EndHow::Rst), 1),
+        (4, 50002, "/b", &[b"", b"", b"", b"1"], Some(EndHow::Eof), 0),
+    ];
+    for (id, port, uri, msgs, how, anomalies) in conns {
+        let secs = id as i64;
+        let mut evs = vec![open(id, secs)];
+        if let EventKind::Open(info) = &mut evs[0].kind {
+            info.uri = Some(uri.into());
+        }
+        for m in msgs {
+            evs.push(message(id, secs, Dir::C2s, Opcode::Text, m));
+        }
+        for _ in 0..anomalies {
+            evs.push(anomaly(Some(id), secs, AnomalyKind::TcpGap, "gap"));
+        }
+        if let Some(how) = how {
+            evs.push(end(id, secs, how));
+        }
+        for ev in &mut evs {
+            if let Some(c) = &mut ev.conn {
+                c.client.set_port(port);
+            }
+        }
+        events.extend(evs);
+    }
+    let mut app = App::new(Model::new(1 << 20), "four.pcap");
+    app.push_events(events);
+    app.settle();
+    app
+}
+
+/// Connection numbers in listed order.
+fn listed_conns(app: &App) -> Vec<u64> {
+    (1..=app.order.len())
+        .filter_map(|pos| app.conn_at(pos))
+        .filter_map(|i| app.model.conns.get(i))
+        .map(|c| c.id)
+        .collect()
+}
+
+#[test]
+fn s_cycles_the_sort_column_and_shift_s_reverses() {
+    let mut app = four();
+    app.focus = Pane::Conns;
+    assert_eq!(listed_conns(&app), vec![1, 2, 3, 4]);
+    let mut seen = Vec::new();
+    for _ in 0..7 {
+        press(&mut app, "s");
+        seen.push((app.sort, listed_conns(&app)));
+    }
+    assert_eq!(
+        seen,
+        vec![
+            (SortKey::Endpoints, vec![3, 4, 2, 1]),
+            (SortKey::Uri, vec![2, 4, 3, 1]),
+            (SortKey::Messages, vec![1, 3, 2, 4]),
+            (SortKey::Bytes, vec![4, 2, 1, 3]),
+            // eof, fin, open, rst
+            (SortKey::State, vec![4, 1, 2, 3]),
+            // Ties in number order.
+            (SortKey::Anomalies, vec![1, 4, 3, 2]),
+            (SortKey::Id, vec![1, 2, 3, 4]),
+        ]
+    );
+    press(&mut app, "S");
+    assert_eq!((app.sort, app.sort_desc), (SortKey::Id, true));
+    assert_eq!(listed_conns(&app), vec![4, 3, 2, 1]);
+    assert_eq!(
+        app.notice,
+        Some(("connections sorted by # ▼".to_string(), false))
+    );
+    press(&mut app, "sssss");
+    // Reversed, ties too.
+    assert_eq!(
+        (app.sort, listed_conns(&app)),
+        (SortKey::State, vec![3, 2, 1, 4])
+    );
+    press(&mut app, "S");
+    assert_eq!(listed_conns(&app), vec![4, 1, 2, 3]);
+}
+
+#[test]
+fn the_selection_follows_its_connection_through_sorts_and_new_figures() {
+    let mut app = four();
+    app.focus = Pane::Conns;
+    press(&mut app, "jjj");
+    app.settle();
+    assert_eq!((app.conn_sel, app.selected_conn()), (3, Some(3)));
+    let rows = app.view.clone();
+    assert_eq!(rows.len(), 3);
+    // By bytes, largest first: 3 (9 bytes) comes first, still selected, its messages listed.
+    press(&mut app, "ssssS");
+    app.settle();
+    assert_eq!(listed_conns(&app), vec![3, 1, 2, 4]);
+    assert_eq!((app.conn_sel, app.selected_conn()), (1, Some(3)));
+    assert_eq!(app.view, rows);
+    // Connection 4 gets bigger than all: the list is sorted again, 3 stays selected.
+    app.push_events([message(4, 9, Dir::S2c, Opcode::Binary, &[0; 64])]);
+    app.settle();
+    assert_eq!(listed_conns(&app), vec![4, 3, 1, 2]);
+    assert_eq!((app.conn_sel, app.selected_conn()), (2, Some(3)));
+    // A new connection is placed by the sort too; moving the selection still works.
+    app.push_events([
+        open(5, 10),
+        message(5, 10, Dir::C2s, Opcode::Text, b"abcdefgh"),
+    ]);
+    app.settle();
+    assert_eq!(listed_conns(&app), vec![4, 3, 5, 1, 2]);
+    assert_eq!(app.selected_conn(), Some(3));
+    press(&mut app, "j");
+    assert_eq!(app.selected_conn(), Some(5));
+    press(&mut app, "G");
+    assert_eq!(app.selected_conn(), Some(2));
+}
+
+#[test]
+fn new_connections_in_number_order_are_listed_last_without_sorting() {
+    let mut app = four();
+    // Just sorted: a sort is not due for a while.
+    app.sorted_at.1 = Some(std::time::Instant::now());
+    app.push_events([open(7, 20), open(6, 21)]);
+    // 7 goes last at once; 6 arrived out of number order and waits for the next sort.
+    assert_eq!(listed_conns(&app), vec![1, 2, 3, 4, 7, 6]);
+    app.settle();
+    assert_eq!(listed_conns(&app), vec![1, 2, 3, 4, 6, 7]);
+}
+
+#[test]
+fn i_opens_the_connection_page_and_esc_goes_back() {
+    let mut app = four();
+    app.focus = Pane::Conns;
+    press(&mut app, "i");
+    assert_eq!(app.page, None);
+    assert_eq!(
+        app.notice,
+        Some(("select a connection for its page".to_string(), true))
+    );
+    press(&mut app, "jji");
+    assert_eq!(app.page, Some(2));
+    // On the page the keys scroll it (bounded by its last drawing) and leave the lists be.
+    app.page_len = 30;
+    app.page_height = 10;
+    press(&mut app, "jjj");
+    assert_eq!((app.page_scroll, app.conn_sel), (3, 2));
+    press(&mut app, "G");
+    assert_eq!(app.page_scroll, 20);
+    press(&mut app, "k");
+    assert_eq!(app.page_scroll, 19);
+    // The wheel scrolls the page wherever it points; a click does nothing.
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let at = |kind| MouseEvent {
+        kind,
+        column: 3,
+        row: 3,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.mouse(at(MouseEventKind::ScrollUp));
+    assert_eq!(app.page_scroll, 16);
+    app.mouse(at(MouseEventKind::Down(MouseButton::Left)));
+    assert_eq!((app.page, app.page_scroll, app.conn_sel), (Some(2), 16, 2));
+    press(&mut app, "/s");
+    assert_eq!((app.input.is_none(), app.sort), (true, SortKey::Id));
+    code(&mut app, KeyCode::Esc);
+    assert_eq!((app.page, app.focus, app.conn_sel), (None, Pane::Conns, 2));
+    // From the messages pane with all connections listed: the selected message's.
+    press(&mut app, "g");
+    app.settle();
+    app.focus = Pane::Msgs;
+    press(&mut app, "Gi");
+    assert_eq!(app.page, Some(4));
+    assert_eq!(press(&mut app, "e"), None);
+    assert_eq!(
+        app.input.as_ref().map(|i| (&i.prompt, i.text.as_str())),
+        Some((&Prompt::Export { conn: 4 }, "wsnoop-conn-4.jsonl"))
+    );
+    code(&mut app, KeyCode::Esc);
+    assert_eq!((app.input.is_none(), app.page), (true, Some(4)));
+    press(&mut app, "i");
+    assert_eq!(app.page, None);
+    press(&mut app, "iq");
+    assert!(app.quit);
+}

@@ -16,7 +16,7 @@ use crate::event::Dir;
 pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) {
     let label_w = 4u16;
     let n = usize::from(area.width.saturating_sub(label_w));
-    let key = (app.conn_sel, area.width, app.chart_bytes);
+    let key = (app.selected_conn_ix(), area.width, app.chart_bytes);
     let rows = app.model.rows.len();
     let done = !app.model.loading();
     let stale = match &app.chart_cache {
@@ -26,7 +26,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) {
         }
     };
     if stale {
-        let (bins, bin_secs) = bins(&app.model, app.conn_sel, n, app.chart_bytes);
+        let (bins, bin_secs) = bins(&app.model, key.0, n, app.chart_bytes);
         app.chart_cache = Some(Cache {
             key,
             rows,

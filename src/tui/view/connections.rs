@@ -2,13 +2,13 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, TableState};
 
 use super::super::fmt;
 use super::super::model::Conn;
-use super::super::state::{App, Pane};
+use super::super::state::{App, Pane, SortKey, state_name};
 use super::{fit, pane_block, selected_style, warn_style, window};
 
 /// Below this inner width the per-direction columns are merged.
@@ -17,8 +17,16 @@ const FULL_COLUMNS: u16 = 96;
 /// Draws the pane; returns the area of its rows (below the header).
 pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
     let focused = app.focus == Pane::Conns;
+    let sorted = sort_mark(app);
     let block = pane_block(
-        format!(" Connections ({}) ", app.model.conns.len()),
+        match sorted {
+            Some((key, mark)) => format!(
+                " Connections ({}) · by {} {mark} ",
+                app.model.conns.len(),
+                key.as_str()
+            ),
+            None => format!(" Connections ({}) ", app.model.conns.len()),
+        },
         focused,
     );
     let inner = block.inner(area);
@@ -27,20 +35,30 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
         height: inner.height.saturating_sub(1),
         ..inner
     };
-    let len = app.model.conns.len() + 1;
+    let len = app.order.len() + 1;
     let height = usize::from(rows_area.height);
     app.conn_offset = window(app.conn_sel, app.conn_offset, height, len);
     let full = inner.width >= FULL_COLUMNS;
-    let (header, widths) = columns(full);
+    let (mut header, widths) = columns(full);
     // The endpoints column's real width, so a cut address is marked (`…`) rather than
     // showing a shorter, wrong port.
     let cols = Layout::horizontal(widths.clone()).spacing(1).split(inner);
+    if let Some((key, mark)) = sorted {
+        for &col in sorted_columns(key, full) {
+            let width = cols.get(col).map_or(0, |r| usize::from(r.width));
+            if let Some(title) = header.get_mut(col) {
+                // The mark stays visible in a narrow column: the title gives way.
+                let keep = title.chars().count().min(width.saturating_sub(1));
+                *title = format!("{}{mark}", title.chars().take(keep).collect::<String>());
+            }
+        }
+    }
     let ep_width = cols.get(1).map_or(0, |r| usize::from(r.width));
     let mut rows = Vec::with_capacity(height);
     for i in app.conn_offset..(app.conn_offset + height).min(len) {
         rows.push(match i.checked_sub(1) {
             None => all_row(app, full),
-            Some(c) => match app.model.conns.get(c) {
+            Some(_) => match app.conn_at(i).and_then(|c| app.model.conns.get(c)) {
                 Some(c) => conn_row(c, full, ep_width),
                 None => break,
             },
@@ -82,11 +100,18 @@ fn all_row(app: &App, full: bool) -> Row<'static> {
 
 fn conn_row(c: &Conn, full: bool, ep_width: usize) -> Row<'static> {
     let endpoints = fit(&format!("{} → {}", c.client, c.server), ep_width);
-    let uri = c.info.uri.clone().unwrap_or_default();
-    let state = match c.end {
-        None => "open".to_string(),
-        Some(how) => how.as_str().to_string(),
-    };
+    let mut uri = Vec::new();
+    if c.info.tls.is_some() {
+        uri.push(Span::styled("wss ", Style::new().fg(Color::Magenta)));
+    }
+    if let Some(stream) = c.stream {
+        uri.push(Span::styled(
+            format!("h2:{stream} "),
+            Style::new().fg(Color::LightBlue),
+        ));
+    }
+    uri.push(Span::raw(c.info.uri.clone().unwrap_or_default()));
+    let state = state_name(c).to_string();
     let state = if c.info.mid_stream {
         format!("{state} ~mid")
     } else {
@@ -95,7 +120,7 @@ fn conn_row(c: &Conn, full: bool, ep_width: usize) -> Row<'static> {
     let mut cells = vec![
         Cell::from(c.id.to_string()),
         Cell::from(endpoints),
-        Cell::from(uri),
+        Cell::from(Line::from(uri)),
     ];
     if full {
         cells.push(Cell::from(c.info.subprotocol.clone().unwrap_or_default()));
@@ -153,11 +178,36 @@ fn ext_short(ext: Option<&str>) -> String {
         .join(",")
 }
 
+/// The sort key and its direction mark, unless the list is in its default order.
+fn sort_mark(app: &App) -> Option<(SortKey, &'static str)> {
+    match (app.sort, app.sort_desc) {
+        (SortKey::Id, false) => None,
+        (key, desc) => Some((key, if desc { "▼" } else { "▲" })),
+    }
+}
+
+/// The columns (indices into [`columns`]) that show what `key` sorts by.
+fn sorted_columns(key: SortKey, full: bool) -> &'static [usize] {
+    match (key, full) {
+        (SortKey::Id, _) => &[0],
+        (SortKey::Endpoints, _) => &[1],
+        (SortKey::Uri, _) => &[2],
+        (SortKey::Messages, true) => &[5, 7],
+        (SortKey::Bytes, true) => &[6, 8],
+        (SortKey::Messages | SortKey::Bytes, false) => &[3, 4],
+        (SortKey::State, true) => &[9],
+        (SortKey::State, false) => &[5],
+        (SortKey::Anomalies, true) => &[10],
+        (SortKey::Anomalies, false) => &[6],
+    }
+}
+
 /// Column titles and widths: all columns from `FULL_COLUMNS` on, merged ones below.
-fn columns(full: bool) -> (Vec<&'static str>, Vec<Constraint>) {
+fn columns(full: bool) -> (Vec<String>, Vec<Constraint>) {
+    let titles = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     if full {
         (
-            vec![
+            titles(&[
                 "#",
                 "client → server",
                 "uri",
@@ -169,7 +219,7 @@ fn columns(full: bool) -> (Vec<&'static str>, Vec<Constraint>) {
                 "←bytes",
                 "state",
                 "anom",
-            ],
+            ]),
             vec![
                 Constraint::Length(4),
                 Constraint::Fill(3),
@@ -186,7 +236,7 @@ fn columns(full: bool) -> (Vec<&'static str>, Vec<Constraint>) {
         )
     } else {
         (
-            vec![
+            titles(&[
                 "#",
                 "client → server",
                 "uri",
@@ -194,7 +244,7 @@ fn columns(full: bool) -> (Vec<&'static str>, Vec<Constraint>) {
                 "← s2c",
                 "state",
                 "anom",
-            ],
+            ]),
             vec![
                 Constraint::Length(3),
                 Constraint::Fill(3),

@@ -6,6 +6,7 @@ mod connections;
 mod detail;
 mod help;
 mod messages;
+pub mod page;
 mod status;
 
 use ratatui::Frame;
@@ -28,6 +29,15 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
     .areas(frame.area());
     status::top(frame, top, app);
     status::bottom(frame, bottom, app);
+    if app.page.is_some() {
+        // The page covers the panes: nothing of them is under the mouse.
+        app.areas = Default::default();
+        page::draw(frame, body, app);
+        if app.help {
+            help::draw(frame, frame.area());
+        }
+        return;
+    }
     let conns_h = (app.model.conns.len() as u16).saturating_add(4);
     let (conns, chart, msgs, detail) = if body.width >= WIDE {
         let [c, rest] = Layout::vertical([

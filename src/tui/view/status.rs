@@ -120,10 +120,12 @@ pub fn bottom(frame: &mut Frame<'_>, area: Rect, app: &App) {
                 Style::new().fg(Color::Yellow),
             ));
         }
-        spans.push(Span::styled(
-            "/ filter  Enter detail  Tab pane  ? help  q quit  n/N match  t time  e export  y save",
-            Style::new().fg(Color::DarkGray),
-        ));
+        let hints = if app.page.is_some() {
+            "Esc back  ↑↓ PgUp PgDn scroll  e export  ? help  q quit"
+        } else {
+            "/ filter  Enter detail  Tab pane  ? help  q quit  n/N match  t time  e export  y save"
+        };
+        spans.push(Span::styled(hints, Style::new().fg(Color::DarkGray)));
         Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line), area);
