@@ -638,6 +638,12 @@ impl TlsConn {
         }
     }
 
+    /// The key log may have grown: held records the new lines open are decrypted now rather
+    /// than at this connection's next record (nothing to do when the key log is unchanged).
+    pub fn keys_added(&mut self, keys: &KeyLog, out: &mut dyn FnMut(TlsEvent<'_>)) {
+        self.check_keys(keys, out);
+    }
+
     /// Keys may have arrived (generation changed): decrypt held records now.
     pub fn retry(&mut self, keys: &KeyLog, out: &mut dyn FnMut(TlsEvent<'_>)) {
         self.generation = keys.generation().wrapping_sub(1);
