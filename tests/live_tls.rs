@@ -483,8 +483,17 @@ fn wss_with_keys_appended_after_messages_decodes_every_message() {
     std::fs::write(&keys, "").unwrap();
     let port = live_util::free_port();
     let bpf = format!("tcp port {port}");
-    let Some(w) = live_util::start(&["-f", &bpf, "--json", "--keylog", keys.to_str().unwrap()])
-    else {
+    // About 205 kB of records are held before the keys come: within the limit, said here
+    // because the test depends on it.
+    let Some(w) = live_util::start(&[
+        "-f",
+        &bpf,
+        "--json",
+        "--keylog",
+        keys.to_str().unwrap(),
+        "--max-tls-pending-bytes",
+        "1M",
+    ]) else {
         return;
     };
     let mut w = Running(Some(w));

@@ -668,7 +668,7 @@ impl TlsConn {
         let mut waiting = [false; 2];
         loop {
             let next = (0..2)
-                .filter(|&s| !waiting[s])
+                .filter(|&s| waiting.get(s) == Some(&false))
                 .filter_map(|s| self.dir(s).pending.front().map(|h| (h.arrival, s)))
                 .min();
             let Some((_, side)) = next else {
@@ -682,11 +682,15 @@ impl TlsConn {
                     let dir = self.dir_mut(side);
                     dir.pending_bytes -= held.rec.len();
                     self.after_record(side, keys, out);
-                    waiting[1 - side] = false;
+                    if let Some(other) = waiting.get_mut(1 - side) {
+                        *other = false;
+                    }
                 }
                 Step::Hold => {
                     self.dir_mut(side).pending.push_front(held);
-                    waiting[side] = true;
+                    if let Some(this) = waiting.get_mut(side) {
+                        *this = true;
+                    }
                 }
             }
         }
