@@ -111,9 +111,37 @@ impl Engine {
     /// TLS secrets in the NSS key log format (RFC 9850): whole lines of a key log file,
     /// `first_line` being the number of the first in its file, or the text of a pcapng
     /// Decryption Secrets Block. Connections whose records wait for them are decrypted at
-    /// their next packet. Malformed lines are returned (and skipped).
+    /// their next packet, or at once by [`Engine::release_held_records`]. Malformed lines are
+    /// returned (and skipped).
     pub fn add_keys(&mut self, text: &[u8], first_line: usize) -> Vec<KeyLogError> {
         self.conns.keys.add_text(text, first_line)
+    }
+
+    /// After [`Engine::add_keys`] between packets (a live key log that grew): every TLS
+    /// connection holding records the new lines open decrypts them now, stamped `now`, instead
+    /// of at its next packet. Linear in the tracked connections: call it when keys were
+    /// added, not per packet.
+    pub fn release_held_records(&mut self, now: Timestamp, out: &mut Vec<Event>) {
+        let conns = &mut self.conns;
+        let mut ctx = Ctx {
+            ts: now,
+            packet: None,
+            limits: &conns.limits,
+            next_conn: &mut conns.next_conn,
+            out,
+            pool: &conns.pool,
+            probes: &conns.probes,
+            keys: &conns.keys,
+            proto: conns.proto,
+        };
+        let mut charged = conns.charged;
+        for session in conns.flows.values_mut() {
+            session.keys_added(&mut ctx);
+            let memory = session.memory();
+            charged = (charged + memory).saturating_sub(session.charged);
+            session.charged = memory;
+        }
+        conns.charged = charged;
     }
 
     /// Which application protocol the WebSockets opened from now on are decoded as: found
@@ -623,6 +651,49 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
             "{fate:?}"
         );
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn held_tls_records_are_released_when_keys_are_added_between_packets() {
+        use crate::tls::tests::rfc8448;
+        let mut e = Engine::new(Limits::default());
+        let mut out = Vec::new();
+        feed(&mut e, 1, &tcp(true, 999, 0x02, b""), &mut out);
+        feed(&mut e, 1, &tcp(false, 4999, 0x12, b""), &mut out);
+        let mut seq = [1000u32, 5000u32];
+        let mut protected = 0;
+        for (side, bytes) in rfc8448::trace() {
+            feed(
+                &mut e,
+                2,
+                &tcp(side == 0, seq[side], 0x18, &bytes),
+                &mut out,
+            );
+            seq[side] += bytes.len() as u32;
+            // Everything but the two hellos is encrypted, and held without keys.
+            if bytes != rfc8448::client_hello_record() {
+                protected += bytes.len();
+            }
+        }
+        protected -= rfc8448::server_hello_record().len();
+        assert!(out.is_empty(), "{out:?}");
+        let holding = e.memory();
+        assert!(e.add_keys(rfc8448::keylog_text().as_bytes(), 1).is_empty());
+        assert_eq!(e.memory(), holding, "adding keys alone decrypts nothing");
+        e.release_held_records(Timestamp::new(3, 0), &mut out);
+        assert!(
+            e.memory() + protected <= holding,
+            "{} held bytes released: {holding} -> {}",
+            protected,
+            e.memory()
+        );
+        // Released, not lost: no connection reports missing keys at its end.
+        e.finish(&mut out);
+        assert!(out.is_empty(), "{out:?}");
+        // With no new keys it is a no-op.
+        let after = e.memory();
+        e.release_held_records(Timestamp::new(4, 0), &mut out);
+        assert_eq!(e.memory(), after);
     }
 
     #[test]

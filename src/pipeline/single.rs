@@ -136,8 +136,10 @@ pub(super) fn run(
                 watch.tick();
                 watch.progress(&progress(source, &engine, false));
                 timers.flush = now + wait;
-                if live {
-                    follow_keylogs(run, &mut engine, watch);
+                if live && follow_keylogs(run, &mut engine, watch) {
+                    let at = last_ts.max(Some(wall_clock())).unwrap_or_else(wall_clock);
+                    engine.release_held_records(at, &mut events);
+                    emit(&mut events, &engine, &mut stage, sink)?;
                 }
             }
             if let Some(idle) = opts.idle_timeout
@@ -240,12 +242,15 @@ fn stats(run: &Run<'_>, stage: &Stage, source: &Source, engine: &Engine) -> RunS
     }
 }
 
-/// Lines the key logs gained since the last look (a browser appends one per connection): the
-/// engine decrypts with them from the next packet of each connection waiting for them.
-fn follow_keylogs(run: &mut Run<'_>, engine: &mut Engine, watch: &mut dyn Watch) {
+/// Lines the key logs gained since the last look (a browser appends one per connection), given
+/// to the engine; whether there were any (then connections waiting for them are to be
+/// released).
+fn follow_keylogs(run: &mut Run<'_>, engine: &mut Engine, watch: &mut dyn Watch) -> bool {
+    let mut added = false;
     for file in &mut run.keylogs {
         match file.read_new() {
             Ok(Some(text)) => {
+                added = true;
                 watch.keys(&text.text);
                 for e in engine.add_keys(&text.text, text.first_line) {
                     watch.notice(&format!(
@@ -261,4 +266,5 @@ fn follow_keylogs(run: &mut Run<'_>, engine: &mut Engine, watch: &mut dyn Watch)
             Err(_) => {}
         }
     }
+    added
 }

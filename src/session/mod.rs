@@ -226,6 +226,14 @@ impl Session {
         fired
     }
 
+    /// Key log lines were added: a TLS connection decrypts what it held for them now (a quiet
+    /// connection's open and messages would otherwise wait for its next packet).
+    pub fn keys_added(&mut self, ctx: &mut Ctx<'_>) {
+        if let Layer::Tls(tls) = &mut self.layer {
+            tls.keys_added(ctx);
+        }
+    }
+
     /// Both directions are closed (or the connection was reset): nothing more will come.
     pub fn is_done(&self) -> bool {
         self.layer

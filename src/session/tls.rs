@@ -51,6 +51,17 @@ impl TlsLayer {
         self.report(anomalies, ctx);
     }
 
+    /// Key log lines were added: records held for them are decrypted and handed up now.
+    pub fn keys_added(&mut self, ctx: &mut Ctx<'_>) {
+        let keys = ctx.keys;
+        let mut anomalies = Vec::new();
+        let (conn, inner, endpoints) = (&mut self.conn, &mut self.inner, self.endpoints);
+        conn.keys_added(keys, &mut |ev| {
+            up(inner, ev, endpoints, &mut anomalies, ctx);
+        });
+        self.report(anomalies, ctx);
+    }
+
     /// `len` bytes of `side`'s TCP stream are lost: reported here (the plaintext layers only
     /// learn what became of the records).
     pub fn gap(&mut self, side: usize, len: u64, reason: GapReason, ctx: &mut Ctx<'_>) {

@@ -39,6 +39,8 @@ pub struct TlsConn {
     pub(super) opaque: bool,
     /// Key log generation last looked at.
     pub(super) generation: u64,
+    /// Records held so far (both directions): the next one's [`Held::arrival`].
+    pub(super) held_count: u64,
     pub(super) dirs: [Direction; 2],
 }
 
@@ -59,6 +61,7 @@ impl TlsConn {
             info: None,
             opaque: false,
             generation: 0,
+            held_count: 0,
             dirs: [Direction::default(), Direction::default()],
         }
     }
@@ -309,11 +312,14 @@ impl TlsConn {
             self.count_undecrypted(side, rec);
             return;
         }
+        let arrival = self.held_count;
+        self.held_count += 1;
         let dir = self.dir_mut(side);
         dir.pending_bytes += rec.len();
         dir.pending.push_back(Held {
             at,
             rec: rec.to_vec(),
+            arrival,
         });
     }
 
@@ -632,6 +638,12 @@ impl TlsConn {
         }
     }
 
+    /// The key log may have grown: held records the new lines open are decrypted now rather
+    /// than at this connection's next record (nothing to do when the key log is unchanged).
+    pub fn keys_added(&mut self, keys: &KeyLog, out: &mut dyn FnMut(TlsEvent<'_>)) {
+        self.check_keys(keys, out);
+    }
+
     /// Keys may have arrived (generation changed): decrypt held records now.
     pub fn retry(&mut self, keys: &KeyLog, out: &mut dyn FnMut(TlsEvent<'_>)) {
         self.generation = keys.generation().wrapping_sub(1);
@@ -643,8 +655,44 @@ impl TlsConn {
             return;
         }
         self.generation = keys.generation();
-        for side in 0..2 {
-            self.drain(side, keys, out);
+        self.drain_both(keys, out);
+    }
+
+    /// Decrypts both sides' held records in the order they were captured, as far as keys
+    /// allow. Side by side would hand the plaintext layers, say, a client's request and all
+    /// its later frames before the server's answer: an HTTP upgrade then looks like a request
+    /// followed by more than `max_handshake_bytes` and is given up.
+    fn drain_both(&mut self, keys: &KeyLog, out: &mut dyn FnMut(TlsEvent<'_>)) {
+        // A side that must wait may be unblocked by the other side's next record (the
+        // server's EncryptedExtensions settles the client's 0-RTT records).
+        let mut waiting = [false; 2];
+        loop {
+            let next = (0..2)
+                .filter(|&s| waiting.get(s) == Some(&false))
+                .filter_map(|s| self.dir(s).pending.front().map(|h| (h.arrival, s)))
+                .min();
+            let Some((_, side)) = next else {
+                return;
+            };
+            let Some(mut held) = self.dir_mut(side).pending.pop_front() else {
+                return;
+            };
+            match self.protected(side, &mut held.rec, held.at, keys, out) {
+                Step::Done => {
+                    let dir = self.dir_mut(side);
+                    dir.pending_bytes -= held.rec.len();
+                    self.after_record(side, keys, out);
+                    if let Some(other) = waiting.get_mut(1 - side) {
+                        *other = false;
+                    }
+                }
+                Step::Hold => {
+                    self.dir_mut(side).pending.push_front(held);
+                    if let Some(this) = waiting.get_mut(side) {
+                        *this = true;
+                    }
+                }
+            }
         }
     }
 

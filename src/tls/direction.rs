@@ -27,6 +27,10 @@ pub struct Held {
     pub at: u64,
     /// Header and body.
     pub rec: Vec<u8>,
+    /// Its place among both directions' held records, in the order they were captured:
+    /// released in that order, the plaintext layers see the conversation as it happened
+    /// (a request before the response it waits for, which waits before later frames).
+    pub arrival: u64,
 }
 
 /// After a hole whose end is not a known record boundary.

@@ -20,7 +20,7 @@ mod resync;
 mod schedule;
 pub mod suite;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use conn::TlsConn;
 pub use keylog::{KeyLog, KeyLogError, Secrets};

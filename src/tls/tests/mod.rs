@@ -2,7 +2,7 @@
 
 mod framing;
 mod keylog;
-mod rfc8448;
+pub(crate) mod rfc8448;
 mod vectors;
 
 use super::{KeyLog, TlsConn, TlsEvent};
