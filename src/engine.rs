@@ -133,6 +133,7 @@ impl Engine {
             probes: &conns.probes,
             keys: &conns.keys,
             proto: conns.proto,
+            tally: &conns.tally,
         };
         let mut charged = conns.charged;
         for session in conns.flows.values_mut() {
