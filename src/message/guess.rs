@@ -285,14 +285,15 @@ impl WsDecoder {
         payload: &[u8],
     ) -> Option<&'static str> {
         let first = self.first_after_guess?;
-        if start != first {
-            // The frame at the boundary made no message (a continuation, a skipped frame):
-            // forget it, unless a fragmented message from it is still being assembled.
-            if self.msg.as_ref().is_none_or(|m| m.start != first) {
-                self.first_after_guess = None;
-            }
+        if start != first && self.msg.as_ref().is_some_and(|m| m.start == first) {
+            // A control frame inside the fragmented message from the boundary: that message
+            // is the one to vouch for it, when it ends.
             return None;
         }
+        // When the frame at the boundary made no message (a continuation, a skipped frame),
+        // this one is the first a wrong boundary would list: a header in payload bytes can
+        // chain through a frame that lists nothing before it lands on a real boundary (found
+        // by the differential test: a false continuation, then a false 81-byte ping).
         self.first_after_guess = None;
         let utf8 = |b: &[u8]| simdutf8::basic::from_utf8(b).is_ok();
         match (opcode, payload) {

@@ -558,11 +558,32 @@ fn gap_with_fragmented_message_open() {
     d.feed(&frame(0x01, b"part", None), &mut ev);
     d.gap(10, &mut ev);
     d.feed(&frame(0x80, b"end", None), &mut ev);
-    d.feed(&frame(0x81, b"new", None), &mut ev);
+    d.feed(&frame(0x81, b"new message", None), &mut ev);
     d.feed(&frame(0x8a, b"", None), &mut ev);
     d.finish(&mut ev);
     // The orphan continuation after resync is expected, not a violation.
     assert_eq!(kinds(&ev), ["incomplete_message", "M:text", "M:pong"]);
+    assert_eq!(messages(&ev)[0].payload, b"new message");
+}
+
+/// The frame at a found boundary lists nothing (an orphan continuation), so the message
+/// after it is the first one a wrong boundary would list: it must vouch for the boundary
+/// with its content, and a short one cannot (a header in payload bytes can chain through a
+/// frame that lists nothing and land on a real boundary).
+#[test]
+fn after_an_orphan_continuation_the_next_message_must_vouch_for_the_boundary() {
+    let mut d = WsDecoder::new(cfg(Sender::Server, None));
+    let mut ev = Vec::new();
+    d.feed(&frame(0x01, b"part", None), &mut ev);
+    d.gap(10, &mut ev);
+    d.feed(&frame(0x80, b"end", None), &mut ev);
+    d.feed(&frame(0x89, b"\xff\x00\x81", None), &mut ev);
+    d.feed(&frame(0x81, b"new", None), &mut ev);
+    d.finish(&mut ev);
+    assert_eq!(
+        kinds(&ev),
+        ["incomplete_message", "incomplete_message", "M:text"]
+    );
     assert_eq!(messages(&ev)[0].payload, b"new");
 }
 

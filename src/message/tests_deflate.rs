@@ -302,7 +302,7 @@ fn mid_stream_tries_a_fresh_inflater() {
     // Picked up at the second message, which refers back to the first: context lost.
     let ev = decode(
         config,
-        &[wire[1].clone(), frame(0x81, b"plain", None), ping],
+        &[wire[1].clone(), frame(0x81, b"plain text", None), ping],
     );
     assert_eq!(kinds(&ev), ["deflate_context_lost", "M:text", "M:ping"]);
 }
