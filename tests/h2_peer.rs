@@ -6,61 +6,15 @@
 mod h2util;
 
 use std::collections::BTreeMap;
-use std::io;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use h2util::{Rng, Seen, feed_cut};
+use h2util::{Log, Rng, Seen, Tap, feed_cut};
 use http::{Method, Request, Response, StatusCode};
-use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use wsnoop::http2::{H2Config, H2Conn, HeaderField, WebSocketVerdict, classify};
 
 const CLIENT: usize = 0;
 const SERVER: usize = 1;
-
-type Log = Arc<Mutex<Vec<(usize, Vec<u8>)>>>;
-
-/// One end of the duplex, recording what it writes.
-struct Tap {
-    inner: DuplexStream,
-    side: usize,
-    log: Log,
-}
-
-impl AsyncRead for Tap {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Tap {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = r {
-            let side = self.side;
-            self.log.lock().unwrap().push((side, buf[..n].to_vec()));
-        }
-        r
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
 
 /// What one side's API saw of one stream.
 #[derive(Clone, Debug, Default)]

@@ -6,69 +6,29 @@
 //! WebSocket by its stream, and list exactly the messages each side sent, per stream.
 
 mod common;
+mod h2util;
+mod tlsutil;
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
-use std::pin::Pin;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use common::forge::{Cap, Link, Tcp};
+use h2util::{Log, Tap};
 use http::{Method, Request, Response, StatusCode};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, ring as provider};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::ServerName;
 use rustls::{
-    ClientConfig, ClientConnection, Connection, DigitallySignedStruct, ServerConfig,
-    ServerConnection, SignatureScheme, SupportedCipherSuite,
+    ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection,
+    SupportedCipherSuite,
 };
 use serde_json::Value;
-use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
+use tlsutil::{AnyCert, KeyLines};
 
 const CLIENT: usize = 0;
 const SERVER: usize = 1;
-
-type Log = Arc<Mutex<Vec<(usize, Vec<u8>)>>>;
-
-/// One end of the in-memory duplex, recording what it writes.
-struct Tap {
-    inner: DuplexStream,
-    side: usize,
-    log: Log,
-}
-
-impl AsyncRead for Tap {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Tap {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = r {
-            let side = self.side;
-            self.log.lock().unwrap().push((side, buf[..n].to_vec()));
-        }
-        r
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
 
 /// Per stream: the payloads the client sent and those the server sent, in order.
 type Sent = Arc<Mutex<BTreeMap<u32, [Vec<Vec<u8>>; 2]>>>;
@@ -267,63 +227,6 @@ async fn conversation() -> (Vec<(usize, Vec<u8>)>, BTreeMap<u32, [Vec<Vec<u8>>; 
     (log, sent)
 }
 
-#[derive(Debug, Default)]
-struct KeyLines(Mutex<String>);
-
-impl rustls::KeyLog for KeyLines {
-    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
-        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-        let line = format!("{label} {} {}\n", hex(client_random), hex(secret));
-        self.0.lock().unwrap().push_str(&line);
-    }
-}
-
-/// Accepts any certificate but checks the handshake signatures.
-#[derive(Debug)]
-struct AnyCert(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AnyCert {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
 /// A rustls client and server for `suite`, both offering only `h2`.
 fn tls_pair(suite: SupportedCipherSuite) -> ([Connection; 2], Arc<KeyLines>) {
     #[allow(deprecated)]
@@ -332,10 +235,7 @@ fn tls_pair(suite: SupportedCipherSuite) -> ([Connection; 2], Arc<KeyLines>) {
         cipher_suites: vec![suite],
         ..base
     });
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tls_peer");
-    let crt = CertificateDer::from(std::fs::read(format!("{dir}/rsa.crt.der")).unwrap());
-    let key =
-        PrivateKeyDer::try_from(std::fs::read(format!("{dir}/rsa.key.der")).unwrap()).unwrap();
+    let (crt, key) = tlsutil::cert("rsa");
     let mut server = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[suite.version()])
         .unwrap()

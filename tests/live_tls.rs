@@ -7,6 +7,7 @@
 #![cfg(feature = "live")]
 
 mod live_util;
+mod tlsutil;
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -16,14 +17,14 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, ring as provider};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::crypto::ring as provider;
+use rustls::pki_types::ServerName;
 use rustls::{
-    ClientConfig, ClientConnection, DigitallySignedStruct, ServerConfig, ServerConnection,
-    SignatureScheme, StreamOwned, SupportedProtocolVersion,
+    ClientConfig, ClientConnection, ServerConfig, ServerConnection, StreamOwned,
+    SupportedProtocolVersion,
 };
 use serde_json::Value;
+use tlsutil::AnyCert;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::{Message, WebSocket};
@@ -84,8 +85,7 @@ impl FileKeyLog {
 
 impl rustls::KeyLog for FileKeyLog {
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
-        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-        let line = format!("{label} {} {}\n", hex(client_random), hex(secret));
+        let line = tlsutil::nss_line(label, client_random, secret);
         self.all.lock().unwrap().push(line.clone());
         let mut held = self.held.lock().unwrap();
         match held.as_mut() {
@@ -95,60 +95,11 @@ impl rustls::KeyLog for FileKeyLog {
     }
 }
 
-/// Accepts the test certificate without a CA but checks the handshake signatures.
-#[derive(Debug)]
-struct AnyCert(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AnyCert {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
 fn configs(
     version: &'static SupportedProtocolVersion,
     log: Arc<FileKeyLog>,
 ) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tls_peer");
-    let crt = CertificateDer::from(std::fs::read(format!("{dir}/rsa.crt.der")).unwrap());
-    let key =
-        PrivateKeyDer::try_from(std::fs::read(format!("{dir}/rsa.key.der")).unwrap()).unwrap();
+    let (crt, key) = tlsutil::cert("rsa");
     // Deprecated for lacking post-quantum key exchange, which records do not care about;
     // it is the provider that needs no cmake (aws-lc).
     #[allow(deprecated)]

@@ -6,15 +6,17 @@
 //! failure paths (missing keys, a flipped byte, a hole).
 
 use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, ring as provider};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::ServerName;
 use rustls::{
-    ClientConfig, ClientConnection, Connection, DigitallySignedStruct, HandshakeKind, ServerConfig,
-    ServerConnection, SignatureScheme, SupportedCipherSuite,
+    ClientConfig, ClientConnection, Connection, HandshakeKind, ServerConfig, ServerConnection,
+    SupportedCipherSuite,
 };
+mod tlsutil;
+
+use tlsutil::{AnyCert, KeyLines as Log, cert};
 use wsnoop::event::TlsInfo;
 use wsnoop::tls::{KeyLog, TlsConfig, TlsConn, TlsEvent};
 
@@ -34,73 +36,6 @@ impl Rng {
     fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next() as u8).collect()
     }
-}
-
-#[derive(Debug, Default)]
-struct Log(Mutex<String>);
-
-impl rustls::KeyLog for Log {
-    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
-        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-        let line = format!("{label} {} {}\n", hex(client_random), hex(secret));
-        self.0.lock().unwrap().push_str(&line);
-    }
-}
-
-/// Accepts any certificate but checks the handshake signatures (the test is about records).
-#[derive(Debug)]
-struct AnyCert(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AnyCert {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-fn cert(kind: &str) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tls_peer");
-    let crt = std::fs::read(format!("{dir}/{kind}.crt.der")).unwrap();
-    let key = std::fs::read(format!("{dir}/{kind}.key.der")).unwrap();
-    (
-        CertificateDer::from(crt),
-        PrivateKeyDer::try_from(key).unwrap(),
-    )
 }
 
 /// The IANA name (rustls calls its TLS 1.3 suites `TLS13_*`).

@@ -122,12 +122,7 @@ impl Http1 {
             for piece in upgrade.rest_after.get(side).into_iter().flatten() {
                 match piece {
                     RestPiece::Lost { len, truncated } => {
-                        let why = if *truncated {
-                            GapReason::Truncated
-                        } else {
-                            GapReason::NeverFilled
-                        };
-                        h2.gap(side, *len, why, ctx);
+                        h2.gap(side, *len, lost_reason(*truncated), ctx);
                     }
                     RestPiece::Bytes(b) => h2.feed(side, b, ctx),
                 }
@@ -180,11 +175,7 @@ impl Http1 {
             for piece in upgrade.rest_after.get(side).into_iter().flatten() {
                 match piece {
                     RestPiece::Lost { len, truncated } => {
-                        let why = if *truncated {
-                            GapReason::Truncated
-                        } else {
-                            GapReason::NeverFilled
-                        };
+                        let why = lost_reason(*truncated);
                         if *len > 0 {
                             ws.report_gap(side, *len, why, ctx);
                         }
@@ -195,5 +186,14 @@ impl Http1 {
             }
         }
         ws
+    }
+}
+
+/// Why bytes received before the upgrade was decided were lost.
+fn lost_reason(truncated: bool) -> GapReason {
+    if truncated {
+        GapReason::Truncated
+    } else {
+        GapReason::NeverFilled
     }
 }

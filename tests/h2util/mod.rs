@@ -1,8 +1,14 @@
-//! Collecting what `H2Conn` reports, per stream and direction.
+//! Collecting what `H2Conn` reports, per stream and direction; an in-memory duplex end that
+//! records what an `h2` peer writes.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
+use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use wsnoop::http2::{H2Conn, H2Event, HeaderField};
 
 /// What one direction of one stream carried, in order.
@@ -137,5 +143,47 @@ pub fn feed_cut(conn: &mut H2Conn, chunks: &[(usize, Vec<u8>)], rng: &mut Rng, s
             conn.feed(*side, &rest[..n], &mut |e| seen.take(e));
             rest = &rest[n..];
         }
+    }
+}
+
+pub type Log = Arc<Mutex<Vec<(usize, Vec<u8>)>>>;
+
+/// One end of the duplex, recording what it writes.
+pub struct Tap {
+    pub inner: DuplexStream,
+    pub side: usize,
+    pub log: Log,
+}
+
+impl AsyncRead for Tap {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Tap {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = r {
+            let side = self.side;
+            self.log.lock().unwrap().push((side, buf[..n].to_vec()));
+        }
+        r
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
