@@ -1,3 +1,4 @@
+//! Where TLS key material comes from. `SSLKEYLOGFILE` is read as `--keylog` is. And
 //! `live -w FILE.pcapng` with key material: the secrets go into the file as Decryption
 //! Secrets Blocks, so that the saved file decrypts on its own. Here the live path is replayed
 //! from the real wss:// captures of `captures/tls/`: each packet through the engine (given
@@ -44,7 +45,7 @@ fn save(name: &str, out: &Path) -> (usize, bool) {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("save_pcapng");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tls_key_sources");
     std::fs::create_dir_all(&dir).expect("tmp dir");
     dir.join(name)
 }
@@ -99,4 +100,41 @@ fn a_saved_pcap_does_not_carry_secrets() {
     let lines = read_without_keys(&out);
     assert_eq!(lines.iter().filter(|l| l["event"] == "message").count(), 0);
     assert!(lines.iter().any(|l| l["kind"] == "tls_no_keys"));
+}
+
+/// Without `--keylog`, the file `SSLKEYLOGFILE` names is read: the same output, byte for
+/// byte, on every TLS capture with a key log.
+#[test]
+fn sslkeylogfile_decodes_the_same_as_keylog() {
+    for name in [
+        "wss_tls13_aes128gcm",
+        "wss_tls12_aes128gcm",
+        "wss_tls13_chacha20",
+        "wss_tls13_aes256gcm",
+        "wss_tls13_resumption",
+        "wss_chromium_tls13",
+    ] {
+        let pcap = Path::new(DIR).join(format!("{name}.pcap"));
+        let keys = Path::new(DIR).join(format!("{name}.keys"));
+        let run = |env: bool| {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_wsnoop"));
+            c.arg("read").arg(&pcap).arg("--json");
+            if env {
+                c.env("SSLKEYLOGFILE", &keys);
+            } else {
+                c.env_remove("SSLKEYLOGFILE").arg("--keylog").arg(&keys);
+            }
+            let out = c.output().expect("run wsnoop");
+            assert!(out.status.success(), "{name}");
+            out.stdout
+        };
+        let with_flag = run(false);
+        let with_env = run(true);
+        assert_eq!(with_env, with_flag, "{name}");
+        let lines = common::parse_lines(&with_flag);
+        assert!(
+            lines.iter().any(|l| l["event"] == "message"),
+            "{name}: decrypted"
+        );
+    }
 }
