@@ -303,8 +303,8 @@ impl WsDecoder {
                 None
             }
             (Opcode::Close, _) => Some("no valid close code and reason"),
-            (_, p) if p.len() >= VERIFIABLE_TEXT && utf8(p) => None,
-            _ => Some("fewer than 8 bytes, or not UTF-8 text"),
+            (_, p) if p.len() >= VERIFIABLE_TEXT && utf8(p) && !has_controls(p) => None,
+            _ => Some("fewer than 8 bytes, or not UTF-8 text without control characters"),
         }
     }
 
@@ -327,4 +327,12 @@ impl WsDecoder {
             ),
         );
     }
+}
+
+/// C0 control characters other than tab, line feed and carriage return, or DEL: rare in text
+/// people send, common in payload bytes read with a wrong masking key (a masked ASCII text
+/// unmasked with another ASCII-range key stays ASCII, and so valid UTF-8).
+fn has_controls(p: &[u8]) -> bool {
+    p.iter()
+        .any(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f)
 }

@@ -187,7 +187,7 @@ fn withheld_messages_are_bounded() {
     let mut ev = Vec::new();
     let mut sent = Vec::new();
     for i in 0..10u8 {
-        let p = vec![i; 40];
+        let p = vec![b'a' + i; 40];
         d.feed(&frame(0x82, &p, None), &mut ev);
         sent.push(p);
     }
@@ -255,7 +255,7 @@ fn false_start_joining_the_real_frames_is_not_listed() {
         } else {
             "binary message at stream offset 28 is the first after a frame boundary found by \
              searching, and its content does not confirm that boundary (fewer than 8 bytes, or \
-             not UTF-8 text): not listed"
+             not UTF-8 text without control characters): not listed"
         };
         assert_eq!(detail(&ev, 1), want, "split {split}");
     }
@@ -343,4 +343,34 @@ fn repeated_masking_key_is_no_evidence() {
     d.feed(&big[8 + 400..], &mut ev);
     d.finish(&mut ev);
     assert!(messages(&ev).is_empty(), "{ev:?}");
+}
+
+/// Text read with a wrong masking key: a masked ASCII payload unmasked with another
+/// ASCII-range key stays ASCII (valid UTF-8) but is full of control characters, so it does not
+/// vouch for the boundary it was read from (found by the differential test).
+#[test]
+fn text_with_control_characters_does_not_vouch_for_a_found_boundary() {
+    for (payload, listed) in [
+        (&b"\rR\x07\x19\x1a\x06\x13\x19\x16R\x02\x1e"[..], false),
+        (&b"plain text\r\n\twith tab"[..], true),
+    ] {
+        let mut c = cfg(Sender::Server, None);
+        c.mid_stream = true;
+        let mut d = WsDecoder::new(c);
+        let mut ev = Vec::new();
+        let mut wire = frame(0x81, payload, None);
+        for w in [
+            "one", "two", "three", "four", "five", "six", "seven", "eight",
+        ] {
+            wire.extend(frame(0x81, w.as_bytes(), None));
+        }
+        d.feed(&wire, &mut ev);
+        d.finish(&mut ev);
+        let first = messages(&ev).first().map(|m| m.payload.clone());
+        assert_eq!(
+            first.as_deref() == Some(payload),
+            listed,
+            "{payload:?}: {ev:?}"
+        );
+    }
 }
