@@ -5,14 +5,15 @@
 # installed, times tshark on the same files in the same run and prints the ratio.
 #
 #   scripts/bench.sh                 # 256 MiB mixed, 256 MiB deflate, 64 MiB tiny messages,
-#                                    # the mixed traffic in TLS 1.3 and in TLS 1.2 (wss, wss12)
+#                                    # the mixed traffic in TLS 1.3 and in TLS 1.2 (wss, wss12),
+#                                    # the tiny messages in TLS 1.3 (wsstiny)
 #   scripts/bench.sh --big           # also the 1 GiB mixed capture
 #   scripts/bench.sh --quick         # small captures, one run: a smoke test of the script
 #
 # Options: --runs N (default 3), --no-tshark, --no-check, --regen (rewrite the captures),
-# --only NAME[,NAME] (mixed, deflate, tiny, wss, wss12, big). MB = 10^6 bytes of capture file.
+# --only NAME[,NAME] (mixed, deflate, tiny, wss, wss12, wsstiny, big). MB = 10^6 bytes of capture file.
 # TLS captures are read with their key log (wsnoop --keylog, tshark -o tls.keylog_file:); with
-# mixed in the same run, their throughput is also given relative to it.
+# mixed (tiny for wsstiny) in the same run, their throughput is also given relative to it.
 # wsnoop is timed on one thread and on THREADS (default: the number of cores).
 # Environment: WSNOOP (binary to time, default target/release/wsnoop), BENCH_DATA, SHARED_DIR,
 # THREADS.
@@ -53,6 +54,7 @@ CAPTURES=(
     "tiny|ws64t.pcap|--size-mb 64 --conns 32 --seed 1 --mix tiny"
     "wss|wss256.pcap|--size-mb 256 --conns 32 --seed 1 --tls13"
     "wss12|wss256c.pcap|--size-mb 256 --conns 32 --seed 1 --tls12-chacha"
+    "wsstiny|wss64t.pcap|--size-mb 64 --conns 32 --seed 1 --mix tiny --tls13"
 )
 [ "$BIG" = 1 ] && CAPTURES+=("big|ws1g.pcap|--size-mb 1024 --conns 32 --seed 1")
 if [ "$QUICK" = 1 ]; then
@@ -62,6 +64,7 @@ if [ "$QUICK" = 1 ]; then
         "tiny|q-ws8t.pcap|--size-mb 8 --conns 8 --seed 1 --mix tiny"
         "wss|q-wss16.pcap|--size-mb 16 --conns 8 --seed 1 --tls13"
         "wss12|q-wss16c.pcap|--size-mb 16 --conns 8 --seed 1 --tls12-chacha"
+        "wsstiny|q-wss8t.pcap|--size-mb 8 --conns 8 --seed 1 --mix tiny --tls13"
     )
 fi
 
@@ -231,10 +234,11 @@ done
 echo "(wsnoop read FILE --json > /dev/null, median of $RUNS, on 1 and on $THREADS threads; scaling = 1-thread time / $THREADS-thread time;"
 echo " messages/s, peak and check: $THREADS threads; tshark: MB/s of the same file; ratio = tshark time / $THREADS-thread wsnoop time; MB = 10^6 bytes)"
 # TLS against cleartext: the same traffic model, timed in this run.
-for tls in wss wss12; do
-    if [ -n "${N_MBS[$tls]:-}" ] && [ -n "${N_MBS[mixed]:-}" ]; then
-        printf '%s vs mixed (MB/s ratio, same run): %s on 1 thread, %s on %s threads\n' "$tls" \
-            "$(awk -v a="${ONE_MBS[$tls]:-0}" -v b="${ONE_MBS[mixed]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }')" \
-            "$(awk -v a="${N_MBS[$tls]}" -v b="${N_MBS[mixed]}" 'BEGIN { printf "%.2f", a / b }')" "$THREADS"
+for pair in wss:mixed wss12:mixed wsstiny:tiny; do
+    tls=${pair%%:*}; plain=${pair##*:}
+    if [ -n "${N_MBS[$tls]:-}" ] && [ -n "${N_MBS[$plain]:-}" ]; then
+        printf '%s vs %s (MB/s ratio, same run): %s on 1 thread, %s on %s threads\n' "$tls" "$plain" \
+            "$(awk -v a="${ONE_MBS[$tls]:-0}" -v b="${ONE_MBS[$plain]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }')" \
+            "$(awk -v a="${N_MBS[$tls]}" -v b="${N_MBS[$plain]}" 'BEGIN { printf "%.2f", a / b }')" "$THREADS"
     fi
 done
