@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
         --no-check) CHECK=0 ;;
         --regen) REGEN=1 ;;
         --only) ONLY=$2; shift ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
