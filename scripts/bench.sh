@@ -4,12 +4,16 @@
 # peak memory, verifies the output once against the generator's summary, and, when tshark is
 # installed, times tshark on the same files in the same run and prints the ratio.
 #
-#   scripts/bench.sh                 # 256 MiB mixed, 256 MiB deflate, 64 MiB tiny messages
+#   scripts/bench.sh                 # 256 MiB mixed, 256 MiB deflate, 64 MiB tiny messages,
+#                                    # the mixed traffic in TLS 1.3 and in TLS 1.2 (wss, wss12),
+#                                    # the tiny messages in TLS 1.3 (wsstiny)
 #   scripts/bench.sh --big           # also the 1 GiB mixed capture
 #   scripts/bench.sh --quick         # small captures, one run: a smoke test of the script
 #
 # Options: --runs N (default 3), --no-tshark, --no-check, --regen (rewrite the captures),
-# --only NAME[,NAME] (mixed, deflate, tiny, big). MB = 10^6 bytes of capture file.
+# --only NAME[,NAME] (mixed, deflate, tiny, wss, wss12, wsstiny, big). MB = 10^6 bytes of capture file.
+# TLS captures are read with their key log (wsnoop --keylog, tshark -o tls.keylog_file:); with
+# mixed (tiny for wsstiny) in the same run, their throughput is also given relative to it.
 # wsnoop is timed on one thread and on THREADS (default: the number of cores).
 # Environment: WSNOOP (binary to time, default target/release/wsnoop), BENCH_DATA, SHARED_DIR,
 # THREADS.
@@ -37,7 +41,7 @@ while [ $# -gt 0 ]; do
         --no-check) CHECK=0 ;;
         --regen) REGEN=1 ;;
         --only) ONLY=$2; shift ;;
-        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -48,6 +52,9 @@ CAPTURES=(
     "mixed|ws256.pcap|--size-mb 256 --conns 32 --seed 1"
     "deflate|ws256d.pcap|--size-mb 256 --conns 32 --seed 1 --deflate"
     "tiny|ws64t.pcap|--size-mb 64 --conns 32 --seed 1 --mix tiny"
+    "wss|wss256.pcap|--size-mb 256 --conns 32 --seed 1 --tls13"
+    "wss12|wss256c.pcap|--size-mb 256 --conns 32 --seed 1 --tls12-chacha"
+    "wsstiny|wss64t.pcap|--size-mb 64 --conns 32 --seed 1 --mix tiny --tls13"
 )
 [ "$BIG" = 1 ] && CAPTURES+=("big|ws1g.pcap|--size-mb 1024 --conns 32 --seed 1")
 if [ "$QUICK" = 1 ]; then
@@ -55,6 +62,9 @@ if [ "$QUICK" = 1 ]; then
         "mixed|q-ws16.pcap|--size-mb 16 --conns 8 --seed 1"
         "deflate|q-ws16d.pcap|--size-mb 16 --conns 8 --seed 1 --deflate"
         "tiny|q-ws8t.pcap|--size-mb 8 --conns 8 --seed 1 --mix tiny"
+        "wss|q-wss16.pcap|--size-mb 16 --conns 8 --seed 1 --tls13"
+        "wss12|q-wss16c.pcap|--size-mb 16 --conns 8 --seed 1 --tls12-chacha"
+        "wsstiny|q-wss8t.pcap|--size-mb 8 --conns 8 --seed 1 --mix tiny --tls13"
     )
 fi
 
@@ -123,15 +133,25 @@ TSHARK_ARGS=(-Y websocket -T fields -E occurrence=a -e tcp.stream -e websocket.o
     -e websocket.payload.pong -e websocket.payload.close.status_code)
 
 ROWS=()
+declare -A ONE_MBS=() N_MBS=()
 for entry in "${CAPTURES[@]}"; do
     IFS='|' read -r name file gen_args <<<"$entry"
     if [ -n "$ONLY" ] && [[ ",$ONLY," != *",$name,"* ]]; then continue; fi
     pcap=$DATA/$file
     summary=$pcap.summary.json
+    # TLS captures come with the generator's key log, FILE.keys.
+    keys=""; ws_keys=(); ts_keys=()
+    case " $gen_args " in
+        *" --tls13 "* | *" --tls12-chacha "*)
+            keys=$pcap.keys
+            ws_keys=(--keylog "$keys")
+            ts_keys=(-o "tls.keylog_file:$keys") ;;
+    esac
     # Regenerate when the generator's source or arguments changed (not on every relink).
     stamp=$( { cat "$ROOT"/examples/gen_pcap/*.rs "$ROOT"/examples/gen_pcap/wsgen/*.rs; echo "$gen_args"; } \
         | cksum | cut -d' ' -f1)
     if [ "$REGEN" = 1 ] || [ ! -f "$pcap" ] || [ ! -f "$summary" ] \
+        || { [ -n "$keys" ] && [ ! -f "$keys" ]; } \
         || [ "$(cat "$pcap.stamp" 2>/dev/null)" != "$stamp" ]; then
         log "generating $file ($gen_args)"
         rm -f "$pcap.stamp"
@@ -148,10 +168,11 @@ for entry in "${CAPTURES[@]}"; do
     log "$name: wsnoop --threads 1 x$RUNS"
     read -r one_us _ one_status < <(
         for _ in $(seq "$RUNS"); do
-            run_measured /dev/null "$WSNOOP" read "$pcap" --json --no-progress --threads 1
+            run_measured /dev/null "$WSNOOP" read "$pcap" "${ws_keys[@]}" --json --no-progress --threads 1
         done | summarize)
     if [ "$one_status" = 0 ] && [ "$one_us" -gt 0 ]; then
         one_cell=$(awk -v b="$bytes" -v u="$one_us" 'BEGIN { printf "%.0f", b / u }')
+        ONE_MBS[$name]=$(awk -v b="$bytes" -v u="$one_us" 'BEGIN { printf "%.3f", b / u }')
     else
         log "$name: wsnoop --threads 1 exited with status $one_status"
         one_us=0
@@ -160,10 +181,11 @@ for entry in "${CAPTURES[@]}"; do
     log "$name: wsnoop --threads $THREADS x$RUNS"
     read -r ws_us ws_kib ws_status < <(
         for _ in $(seq "$RUNS"); do
-            run_measured /dev/null "$WSNOOP" read "$pcap" --json --no-progress --threads "$THREADS"
+            run_measured /dev/null "$WSNOOP" read "$pcap" "${ws_keys[@]}" --json --no-progress --threads "$THREADS"
         done | summarize)
     if [ "$ws_status" = 0 ] && [ "$ws_us" -gt 0 ]; then
         ws_cell=$(awk -v b="$bytes" -v u="$ws_us" 'BEGIN { printf "%.0f", b / u }')
+        N_MBS[$name]=$(awk -v b="$bytes" -v u="$ws_us" 'BEGIN { printf "%.3f", b / u }')
         ws_msgs=$(awk -v n="$msgs" -v u="$ws_us" 'BEGIN { printf "%.0f", n * 1e6 / u }')
         [ "$ws_kib" -gt 0 ] && ws_peak=$(( ws_kib / 1024 ))
         [ "$one_us" -gt 0 ] && scaling=$(awk -v a="$one_us" -v b="$ws_us" 'BEGIN { printf "%.2fx", a / b }')
@@ -175,7 +197,7 @@ for entry in "${CAPTURES[@]}"; do
     verdict="-"
     if [ "$CHECK" = 1 ] && [ "$ws_us" -gt 0 ]; then
         log "$name: verifying the output against $(basename "$summary")"
-        if "$WSNOOP" read "$pcap" --json --no-progress --threads "$THREADS" 2>/dev/null \
+        if "$WSNOOP" read "$pcap" "${ws_keys[@]}" --json --no-progress --threads "$THREADS" 2>/dev/null \
             | python3 "$SHARED/bench/check_jsonl.py" "$summary" - >"$DATA/$file.check.txt"; then
             verdict="PASS"
         else
@@ -189,7 +211,7 @@ for entry in "${CAPTURES[@]}"; do
         log "$name: tshark x$RUNS"
         read -r ts_us ts_kib ts_status < <(
             for _ in $(seq "$RUNS"); do
-                run_measured /dev/null tshark -n -r "$pcap" "${TSHARK_ARGS[@]}"
+                run_measured /dev/null tshark -n -r "$pcap" "${ts_keys[@]}" "${TSHARK_ARGS[@]}"
             done | summarize)
         if [ "$ts_status" = 0 ] && [ "$ts_us" -gt 0 ]; then
             ts_cell=$(awk -v b="$bytes" -v u="$ts_us" 'BEGIN { printf "%.1f", b / u }')
@@ -211,3 +233,12 @@ for row in "${ROWS[@]}"; do
 done
 echo "(wsnoop read FILE --json > /dev/null, median of $RUNS, on 1 and on $THREADS threads; scaling = 1-thread time / $THREADS-thread time;"
 echo " messages/s, peak and check: $THREADS threads; tshark: MB/s of the same file; ratio = tshark time / $THREADS-thread wsnoop time; MB = 10^6 bytes)"
+# TLS against cleartext: the same traffic model, timed in this run.
+for pair in wss:mixed wss12:mixed wsstiny:tiny; do
+    tls=${pair%%:*}; plain=${pair##*:}
+    if [ -n "${N_MBS[$tls]:-}" ] && [ -n "${N_MBS[$plain]:-}" ]; then
+        printf '%s vs %s (MB/s ratio, same run): %s on 1 thread, %s on %s threads\n' "$tls" "$plain" \
+            "$(awk -v a="${ONE_MBS[$tls]:-0}" -v b="${ONE_MBS[$plain]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }')" \
+            "$(awk -v a="${N_MBS[$tls]}" -v b="${N_MBS[$plain]}" 'BEGIN { printf "%.2f", a / b }')" "$THREADS"
+    fi
+done

@@ -21,19 +21,27 @@ pub fn short(group: &mut BenchmarkGroup<'_, WallTime>) {
     group.sample_size(20);
 }
 
-/// A whole generated capture, in memory, and the number of messages in it.
+/// A whole generated capture, in memory, optionally inside TLS: its bytes, the number of
+/// messages in it and the key log (empty without TLS).
 #[allow(dead_code)] // used by the engine bench only
-pub fn capture(size_mb: f64, conns: u32, deflate: bool, mix: &str) -> (Vec<u8>, u64) {
+pub fn capture_tls(
+    size_mb: f64,
+    conns: u32,
+    deflate: bool,
+    mix: &str,
+    tls: Option<wsgen::tls::Mode>,
+) -> (Vec<u8>, u64, String) {
     let cfg = wsgen::Config {
         size_mb,
         conns,
         seed: 1,
         deflate,
         mix: mix.into(),
+        tls,
         ..wsgen::Config::default()
     };
-    match wsgen::Generator::new(cfg, Vec::new(), None).and_then(|g| g.run()) {
-        Ok((bytes, summary)) => (bytes, summary.int("messages_total")),
+    match wsgen::Generator::new(cfg, Vec::new(), None).and_then(|g| g.run_with_keys()) {
+        Ok((bytes, summary, keys)) => (bytes, summary.int("messages_total"), keys),
         Err(e) => panic!("generating the bench capture: {e}"),
     }
 }

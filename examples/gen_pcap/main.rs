@@ -3,6 +3,12 @@
 //!
 //!     cargo run --release --example gen_pcap -- --size-mb 256 --conns 32 --seed 1 --out ws256.pcap
 //!     python3 ../shared/bench/check_jsonl.py ws256.pcap.summary.json <(wsnoop read ws256.pcap --json)
+//!
+//! With `--tls13` or `--tls12-chacha` every connection is wss:// (the same WebSocket traffic
+//! inside TLS records) and the NSS key log goes to `FILE.keys`:
+//!
+//!     cargo run --release --example gen_pcap -- --size-mb 256 --conns 32 --tls13 --out wss256.pcap
+//!     wsnoop read wss256.pcap --keylog wss256.pcap.keys --json
 
 mod wsgen;
 
@@ -46,6 +52,12 @@ struct Args {
     mss: usize,
     #[arg(long)]
     out: String,
+    /// Every connection in TLS 1.3 (TLS_AES_128_GCM_SHA256); key log to OUT.keys.
+    #[arg(long, conflicts_with = "tls12_chacha")]
+    tls13: bool,
+    /// Every connection in TLS 1.2 (ECDHE-RSA-CHACHA20-POLY1305); key log to OUT.keys.
+    #[arg(long)]
+    tls12_chacha: bool,
     /// Also write one JSON line per message here (corpus layout); for small files.
     #[arg(long)]
     expected: Option<String>,
@@ -79,7 +91,15 @@ fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
         mid_frag_ping_pct: a.mid_frag_ping_pct,
         mss: a.mss,
         out: a.out.clone(),
+        tls: if a.tls13 {
+            Some(wsgen::tls::Mode::Tls13Aes128Gcm)
+        } else if a.tls12_chacha {
+            Some(wsgen::tls::Mode::Tls12Chacha20)
+        } else {
+            None
+        },
     };
+    let tls = cfg.tls.is_some();
     let out = BufWriter::with_capacity(1 << 20, File::create(&a.out)?);
     let expected: Option<Box<dyn Write>> = match &a.expected {
         Some(p) => Some(Box::new(BufWriter::with_capacity(
@@ -88,8 +108,11 @@ fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
         ))),
         None => None,
     };
-    let (w, summary) = Generator::new(cfg, out, expected)?.run()?;
+    let (w, summary, keylog) = Generator::new(cfg, out, expected)?.run_with_keys()?;
     drop(w.into_inner().map_err(|e| e.into_error())?);
+    if tls {
+        std::fs::write(format!("{}.keys", a.out), keylog)?;
+    }
     let secs = t0.elapsed().as_secs_f64();
     let summary = summary.with(
         "gen_seconds",

@@ -10,6 +10,7 @@ use super::pcap::Endpoint;
 use super::queue::Queue;
 use super::rng::Rng;
 use super::summary::{StreamHash, opname};
+use super::tls::Sealer;
 
 /// RFC 6455 §1.3.
 const WS_GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -21,6 +22,9 @@ pub struct Side {
     pub comp: Option<Deflater>,
     /// Digest of the messages this side sent.
     pub hash: StreamHash,
+    /// Record protection of what this side sends, on a TLS connection once its handshake
+    /// is written.
+    pub tls: Option<Sealer>,
 }
 
 impl Side {
@@ -40,6 +44,7 @@ impl Side {
             queue: Queue::default(),
             comp: None,
             hash: StreamHash::default(),
+            tls: None,
         }
     }
 }
@@ -76,8 +81,15 @@ impl Conn {
     }
 }
 
-/// The Upgrade request and its 101 response (RFC 6455 §4.1, §4.2.2).
-pub fn handshake(rng: &mut Rng, idx: u32, sport: u16, deflate: bool) -> (Vec<u8>, Vec<u8>) {
+/// The Upgrade request and its 101 response (RFC 6455 §4.1, §4.2.2); `tls`: the page the
+/// request comes from is https.
+pub fn handshake(
+    rng: &mut Rng,
+    idx: u32,
+    sport: u16,
+    deflate: bool,
+    tls: bool,
+) -> (Vec<u8>, Vec<u8>) {
     let mut nonce = [0u8; 16];
     rng.fill(&mut nonce);
     let key = B64.encode_to_string(nonce);
@@ -93,10 +105,11 @@ pub fn handshake(rng: &mut Rng, idx: u32, sport: u16, deflate: bool) -> (Vec<u8>
     } else {
         ("", "")
     };
+    let scheme = if tls { "https" } else { "http" };
     let req = format!(
         "GET /ws/feed?client={idx} HTTP/1.1\r\nHost: 127.0.0.1:{sport}\r\nUser-Agent: wsgen/1.0\r\n\
          Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n\
-         Sec-WebSocket-Version: 13\r\n{ext_req}Origin: http://127.0.0.1:{sport}\r\n\r\n"
+         Sec-WebSocket-Version: 13\r\n{ext_req}Origin: {scheme}://127.0.0.1:{sport}\r\n\r\n"
     );
     let resp = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -131,7 +144,7 @@ mod tests {
     #[test]
     fn accept_matches_the_key() {
         let mut rng = Rng::new(5);
-        let (req, resp) = handshake(&mut rng, 3, 8080, true);
+        let (req, resp) = handshake(&mut rng, 3, 8080, true, false);
         let (req, resp) = (
             String::from_utf8(req).unwrap(),
             String::from_utf8(resp).unwrap(),

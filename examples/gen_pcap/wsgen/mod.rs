@@ -13,6 +13,7 @@ mod pcap;
 mod queue;
 pub mod rng;
 pub mod summary;
+pub mod tls;
 
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -39,6 +40,8 @@ pub struct Config {
     pub mss: usize,
     /// Only recorded in the summary.
     pub out: String,
+    /// Every connection inside TLS (the secrets go to the key log `run_with_keys` returns).
+    pub tls: Option<tls::Mode>,
 }
 
 impl Default for Config {
@@ -54,6 +57,7 @@ impl Default for Config {
             mid_frag_ping_pct: 20.0,
             mss: 1448,
             out: String::new(),
+            tls: None,
         }
     }
 }
@@ -69,6 +73,13 @@ struct State<W: Write> {
     counts: Counts,
     /// WebSocket bytes queued but not yet written as segments.
     queued: u64,
+    /// Draws the TLS randoms and secrets, apart from `rng` so that the WebSocket traffic of
+    /// a seed does not depend on whether it is wrapped in TLS.
+    tls_rng: Rng,
+    /// NSS key log lines of the connections opened so far.
+    keylog: String,
+    /// A frame being built before it is sealed into records.
+    plain: Vec<u8>,
 }
 
 pub struct Generator<W: Write> {
@@ -105,6 +116,9 @@ impl<W: Write> Generator<W> {
                 expected,
                 counts: Counts::default(),
                 queued: 0,
+                tls_rng: Rng::new(cfg.seed ^ 0x7715_7715_7715_7715),
+                keylog: String::new(),
+                plain: Vec::new(),
                 cfg,
             },
             conns: Vec::new(),
@@ -114,7 +128,13 @@ impl<W: Write> Generator<W> {
     }
 
     /// Writes the whole capture; returns the writer (flushed) for in-memory use.
-    pub fn run(mut self) -> io::Result<(W, J)> {
+    #[allow(dead_code)] // the example calls run_with_keys; tests and benches this
+    pub fn run(self) -> io::Result<(W, J)> {
+        self.run_with_keys().map(|(w, j, _)| (w, j))
+    }
+
+    /// `run`, also returning the NSS key log of the TLS connections (empty without TLS).
+    pub fn run_with_keys(mut self) -> io::Result<(W, J, String)> {
         let st = &mut self.st;
         let target = st.cfg.size_mb * f64::from(1u32 << 20);
         let reserve = f64::from(st.cfg.conns) * 2048.0;
@@ -150,7 +170,8 @@ impl<W: Write> Generator<W> {
             e.flush()?;
         }
         let summary = self.summary();
-        Ok((self.st.w.into_inner(), summary))
+        let keylog = std::mem::take(&mut self.st.keylog);
+        Ok((self.st.w.into_inner(), summary, keylog))
     }
 
     /// The summary in `gen_pcap.py`'s layout, without `gen_seconds` (the caller adds it).
@@ -167,23 +188,24 @@ impl<W: Write> Generator<W> {
         }
         let n_streams = streams.len() as u64;
         let cfg = &st.cfg;
+        let mut args = vec![
+            ("size_mb", J::Float(cfg.size_mb)),
+            ("conns", J::Int(cfg.conns.into())),
+            ("seed", J::Int(cfg.seed)),
+            ("deflate", J::Bool(cfg.deflate)),
+            ("deflate_level", J::Int(cfg.deflate_level.into())),
+            ("mix", J::Str(cfg.mix.clone())),
+            ("frag_pct", J::Float(cfg.frag_pct)),
+            ("mid_frag_ping_pct", J::Float(cfg.mid_frag_ping_pct)),
+            ("mss", J::Int(cfg.mss as u64)),
+            ("out", J::Str(cfg.out.clone())),
+        ];
+        if let Some(mode) = cfg.tls {
+            args.push(("tls", J::Str(mode.name().into())));
+        }
         J::Obj(vec![
             ("generator", J::Str("gen_pcap.rs".into())),
-            (
-                "args",
-                J::Obj(vec![
-                    ("size_mb", J::Float(cfg.size_mb)),
-                    ("conns", J::Int(cfg.conns.into())),
-                    ("seed", J::Int(cfg.seed)),
-                    ("deflate", J::Bool(cfg.deflate)),
-                    ("deflate_level", J::Int(cfg.deflate_level.into())),
-                    ("mix", J::Str(cfg.mix.clone())),
-                    ("frag_pct", J::Float(cfg.frag_pct)),
-                    ("mid_frag_ping_pct", J::Float(cfg.mid_frag_ping_pct)),
-                    ("mss", J::Int(cfg.mss as u64)),
-                    ("out", J::Str(cfg.out.clone())),
-                ]),
-            ),
+            ("args", J::Obj(args)),
             ("file_bytes", J::Int(st.w.bytes)),
             ("packets", J::Int(st.w.packets)),
             ("tcp_payload_bytes", J::Int(st.w.tcp_payload)),
@@ -243,7 +265,12 @@ impl<W: Write> State<W> {
     fn open_conn(&mut self, idx: u32, used: &mut HashSet<(u16, u16)>) -> io::Result<Conn> {
         let rng = &mut self.rng;
         let mut cport = 32768 + ((u64::from(idx) * 7919 + rng.below(64)) % 28000) as u16;
-        let sport = if idx.is_multiple_of(2) { 80 } else { 8080 };
+        let sport = match (self.cfg.tls.is_some(), idx.is_multiple_of(2)) {
+            (false, true) => 80,
+            (false, false) => 8080,
+            (true, true) => 443,
+            (true, false) => 8443,
+        };
         // Keep every 4-tuple unique.
         while used.contains(&(cport, sport)) {
             cport = 32768 + (cport - 32768 + 1) % 28000;
@@ -279,10 +306,30 @@ impl<W: Write> State<W> {
         self.tick(20, 200);
 
         let mut conn = Conn::new(idx, c, s);
-        let (req, resp) = conn::handshake(&mut self.rng, idx, sport, self.cfg.deflate);
-        self.push_raw(&mut conn.c, &req);
+        let (req, resp) = conn::handshake(
+            &mut self.rng,
+            idx,
+            sport,
+            self.cfg.deflate,
+            self.cfg.tls.is_some(),
+        );
+        if let Some(mode) = self.cfg.tls {
+            let tls = tls::Session::new(mode, &mut self.tls_rng)?;
+            self.keylog.push_str(&tls.keylog);
+            self.push_wire(&mut conn.c, &tls.client_hello);
+            self.send_flight(&mut conn, true, 4)?;
+            self.tick(20, 200);
+            self.push_wire(&mut conn.s, &tls.server_flight);
+            self.send_flight(&mut conn, false, 4)?;
+            self.tick(20, 200);
+            self.push_wire(&mut conn.c, &tls.client_finish);
+            self.push_wire(&mut conn.s, &tls.server_finish);
+            conn.c.tls = Some(tls.client);
+            conn.s.tls = Some(tls.server);
+        }
+        self.push_raw(&mut conn.c, &req)?;
         self.send_flight(&mut conn, true, 4)?;
-        self.push_raw(&mut conn.s, &resp);
+        self.push_raw(&mut conn.s, &resp)?;
         self.send_flight(&mut conn, false, 4)?;
         if self.cfg.deflate {
             conn.c.comp = Some(frame::Deflater::new(self.cfg.deflate_level));
@@ -291,17 +338,50 @@ impl<W: Write> State<W> {
         Ok(conn)
     }
 
-    fn push_raw(&mut self, side: &mut Side, data: &[u8]) {
+    /// Bytes as they go on the wire (TLS records already made).
+    fn push_wire(&mut self, side: &mut Side, data: &[u8]) {
         side.queue.back().extend_from_slice(data);
         self.queued += data.len() as u64;
     }
 
+    /// One write of the layer above TLS: sealed into records when the connection has TLS.
+    fn push_raw(&mut self, side: &mut Side, data: &[u8]) -> io::Result<()> {
+        match side.tls.as_mut() {
+            Some(sealer) => {
+                let buf = side.queue.back();
+                let before = buf.len();
+                sealer.seal(tls::APPLICATION_DATA, data, buf)?;
+                self.queued += (buf.len() - before) as u64;
+            }
+            None => self.push_wire(side, data),
+        }
+        Ok(())
+    }
+
     fn push_frame(&mut self, side: &mut Side, fin: bool, rsv1: bool, op: u8, payload: &[u8]) {
         let mask = side.is_client;
-        let buf = side.queue.back();
-        let before = buf.len();
-        frame::write_frame(buf, &mut self.rng, fin, rsv1, op, payload, mask);
-        self.queued += (buf.len() - before) as u64;
+        match side.tls.as_mut() {
+            Some(sealer) => {
+                let mut plain = std::mem::take(&mut self.plain);
+                plain.clear();
+                frame::write_frame(&mut plain, &mut self.rng, fin, rsv1, op, payload, mask);
+                let buf = side.queue.back();
+                let before = buf.len();
+                // Sealing fails only on a key or a record length ring refuses, which the
+                // fixed suites and MAX_PLAINTEXT rule out.
+                if let Err(e) = sealer.seal(tls::APPLICATION_DATA, &plain, buf) {
+                    panic!("sealing a TLS record: {e}");
+                }
+                self.queued += (buf.len() - before) as u64;
+                self.plain = plain;
+            }
+            None => {
+                let buf = side.queue.back();
+                let before = buf.len();
+                frame::write_frame(buf, &mut self.rng, fin, rsv1, op, payload, mask);
+                self.queued += (buf.len() - before) as u64;
+            }
+        }
         self.counts.frames += 1;
         self.counts.cont_frames += u64::from(op == 0);
         self.counts.wire_payload += payload.len() as u64;
@@ -493,6 +573,16 @@ impl<W: Write> State<W> {
         self.control(conn, first_client, 8, b"\x03\xe8bye");
         self.flush_conn(conn)?;
         self.control(conn, !first_client, 8, b"\x03\xe8");
+        self.flush_conn(conn)?;
+        // RFC 8446 §6.1: each side says close_notify before closing TCP, the server first.
+        for side in [&mut conn.s, &mut conn.c] {
+            if let Some(sealer) = side.tls.as_mut() {
+                let buf = side.queue.back();
+                let before = buf.len();
+                tls::close_notify(sealer, buf)?;
+                self.queued += (buf.len() - before) as u64;
+            }
+        }
         self.flush_conn(conn)?;
         let (c, s) = (&mut conn.c.tcp, &mut conn.s.tcp);
         emit(&mut self.w, self.now, s, c, FIN | ACK, &[], None)?;
