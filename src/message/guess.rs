@@ -276,25 +276,25 @@ impl WsDecoder {
     /// followed by real frames only. So the message starting at the found boundary is listed
     /// only when its own content confirms it: a payload of at least 8 bytes that is valid
     /// UTF-8 (text, or a ping or binary carrying text), or a close with a valid code and
-    /// reason. Returns why a message starting at `start` may not be listed (and forgets the
+    /// reason. Returns why the message may not be listed (and forgets the
     /// boundary once its message is decided).
     pub(super) fn unverified_first(
         &mut self,
-        start: u64,
         opcode: Opcode,
         payload: &[u8],
     ) -> Option<&'static str> {
         let first = self.first_after_guess?;
-        if start != first && self.msg.as_ref().is_some_and(|m| m.start == first) {
-            // A control frame inside the fragmented message from the boundary: that message
-            // is the one to vouch for it, when it ends.
-            return None;
-        }
         // When the frame at the boundary made no message (a continuation, a skipped frame),
-        // this one is the first a wrong boundary would list: a header in payload bytes can
-        // chain through a frame that lists nothing before it lands on a real boundary (found
-        // by the differential test: a false continuation, then a false 81-byte ping).
-        self.first_after_guess = None;
+        // the next message is the first a wrong boundary would list: a header in payload bytes
+        // can chain through a frame that lists nothing before it lands on a real boundary
+        // (found by the differential test: a false continuation, then a false 81-byte ping).
+        // A control frame inside a fragmented message begun since the boundary vouches for
+        // itself only: that message is still to vouch for the boundary when it ends (found
+        // too: a false continuation, a false binary start, a real ping, real continuations).
+        let inside = opcode.is_control() && self.msg.as_ref().is_some_and(|m| m.start >= first);
+        if !inside {
+            self.first_after_guess = None;
+        }
         let utf8 = |b: &[u8]| simdutf8::basic::from_utf8(b).is_ok();
         match (opcode, payload) {
             (Opcode::Close, [hi, lo, reason @ ..])
