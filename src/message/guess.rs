@@ -21,6 +21,10 @@ use crate::frame::{FrameHeader, plausible};
 /// bytes pass as UTF-8 about half the time each, so eight of them about once in 200.
 const VERIFIABLE_TEXT: usize = 8;
 
+/// Messages after a found boundary that are asked in turn to vouch for it (see
+/// `WsDecoder::unverified_first`) before its framing is taken.
+const UNVERIFIED_MAX: u8 = 4;
+
 /// Consecutive fitting headers, from the guessed boundary on, that confirm it.
 const CONFIRMING_CHAIN: u32 = 8;
 /// At the end of the stream, when the last frame ends exactly there.
@@ -65,6 +69,7 @@ impl WsDecoder {
     pub(super) fn guess_boundary(&mut self, at: u64, out: &[DirEvent]) {
         debug_assert!(self.guess.is_none(), "a guess replaces another");
         self.first_after_guess = Some(at);
+        self.unverified_run = 0;
         self.guess = Some(Box::new(Guess {
             at,
             chain: 0,
@@ -292,11 +297,8 @@ impl WsDecoder {
         // itself only: that message is still to vouch for the boundary when it ends (found
         // too: a false continuation, a false binary start, a real ping, real continuations).
         let inside = opcode.is_control() && self.msg.as_ref().is_some_and(|m| m.start >= first);
-        if !inside {
-            self.first_after_guess = None;
-        }
         let utf8 = |b: &[u8]| simdutf8::basic::from_utf8(b).is_ok();
-        match (opcode, payload) {
+        let why = match (opcode, payload) {
             (Opcode::Close, [hi, lo, reason @ ..])
                 if super::close::valid_code(u16::from_be_bytes([*hi, *lo])) && utf8(reason) =>
             {
@@ -305,7 +307,21 @@ impl WsDecoder {
             (Opcode::Close, _) => Some("no valid close code and reason"),
             (_, p) if p.len() >= VERIFIABLE_TEXT && utf8(p) && !has_controls(p) => None,
             _ => Some("fewer than 8 bytes, or not UTF-8 text without control characters"),
+        };
+        // A message that fails to vouch leaves the boundary as unproven as it was: false
+        // headers can chain through several frames before landing on a real boundary (found
+        // too: a false text, then a false binary start over real continuations). The next
+        // messages are asked in turn, up to `UNVERIFIED_MAX` of them; past that the framing
+        // is taken (a stream whose messages can never vouch, binary ones, is not silenced).
+        if !inside {
+            if why.is_none() || self.unverified_run + 1 >= UNVERIFIED_MAX {
+                self.first_after_guess = None;
+                self.unverified_run = 0;
+            } else {
+                self.unverified_run += 1;
+            }
         }
+        why
     }
 
     /// Reports a message not listed for [`WsDecoder::unverified_first`].

@@ -142,6 +142,8 @@ pub struct WsDecoder {
     /// Stream offset of the last boundary found by searching, until the message starting
     /// there is decided (`WsDecoder::unverified_first`).
     first_after_guess: Option<u64>,
+    /// Messages since that boundary that failed to vouch for it.
+    unverified_run: u8,
 }
 
 impl WsDecoder {
@@ -189,6 +191,7 @@ impl WsDecoder {
             call_mark: 0,
             guess: None,
             first_after_guess: None,
+            unverified_run: 0,
             cfg: config,
         }
     }
