@@ -12,6 +12,26 @@ use crate::proto::ProtoChoice;
 use crate::session::{ConnKind, Ctx, ProbePool, Session, Tally};
 use crate::tls::{KeyLog, KeyLogError};
 
+/// The context a session is called with, from `Conns` (or a `&mut Conns` binding) `$c`: a
+/// macro rather than a method so that the borrows stay per field and `$c.flows` can be walked
+/// while the context is alive.
+macro_rules! ctx {
+    ($c:expr, $ts:expr, $packet:expr, $out:expr) => {
+        Ctx {
+            ts: $ts,
+            packet: $packet,
+            limits: &$c.limits,
+            next_conn: &mut $c.next_conn,
+            out: $out,
+            pool: &$c.pool,
+            probes: &$c.probes,
+            keys: &$c.keys,
+            proto: $c.proto,
+            tally: &$c.tally,
+        }
+    };
+}
+
 /// Counters over everything the engine was given.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -123,18 +143,7 @@ impl Engine {
     /// added, not per packet.
     pub fn release_held_records(&mut self, now: Timestamp, out: &mut Vec<Event>) {
         let conns = &mut self.conns;
-        let mut ctx = Ctx {
-            ts: now,
-            packet: None,
-            limits: &conns.limits,
-            next_conn: &mut conns.next_conn,
-            out,
-            pool: &conns.pool,
-            probes: &conns.probes,
-            keys: &conns.keys,
-            proto: conns.proto,
-            tally: &conns.tally,
-        };
+        let mut ctx = ctx!(conns, now, None, out);
         let mut charged = conns.charged;
         for session in conns.flows.values_mut() {
             session.keys_added(&mut ctx);
@@ -286,18 +295,7 @@ impl Engine {
     ) -> usize {
         let after_us = u64::try_from(after.as_micros()).unwrap_or(u64::MAX);
         let conns = &mut self.conns;
-        let mut ctx = Ctx {
-            ts: now,
-            packet: None,
-            limits: &conns.limits,
-            next_conn: &mut conns.next_conn,
-            out,
-            pool: &conns.pool,
-            probes: &conns.probes,
-            keys: &conns.keys,
-            proto: conns.proto,
-            tally: &conns.tally,
-        };
+        let mut ctx = ctx!(conns, now, None, out);
         conns
             .flows
             .values_mut()
@@ -344,18 +342,7 @@ impl Conns {
     ) {
         // No packet is being handled: what is found now has none (and so does not depend on
         // which packets this engine saw, when several share an input).
-        let mut ctx = Ctx {
-            ts,
-            packet: None,
-            limits: &self.limits,
-            next_conn: &mut self.next_conn,
-            out,
-            pool: &self.pool,
-            probes: &self.probes,
-            keys: &self.keys,
-            proto: self.proto,
-            tally: &self.tally,
-        };
+        let mut ctx = ctx!(self, ts, None, out);
         for (_, mut session) in sessions {
             session.finish(how, &mut ctx);
             done(session.first_packet, ctx.out.len());
@@ -396,18 +383,7 @@ impl Conns {
             .map(|(k, s)| (s.charged, s.first_packet, *k))
             .collect();
         holders.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut ctx = Ctx {
-            ts: Timestamp::default(),
-            packet,
-            limits: &self.limits,
-            next_conn: &mut self.next_conn,
-            out,
-            pool: &self.pool,
-            probes: &self.probes,
-            keys: &self.keys,
-            proto: self.proto,
-            tally: &self.tally,
-        };
+        let mut ctx = ctx!(self, Timestamp::default(), packet, out);
         for (_, _, key) in holders {
             if self.charged.saturating_add(extra) <= target {
                 break;
@@ -438,19 +414,8 @@ impl Conns {
         out: &mut Vec<Event>,
     ) -> PacketFate {
         let key = FlowKey::new(seg.src, seg.dst);
-        let mut ctx = Ctx {
-            ts,
-            // Numbered from 1, as Wireshark numbers frames.
-            packet: Some(index + 1),
-            limits: &self.limits,
-            next_conn: &mut self.next_conn,
-            out,
-            pool: &self.pool,
-            probes: &self.probes,
-            keys: &self.keys,
-            proto: self.proto,
-            tally: &self.tally,
-        };
+        // Packets are numbered from 1, as Wireshark numbers frames.
+        let mut ctx = ctx!(self, ts, Some(index + 1), out);
         let session = match self.flows.get_mut(&key) {
             Some(session) => session,
             None => {

@@ -516,48 +516,8 @@ mod tests {
         let mut s2c = settings(&[(8, 1)]);
         s2c.extend(Encoder::default().headers(3, &fields(&answer), true, 1 << 14));
 
-        let mut engine = Engine::new(Limits::default());
-        let mut out = Vec::new();
-        let flags = |syn, ack| TcpFlags {
-            syn,
-            ack,
-            fin: false,
-            rst: false,
-        };
-        let seg = |src, dst, seq, flags, payload| TcpSegment {
-            src,
-            dst,
-            seq,
-            flags,
-            payload,
-            missing: 0,
-        };
+        let out = converse(&[(true, c2s), (false, s2c)]);
         let t = |s| Timestamp::new(s, 0);
-        engine.segment(
-            0,
-            t(1),
-            &seg(client, server, 99, flags(true, false), b""),
-            &mut out,
-        );
-        engine.segment(
-            1,
-            t(1),
-            &seg(server, client, 499, flags(true, true), b""),
-            &mut out,
-        );
-        engine.segment(
-            2,
-            t(2),
-            &seg(client, server, 100, flags(false, true), &c2s),
-            &mut out,
-        );
-        engine.segment(
-            3,
-            t(3),
-            &seg(server, client, 500, flags(false, true), &s2c),
-            &mut out,
-        );
-        engine.finish(&mut out);
 
         let refused: Vec<_> = out
             .iter()
