@@ -20,6 +20,15 @@ pub const HELP: &str = r#"Filter expressions (read --filter EXPR, and / in the T
   close:VERDICT          clean half_closed abnormal after_close open
   rtt and close: are known when a connection ends: they select its end line
   (after its open), never a message (in the TUI: nothing).
+Protocol units (MQTT, STOMP, Socket.IO, JSON-RPC, GraphQL, SignalR):
+  proto:NAME             mqtt stomp engineio socketio jsonrpc graphql-ws
+                         signalr
+  type:NAME              the unit's type (PUBLISH SEND EVENT request ...)
+  topic:FILTER           MQTT topic filter, + one level, # the rest
+  method:NAME  event:NAME  JSON-RPC method / SignalR target, Socket.IO event
+                         (NAME* for a prefix)
+  latency>DURATION       a reply's wait for its request (>= < <= =; us ms s)
+  unanswered             a request never answered (read: its connection's end)
   A word with ':' or a comparison must be a known term: quote text with one.
   Connections with nothing selected print no open or end line.
 Examples:
@@ -28,4 +37,5 @@ Examples:
   /"type":"(join|leave)"/       anomaly or re:(?-i)ERROR
   conn:3-7 not dir:s2c          "user: alice"
   rtt>50ms port:443             close:abnormal or close:half_closed
+  topic:plant/+/temp type:PUBLISH   method:db.* latency>100ms
 "#;

@@ -22,6 +22,13 @@
 //! | `anomaly`, `anomaly:KIND`, `anomaly:PREFIX*` | an anomaly (of that kind) |
 //! | `rtt>DURATION` (`>= < <= = !=`; `us`, `ms`, `s`) | a connection's `end`: its median ping RTT (`HealthReport::rtt_median`) |
 //! | `close:clean\|half_closed\|abnormal\|after_close\|open` | a connection's `end`: its close verdict |
+//! | `proto:NAME` | a protocol unit of `mqtt`, `stomp`, `engineio`, `socketio`, `jsonrpc`, `graphql-ws` (or `graphql`), `signalr` |
+//! | `type:NAME` | a unit's `type` (`PUBLISH`, `SEND`, `EVENT`, `request`; any case) |
+//! | `topic:FILTER` | an MQTT unit naming a topic the filter matches (`+`, `#`; also the filters a `SUBSCRIBE` names) |
+//! | `method:NAME`, `method:PREFIX*` | a JSON-RPC method (also the one a response answers) or SignalR target |
+//! | `event:NAME`, `event:PREFIX*` | a Socket.IO event name |
+//! | `latency>DURATION` | a reply's `latency_us` |
+//! | `unanswered` | a request never answered (in the TUI); a connection's `end` listing such requests (in `read`) |
 //!
 //! On anomalies, text and regex terms look at the kind and the detail sentence; `op:` and
 //! `len` never hold. Endpoint terms look at the connection's endpoints, or for an anomaly

@@ -29,12 +29,21 @@ pub enum Item<'a> {
         kind: AnomalyKind,
         detail: &'a str,
     },
-    /// An application-protocol unit (its text is its summary line).
-    Proto(&'a crate::proto::Unit),
+    /// An application-protocol unit (its text is its summary line). `unanswered`: the unit is
+    /// a request known never to have been answered, which only a view holding the whole
+    /// connection (the TUI after its `end`) can tell; the engine's stream of events says
+    /// `false` and reports unanswered requests on the connection's `end`.
+    Proto {
+        unit: &'a crate::proto::Unit,
+        unanswered: bool,
+    },
     /// A connection's `end`, with its health when the engine gave it: what the connection
     /// terms (`rtt`, `close:`) look at, the only item on which they can be decided.
     End {
         health: Option<&'a crate::health::HealthReport>,
+        /// The application-protocol requests of the connection never answered (the
+        /// `unanswered` term's fact on an `end`).
+        unanswered: &'a [crate::proto::Unanswered],
     },
     /// A refused upgrade: nothing but its connection's facts (endpoints, URI) to select it by.
     Refused,
@@ -64,11 +73,18 @@ impl<'a> Subject<'a> {
                     detail: &anomaly.detail,
                 },
             ),
-            EventKind::Proto(unit) => (Some(unit.dir), Item::Proto(unit)),
+            EventKind::Proto(unit) => (
+                Some(unit.dir),
+                Item::Proto {
+                    unit,
+                    unanswered: false,
+                },
+            ),
             EventKind::End { report, .. } => (
                 None,
                 Item::End {
                     health: report.as_deref().map(|r| &r.health),
+                    unanswered: report.as_deref().map_or(&[], |r| &r.unanswered),
                 },
             ),
             EventKind::Refused(r) => {

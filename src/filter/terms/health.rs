@@ -20,10 +20,10 @@ pub fn rtt(arg: Arg<'_>) -> Result<Term, TermError> {
     // In nanoseconds, as the duration was written (`rtt>0.5us` is not `rtt>0us`).
     let want = d.as_nanos();
     let term = Term::new(move |s: &Subject<'_>| match s.item {
-        Item::End { health } => health
+        Item::End { health, .. } => health
             .and_then(crate::health::HealthReport::rtt_median)
             .is_some_and(|median_us| cmp.holds(u128::from(median_us) * 1_000, want)),
-        Item::Message { .. } | Item::Anomaly { .. } | Item::Proto(_) | Item::Refused => false,
+        Item::Message { .. } | Item::Anomaly { .. } | Item::Proto { .. } | Item::Refused => false,
     });
     Ok(term.asking_for_ends())
 }
@@ -46,8 +46,8 @@ pub fn close(arg: Arg<'_>) -> Result<Term, TermError> {
         }
     };
     let term = Term::new(move |s: &Subject<'_>| match s.item {
-        Item::End { health } => health.is_some_and(|h| h.close.verdict == want),
-        Item::Message { .. } | Item::Anomaly { .. } | Item::Proto(_) | Item::Refused => false,
+        Item::End { health, .. } => health.is_some_and(|h| h.close.verdict == want),
+        Item::Message { .. } | Item::Anomaly { .. } | Item::Proto { .. } | Item::Refused => false,
     });
     Ok(term.asking_for_ends())
 }

@@ -6,6 +6,7 @@ mod conn;
 mod health;
 mod net;
 mod payload;
+pub(crate) mod proto;
 
 use std::time::Duration;
 
@@ -167,6 +168,41 @@ pub const TERMS: &[TermDef] = &[
         name: "close",
         usage: "close:clean, close:half_closed, close:abnormal, close:after_close or close:open",
         parse: health::close,
+    },
+    TermDef {
+        name: "proto",
+        usage: "proto:NAME, an application protocol: mqtt, stomp, engineio, socketio, jsonrpc, graphql-ws or signalr (e.g. proto:mqtt)",
+        parse: proto::proto,
+    },
+    TermDef {
+        name: "type",
+        usage: "type:NAME, a protocol unit's type (e.g. type:PUBLISH, type:request)",
+        parse: proto::kind,
+    },
+    TermDef {
+        name: "topic",
+        usage: "topic:FILTER, an MQTT topic filter with + and # (e.g. topic:plant/+/temp)",
+        parse: proto::topic,
+    },
+    TermDef {
+        name: "method",
+        usage: "method:NAME or method:PREFIX*, a JSON-RPC method or SignalR target (e.g. method:db.query)",
+        parse: proto::method,
+    },
+    TermDef {
+        name: "event",
+        usage: "event:NAME or event:PREFIX*, a Socket.IO event (e.g. event:chat)",
+        parse: proto::event,
+    },
+    TermDef {
+        name: "latency",
+        usage: "latency>DURATION, latency>=, <, <=, = or != (a reply's wait for its request; us, ms, s, e.g. latency>100ms)",
+        parse: proto::latency,
+    },
+    TermDef {
+        name: "unanswered",
+        usage: "unanswered (a request never answered; on a stream of events: the end of its connection)",
+        parse: proto::unanswered,
     },
 ];
 

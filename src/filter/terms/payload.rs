@@ -47,7 +47,7 @@ fn matching(re: Regex) -> Term {
         Item::Anomaly { kind, detail } => {
             re.is_match(kind.as_str().as_bytes()) || re.is_match(detail.as_bytes())
         }
-        Item::Proto(unit) => re.is_match(unit.summary.as_bytes()),
+        Item::Proto { unit, .. } => re.is_match(unit.summary.as_bytes()),
         Item::End { .. } => false,
         Item::Refused => false,
     })
@@ -97,7 +97,7 @@ pub fn op(arg: Arg<'_>) -> Result<Term, TermError> {
             Some(w) => opcode == w,
             None => matches!(opcode, Opcode::Reserved(_)),
         },
-        Item::Anomaly { .. } | Item::Proto(_) | Item::End { .. } | Item::Refused => false,
+        Item::Anomaly { .. } | Item::Proto { .. } | Item::End { .. } | Item::Refused => false,
     }))
 }
 
@@ -110,7 +110,7 @@ pub fn len(arg: Arg<'_>) -> Result<Term, TermError> {
     })?;
     Ok(Term::new(move |s| match s.item {
         Item::Message { len, .. } => cmp.holds(len, n),
-        Item::Anomaly { .. } | Item::Proto(_) | Item::End { .. } | Item::Refused => false,
+        Item::Anomaly { .. } | Item::Proto { .. } | Item::End { .. } | Item::Refused => false,
     }))
 }
 
@@ -147,7 +147,7 @@ pub fn anomaly(arg: Arg<'_>) -> Result<Term, TermError> {
             Some((name, false)) => kind.as_str() == name,
             Some((name, true)) => kind.as_str().starts_with(name.as_str()),
         },
-        Item::Message { .. } | Item::Proto(_) | Item::End { .. } | Item::Refused => false,
+        Item::Message { .. } | Item::Proto { .. } | Item::End { .. } | Item::Refused => false,
     });
     Ok(term.asking_for_anomalies())
 }

@@ -139,7 +139,7 @@ fn every_example_of_the_help_parses_and_every_term_is_listed() {
             n += 1;
         }
     }
-    assert_eq!(n, 10);
+    assert_eq!(n, 12);
     for t in crate::filter::terms::TERMS {
         assert!(
             help.contains(&format!("  {}", t.name)) || help.contains(&format!(" {}:", t.name)),

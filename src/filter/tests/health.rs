@@ -59,7 +59,10 @@ fn end_subject(health: Option<&HealthReport>) -> Subject<'_> {
         transport: Some(tr("10.0.0.1:5000", "10.0.0.2:8765", None)),
         uri: None,
         dir: None,
-        item: Item::End { health },
+        item: Item::End {
+            health,
+            unanswered: &[],
+        },
     }
 }
 

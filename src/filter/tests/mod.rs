@@ -5,6 +5,7 @@ mod grammar;
 mod health;
 mod legacy;
 mod props;
+mod proto;
 mod selection;
 mod terms;
 mod values;
