@@ -113,19 +113,21 @@ fn session(s: peers::Session) -> Base {
     base
 }
 
-/// A generated session from its own seed (named with it, so that `replay` can make it again).
-fn generated(tungstenite: bool, seed: u64, n: u16) -> peers::Session {
+/// A generated session from its own seed (named with it, so that `replay` can make it again):
+/// `kind` is `t` (tungstenite peers) or `d` (forged deflate), followed by `c` for Russian text.
+fn generated(kind: &str, seed: u64, n: u16) -> peers::Session {
     let mut rng = Rng::new(seed);
-    let mut s = if tungstenite {
-        peers::tungstenite_session(&mut rng, n)
+    let words = if kind.ends_with('c') {
+        peers::Words::Cyrillic
     } else {
-        peers::deflate_session(&mut rng, n)
+        peers::Words::Latin
     };
-    s.name = format!(
-        "{} [WSNOOP_DISORDER_REPLAY={}:{seed}:{n}]",
-        s.name,
-        if tungstenite { "t" } else { "d" }
-    );
+    let mut s = if kind.starts_with('t') {
+        peers::tungstenite_session_in(&mut rng, n, words)
+    } else {
+        peers::deflate_session_in(&mut rng, n, words)
+    };
+    s.name = format!("{} [WSNOOP_DISORDER_REPLAY={kind}:{seed}:{n}]", s.name);
     s
 }
 
@@ -135,10 +137,11 @@ fn generated(tungstenite: bool, seed: u64, n: u16) -> peers::Session {
 #[test]
 #[ignore]
 fn replay() {
-    let spec = std::env::var("WSNOOP_DISORDER_REPLAY").expect("WSNOOP_DISORDER_REPLAY=t|d:seed:n");
+    let spec =
+        std::env::var("WSNOOP_DISORDER_REPLAY").expect("WSNOOP_DISORDER_REPLAY=t|d|tc|dc:seed:n");
     let parts: Vec<&str> = spec.split(':').collect();
     let s = generated(
-        parts[0] == "t",
+        parts[0],
         parts[1].parse().expect("seed"),
         parts[2].parse().expect("n"),
     );
@@ -164,7 +167,7 @@ fn replay() {
 /// this replays exactly.
 #[test]
 fn a_control_frame_does_not_vouch_for_the_message_around_it() {
-    let base = session(generated(false, 7_558_709_812_388_017_336, 3535));
+    let base = session(generated("d", 7_558_709_812_388_017_336, 3535));
     let mut counts = Counts::default();
     lossy(&base, 13_333_676_335_302_895_908, &mut counts);
 }
@@ -175,7 +178,7 @@ fn a_control_frame_does_not_vouch_for_the_message_around_it() {
 /// unproven for the next ones.
 #[test]
 fn a_message_that_cannot_vouch_leaves_the_boundary_unproven() {
-    let base = session(generated(false, 92_622_702_123_210_241, 3297));
+    let base = session(generated("d", 92_622_702_123_210_241, 3297));
     let mut counts = Counts::default();
     lossy(&base, 8_129_558_693_484_725_953, &mut counts);
 }
@@ -244,6 +247,15 @@ fn quick() {
         bases.push(session(peers::tungstenite_session(&mut rng, n)));
         bases.push(session(peers::deflate_session(&mut rng, 100 + n)));
     }
+    for n in 0..2 {
+        let words = peers::Words::Cyrillic;
+        bases.push(session(peers::tungstenite_session_in(
+            &mut rng,
+            200 + n,
+            words,
+        )));
+        bases.push(session(peers::deflate_session_in(&mut rng, 300 + n, words)));
+    }
     let replay = std::env::var("WSNOOP_DISORDER_SEED")
         .ok()
         .and_then(|s| s.parse::<u64>().ok());
@@ -287,7 +299,8 @@ fn long() {
         }
         for k in 0..8u16 {
             let n = (round as u16).wrapping_mul(8).wrapping_add(k) % 5000;
-            let s = generated(k % 2 == 0, rng.next(), n);
+            let kind = ["t", "d", "tc", "dc"][usize::from(k % 4)];
+            let s = generated(kind, rng.next(), n);
             let base = session(s);
             sessions += 1;
             for _ in 0..4 {

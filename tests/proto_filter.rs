@@ -23,7 +23,11 @@ fn selected(pcap: &str, filter: &str) -> Vec<Value> {
         &captures_dir().join("subproto").join(pcap),
         &["--filter", filter],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     parse_lines(&out.stdout)
 }
 
@@ -40,10 +44,7 @@ fn plant_temperature(topic: &str) -> bool {
 
 #[test]
 fn topic_selects_the_publishes_and_subscriptions_the_broker_would_route() {
-    let lines = selected(
-        "mqtt311_mosquitto_paho.pcap",
-        "topic:plant/+/temperature",
-    );
+    let lines = selected("mqtt311_mosquitto_paho.pcap", "topic:plant/+/temperature");
     assert!(of_event(&lines, "message").is_empty());
     let units = of_event(&lines, "proto");
     let want_publish = truth("mqtt311_mosquitto_paho.proto.jsonl")
@@ -87,7 +88,10 @@ fn method_selects_requests_and_the_responses_that_answer_them() {
     assert_eq!(responses.len(), requests.len());
     for r in &responses {
         assert_eq!(r["method_answered"], "db.query");
-        let asked = got_requests.iter().find(|q| q["id"] == r["id"]).expect("request");
+        let asked = got_requests
+            .iter()
+            .find(|q| q["id"] == r["id"])
+            .expect("request");
         assert_eq!(r["reply_to"], asked["ts"]);
     }
 }
@@ -122,5 +126,9 @@ fn type_and_proto_combine_with_the_other_terms() {
         .count();
     assert!(want > 0);
     assert_eq!(units.len(), want);
-    assert!(units.iter().all(|u| u["type"] == "SEND" && u["dir"] == "c2s"));
+    assert!(
+        units
+            .iter()
+            .all(|u| u["type"] == "SEND" && u["dir"] == "c2s")
+    );
 }

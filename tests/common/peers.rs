@@ -111,18 +111,55 @@ fn addrs(n: u16) -> (SocketAddr, SocketAddr) {
     )
 }
 
+/// The vocabulary of a session's text messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Words {
+    /// Mostly ASCII, with a few 2-byte characters whose second bytes are no frame header.
+    Latin,
+    /// Russian: `р`, `с`, `т`, `ш`, `щ`, `ъ`, `Ё` are encoded `D1 80`..`D1 8A` / `D0 81`, so
+    /// their second byte followed by a space reads as an unmasked server frame header
+    /// (`81 20`: a final text frame of 32 bytes). What a search for a frame boundary inside
+    /// such text can find.
+    Cyrillic,
+}
+
+impl Words {
+    fn list(self) -> &'static [&'static str] {
+        match self {
+            Words::Latin => &[
+                "alpha", "bravo", "charlie", "delta", "écho", "foxtrot", "golf", "hôtel", "india",
+                "juliett", "kilo", "λίμα",
+            ],
+            Words::Cyrillic => &[
+                "вопрос",
+                "ответ",
+                "текст",
+                "привет",
+                "сеть",
+                "связь",
+                "шифр",
+                "щит",
+                "объект",
+                "Ёлка",
+                "мир",
+                "данные",
+                "с",
+                "т,",
+                "р.",
+            ],
+        }
+    }
+}
+
 /// Random text with a small vocabulary (so DEFLATE finds back-references, also into earlier
 /// messages) or random bytes.
-fn payload(rng: &mut Rng, max: usize) -> (Opcode, Vec<u8>) {
-    const WORDS: [&str; 12] = [
-        "alpha", "bravo", "charlie", "delta", "écho", "foxtrot", "golf", "hôtel", "india",
-        "juliett", "kilo", "λίμα",
-    ];
+fn payload(rng: &mut Rng, max: usize, words: Words) -> (Opcode, Vec<u8>) {
+    let words = words.list();
     let len = rng.below(max + 1);
     if rng.chance(0.6) {
         let mut s = String::new();
         while s.len() < len {
-            s.push_str(WORDS[rng.below(WORDS.len())]);
+            s.push_str(words[rng.below(words.len())]);
             s.push(' ');
         }
         (Opcode::Text, s.into_bytes())
@@ -179,6 +216,11 @@ fn seen(msg: &Message) -> Option<(Opcode, Vec<u8>)> {
 /// pings (some messages fragmented), the server echoes data messages; the client closes. Truth
 /// is what each peer's API received.
 pub fn tungstenite_session(rng: &mut Rng, n: u16) -> Session {
+    tungstenite_session_in(rng, n, Words::Latin)
+}
+
+/// [`tungstenite_session`] with text of `words`.
+pub fn tungstenite_session_in(rng: &mut Rng, n: u16, words: Words) -> Session {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let addr = listener.local_addr().expect("addr");
     let log: WireLog = Arc::default();
@@ -216,7 +258,7 @@ pub fn tungstenite_session(rng: &mut Rng, n: u16) -> Session {
         tungstenite::client::client(format!("ws://{addr}/feed?n={n}"), rec).expect("handshake");
     for _ in 0..rng.below(16) {
         let max = if rng.chance(0.1) { 70_000 } else { 400 };
-        let (op, data) = payload(rng, max);
+        let (op, data) = payload(rng, max, words);
         if rng.chance(0.1) {
             ws.send(Message::Ping(Bytes::from(
                 data[..data.len().min(125)].to_vec(),
@@ -280,6 +322,11 @@ pub fn tungstenite_session(rng: &mut Rng, n: u16) -> Session {
 /// without context takeover per direction, as negotiated) or not, some fragmented with pings
 /// between fragments, in a random wire interleaving and segment size.
 pub fn deflate_session(rng: &mut Rng, n: u16) -> Session {
+    deflate_session_in(rng, n, Words::Latin)
+}
+
+/// [`deflate_session`] with text of `words`.
+pub fn deflate_session_in(rng: &mut Rng, n: u16, words: Words) -> Session {
     let takeover = [rng.chance(0.6), rng.chance(0.6)];
     let mut ext = String::from("permessage-deflate");
     if !takeover[0] {
@@ -296,7 +343,7 @@ pub fn deflate_session(rng: &mut Rng, n: u16) -> Session {
     for side in 0..2 {
         for _ in 0..rng.below(14) {
             let max = if rng.chance(0.1) { 60_000 } else { 600 };
-            let (op, data) = payload(rng, max);
+            let (op, data) = payload(rng, max, words);
             let compress = rng.chance(0.8);
             let wire = if compress {
                 if !takeover[side] {
