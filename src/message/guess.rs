@@ -65,11 +65,13 @@ impl Guess {
 }
 
 impl WsDecoder {
-    /// Decoding resumes at stream offset `at`, a boundary found, not seen.
-    pub(super) fn guess_boundary(&mut self, at: u64, out: &[DirEvent]) {
+    /// Decoding resumes at stream offset `at`, a boundary found, not seen; `anchored`: where
+    /// a TCP segment began (or at the first byte seen of a direction picked up mid-stream).
+    pub(super) fn guess_boundary(&mut self, at: u64, anchored: bool, out: &[DirEvent]) {
         debug_assert!(self.guess.is_none(), "a guess replaces another");
         self.first_after_guess = Some(at);
         self.unverified_run = 0;
+        self.unanchored_guess = !anchored;
         self.guess = Some(Box::new(Guess {
             at,
             chain: 0,
@@ -304,9 +306,28 @@ impl WsDecoder {
             {
                 None
             }
-            (Opcode::Close, _) => Some("no valid close code and reason"),
+            (Opcode::Close, _) => Some("its content is no valid close code and reason"),
             (_, p) if p.len() >= VERIFIABLE_TEXT && utf8(p) && !has_controls(p) => None,
-            _ => Some("fewer than 8 bytes, or not UTF-8 text without control characters"),
+            _ => Some(
+                "its content is fewer than 8 bytes, or not UTF-8 text without control characters",
+            ),
+        };
+        // Content cannot vouch for a boundary found inside a TCP segment: there the search
+        // tried every offset, and where a frame's header was lost, a header-like pair of bytes
+        // in its payload whose length ends exactly on the real next frame is found first and
+        // chains on with real headers. Its "message" is then a suffix of the real payload,
+        // and a suffix of text is text (found with Russian text, whose `с ` is `D1 81 20`:
+        // `81 20` reads as a final text frame of 32 bytes). At a segment start (senders begin
+        // segments at frame boundaries) only that one offset was tried, and the content check
+        // stands. Past such a message its end is a real boundary (the chain holds), so the
+        // messages after it need not vouch.
+        let vouched = why.is_none();
+        let why = match why {
+            None if self.unanchored_guess && !inside => Some(
+                "the boundary was found inside a TCP segment, where bytes of a payload whose \
+                 header was lost can read as a frame ending on the real next one",
+            ),
+            why => why,
         };
         // A message that fails to vouch leaves the boundary as unproven as it was: false
         // headers can chain through several frames before landing on a real boundary (found
@@ -314,7 +335,7 @@ impl WsDecoder {
         // messages are asked in turn, up to `UNVERIFIED_MAX` of them; past that the framing
         // is taken (a stream whose messages can never vouch, binary ones, is not silenced).
         if !inside {
-            if why.is_none() || self.unverified_run + 1 >= UNVERIFIED_MAX {
+            if vouched || self.unverified_run + 1 >= UNVERIFIED_MAX {
                 self.first_after_guess = None;
                 self.unverified_run = 0;
             } else {
@@ -337,7 +358,7 @@ impl WsDecoder {
             AnomalyKind::IncompleteMessage,
             format!(
                 "{} message at stream offset {start} is the first after a frame boundary found \
-                 by searching, and its content does not confirm that boundary ({why}): not \
+                 by searching, and cannot confirm that boundary ({why}): not \
                  listed",
                 opcode.as_str()
             ),

@@ -144,6 +144,9 @@ pub struct WsDecoder {
     first_after_guess: Option<u64>,
     /// Messages since that boundary that failed to vouch for it.
     unverified_run: u8,
+    /// That boundary was found inside a TCP segment, not where one began (nor at the first
+    /// byte seen of a direction picked up mid-stream): see `WsDecoder::unverified_first`.
+    unanchored_guess: bool,
 }
 
 impl WsDecoder {
@@ -192,6 +195,7 @@ impl WsDecoder {
             guess: None,
             first_after_guess: None,
             unverified_run: 0,
+            unanchored_guess: false,
             cfg: config,
         }
     }

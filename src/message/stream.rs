@@ -384,8 +384,13 @@ impl WsDecoder {
         let Some(p) = found else {
             return false;
         };
-        r.first_byte = false;
+        let first_byte = std::mem::take(&mut r.first_byte);
         let start = unambiguous_start(&r.buf, p.offset, masked, &r.seg_starts);
+        // A boundary a TCP segment began at, or the first byte seen (one offset tried, not a
+        // scan), or one the chosen chain reached past its first frame (where two readings
+        // met: the frame before it vouches for its start).
+        let anchored =
+            r.seg_starts.contains(&start) || start > p.offset || (first_byte && start == 0);
         let skipped = r.skipped.saturating_add(start as u64);
         // Stream offset of the first collected byte.
         let buf_start = self.pos.saturating_sub(r.buf.len() as u64);
@@ -418,7 +423,7 @@ impl WsDecoder {
         r.seg_starts.clear();
         r.skipped = 0;
         r.probed_len = 0;
-        self.guess_boundary(at, out);
+        self.guess_boundary(at, anchored, out);
         self.state = State::Header;
         self.hdr_len = 0;
         self.pos = at;

@@ -164,9 +164,21 @@ fn unknown_loss_searches_for_a_boundary() {
     }
     d.feed(&seg, &mut ev);
     d.finish(&mut ev);
+    // Found inside the segment: the message at the boundary is not listed (see
+    // `a_false_header_in_text_that_lands_on_the_real_boundary_is_not_listed`).
     assert_eq!(
         kinds(&ev),
-        ["incomplete_message", "M:text", "M:text", "M:text"]
+        [
+            "incomplete_message",
+            "incomplete_message",
+            "M:text",
+            "M:text"
+        ]
+    );
+    assert!(
+        detail(&ev, 1).contains("found inside a TCP segment"),
+        "{}",
+        detail(&ev, 1)
     );
     assert_eq!(
         detail(&ev, 0),
@@ -254,7 +266,7 @@ fn false_start_joining_the_real_frames_is_not_listed() {
              could not be framed and were skipped"
         } else {
             "binary message at stream offset 28 is the first after a frame boundary found by \
-             searching, and its content does not confirm that boundary (fewer than 8 bytes, or \
+             searching, and cannot confirm that boundary (its content is fewer than 8 bytes, or \
              not UTF-8 text without control characters): not listed"
         };
         assert_eq!(detail(&ev, 1), want, "split {split}");
@@ -374,4 +386,39 @@ fn text_with_control_characters_does_not_vouch_for_a_found_boundary() {
             "{payload:?}: {ev:?}"
         );
     }
+}
+
+/// Russian text holds bytes that read as unmasked frame headers: `с` is `D1 81`, and `81 20`
+/// (`с` then a space) is a final text frame of 32 bytes. When the header of such a message is
+/// lost and the `с ` stands 34 bytes before the message's end, the false frame ends exactly
+/// where the real next frame starts, and every header after it fits. Its 32 bytes are a
+/// suffix of the real message, valid text: they must not be listed as a message of their own.
+#[test]
+fn a_false_header_in_text_that_lands_on_the_real_boundary_is_not_listed() {
+    let mut text = "мир привет вопрос ".repeat(3).into_bytes();
+    text.extend_from_slice("вопрос abcdefghijklmnopqrstuvwxyz012345".as_bytes());
+    let suffix = b"abcdefghijklmnopqrstuvwxyz012345".to_vec();
+    let t = frame(0x81, &text, None);
+    let real: Vec<Vec<u8>> = (0..40)
+        .map(|i| frame(0x81, format!("real message {i}").as_bytes(), None))
+        .collect();
+    let mut d = WsDecoder::new(cfg(Sender::Server, None));
+    let mut ev = Vec::new();
+    d.feed(&frame(0x81, b"before", None), &mut ev);
+    let hdr = t.len() - text.len();
+    d.gap(hdr as u64 + 10, &mut ev);
+    // One segment: no segment start tells where the real frames begin.
+    let mut rest = t[hdr + 10..].to_vec();
+    rest.extend(real.concat());
+    d.feed(&rest, &mut ev);
+    d.finish(&mut ev);
+    let listed: Vec<Vec<u8>> = messages(&ev).iter().map(|m| m.payload.clone()).collect();
+    assert!(
+        !listed.contains(&suffix),
+        "a suffix listed as a message: {:?}",
+        kinds(&ev)
+    );
+    let mut want = vec![b"before".to_vec()];
+    want.extend(real.iter().map(|f| f[2..].to_vec()));
+    assert_eq!(listed, want, "{:?}", kinds(&ev));
 }
