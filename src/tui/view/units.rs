@@ -13,6 +13,8 @@ use super::{dim, warn_style};
 
 /// Characters of one string field shown in the tree (the rest is counted).
 const STRING_CAP: usize = 2048;
+/// Characters of a list of scalars written on one line.
+const INLINE_CAP: usize = 48;
 /// Tree lines per unit (a unit with huge arrays stays readable and cheap to lay out).
 const TREE_CAP: usize = 500;
 
@@ -29,10 +31,10 @@ pub fn summary_spans(units: &[StoredUnit], width: usize, spans: &mut Vec<Span<'s
     let head = format!("{} ", tag(first.unit.proto));
     let mut tail: Vec<Span<'static>> = Vec::new();
     if let Some(us) = first.unit.latency_us {
-        tail.push(Span::styled(format!("  {}", latency(us)), dim()));
+        tail.push(Span::styled(format!(" {}", latency(us)), dim()));
     }
     if first.unanswered {
-        tail.push(Span::styled("  no reply", warn_style()));
+        tail.push(Span::styled(" no reply", warn_style()));
     }
     if let Some(rest) = units.get(1..).filter(|r| !r.is_empty()) {
         let style = if rest.iter().any(|u| u.unit.anomaly.is_some()) {
@@ -109,24 +111,22 @@ pub fn detail(app: &App, row: &Row, units: &[StoredUnit], out: &mut Vec<Line<'st
                 .map_or("clock went backwards".into(), |us| format!("after {}", latency(us)));
             out.push(Line::from(vec![
                 Span::styled("  reply to ", dim()),
-                Span::raw(format!("the request at {}", fmt::relative(request, base))),
-                Span::styled(format!("  ({after}, r jumps)"), dim()),
+                Span::raw(format!("request at {}", fmt::relative(request, base))),
+                Span::styled(format!(", {after}"), dim()),
             ]));
         } else if let Some(reply) = conn.and_then(|c| reply_of(&app.model, c, u)) {
-            let mut note = String::from("  (");
-            if let Some(us) = reply.unit.latency_us {
-                note.push_str(&format!("after {}, ", latency(us)));
-            }
-            note.push_str("r jumps)");
-            out.push(Line::from(vec![
+            let mut line = vec![
                 Span::styled("  answered by ", dim()),
                 Span::raw(format!(
                     "{} at {}",
                     reply.unit.kind,
                     fmt::relative(reply.unit.ts, base)
                 )),
-                Span::styled(note, dim()),
-            ]));
+            ];
+            if let Some(us) = reply.unit.latency_us {
+                line.push(Span::styled(format!(", {} later", latency(us)), dim()));
+            }
+            out.push(Line::from(line));
         }
         if su.unanswered {
             out.push(Line::styled(
@@ -155,6 +155,14 @@ fn field(key: &str, v: &Value, depth: usize, out: &mut Vec<Line<'static>>) {
                 field(k, x, depth + 1, out);
             }
         }
+        // A short list of scalars reads best on one line: `["receipt","close-0"]`.
+        Value::Array(a) if a.iter().all(|x| !x.is_array() && !x.is_object()) && inline(v) => {
+            out.push(Line::from(vec![
+                key_span,
+                colon,
+                Span::styled(v.to_string(), Style::new().fg(Color::Green)),
+            ]))
+        }
         Value::Array(a) if !a.is_empty() => {
             out.push(Line::from(vec![key_span, Span::styled(":", dim())]));
             for (i, x) in a.iter().enumerate() {
@@ -163,6 +171,11 @@ fn field(key: &str, v: &Value, depth: usize, out: &mut Vec<Line<'static>>) {
         }
         scalar => out.push(Line::from(vec![key_span, colon, scalar_span(scalar)])),
     }
+}
+
+/// Short enough to write on its key's line.
+fn inline(v: &Value) -> bool {
+    v.to_string().chars().count() <= INLINE_CAP
 }
 
 fn scalar_span(v: &Value) -> Span<'static> {
