@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 
+pub use super::units::StoredUnit;
 use crate::event::{
     Anomaly, ConnId, ConnRef, Dir, EndHow, Event, EventKind, FrameInfo, Message, Opcode, OpenInfo,
     Packets, Timestamp,
@@ -19,7 +20,6 @@ use crate::event::{
 use crate::health::{HealthReport, TcpEnd, Verdict};
 pub use crate::pipeline::Progress;
 use crate::sink::Sink;
-pub use super::units::StoredUnit;
 
 /// Payload bytes kept per message once the budget is spent.
 pub const PREFIX: usize = 256;

@@ -250,7 +250,11 @@ impl App {
     }
 
     pub fn push_events(&mut self, events: impl IntoIterator<Item = Event>) {
+        let shown = self.detail_cache.as_ref().map(|(ix, _, _)| *ix);
         for ev in events {
+            if shown.is_some_and(|ix| super::units::may_change_detail(&self.model, ix, &ev)) {
+                self.detail_cache = None;
+            }
             self.model.push(ev);
         }
         self.sync_order(false);
@@ -422,7 +426,7 @@ impl App {
                     .model
                     .rows
                     .get(ix as usize)
-                    .is_some_and(|r| super::units::row_matches(&self.filter, r, self.row_conn(r)));
+                    .is_some_and(|r| self.row_matches(r));
             if keep {
                 self.view.push(ix);
                 if self.target == Some(ix) {

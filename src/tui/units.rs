@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::model::{Conn, Model, Row, RowKind};
 use super::state::{App, Pane, subject};
+use crate::event::{Event, EventKind};
 use crate::filter::{Filter, Item, Subject};
 use crate::proto::Unit;
 
@@ -129,9 +130,11 @@ pub fn jump(model: &Model, ix: u32) -> Result<Jump, &'static str> {
             continue;
         };
         let dir = u.unit.dir.other();
-        let found = before.iter().rev().copied().find(|&r| {
-            row_units(model, r).any(|v| v.unit.dir == dir && v.unit.ts == request)
-        });
+        let found = before
+            .iter()
+            .rev()
+            .copied()
+            .find(|&r| row_units(model, r).any(|v| v.unit.dir == dir && v.unit.ts == request));
         if let Some(r) = found {
             return Ok(Jump {
                 row: r,
@@ -184,7 +187,10 @@ impl App {
         let what = if to.to_reply { "reply" } else { "request" };
         let Ok(pos) = self.view.binary_search(&to.row) else {
             self.notice = Some((
-                format!("the {what} (message {}) is not listed: filtered out", to.row + 1),
+                format!(
+                    "the {what} (message {}) is not listed: filtered out",
+                    to.row + 1
+                ),
                 true,
             ));
             return;
@@ -202,6 +208,17 @@ impl App {
         };
         self.notice = Some((note, false));
     }
+}
+
+/// Whether `ev` may change the detail of row `ix` once taken: a unit or an end of the row's
+/// connection may answer one of its requests or mark it unanswered.
+pub fn may_change_detail(model: &Model, ix: u32, ev: &Event) -> bool {
+    if !matches!(ev.kind, EventKind::Proto(_) | EventKind::End { .. }) {
+        return false;
+    }
+    model.rows.get(ix as usize).is_some_and(|r| {
+        !r.units().is_empty() && r.conn.is_some() && r.conn == ev.conn.map(|c| c.id)
+    })
 }
 
 /// The row and unit answering `request` (a unit of connection `conn`), for the detail pane.

@@ -205,7 +205,12 @@ fn past_the_budget_units_keep_their_small_fields_only() {
         kept,
         vec![
             (
-                vec!["topic".into(), "packet_id".into(), "payload".into(), "properties".into()],
+                vec![
+                    "topic".into(),
+                    "packet_id".into(),
+                    "payload".into(),
+                    "properties".into()
+                ],
                 false
             ),
             (
@@ -334,4 +339,24 @@ fn malformed_units_are_kept_with_their_anomaly() {
             "mqtt c2s message 4: remaining length 3 for PINGREQ"
         ))
     );
+}
+
+#[test]
+fn a_reply_arriving_later_refreshes_the_requests_detail() {
+    let all = events();
+    // Up to the PUBLISH #12 and #13 (row 1), before the PUBACK.
+    let mut app = App::new(Model::new(1 << 20), "live");
+    app.push_events(all.iter().take(5).cloned());
+    app.settle();
+    app.detail_cache = Some((1, 80, Vec::new()));
+    // A message of the same connection does not pair anything.
+    app.push_events(all.get(5).cloned());
+    assert!(app.detail_cache.is_some());
+    // Its PUBACK does.
+    app.push_events(all.get(6).cloned());
+    assert!(app.detail_cache.is_none());
+    // A unit of another connection does not.
+    app.detail_cache = Some((1, 80, Vec::new()));
+    app.push_events(all.get(11).cloned());
+    assert!(app.detail_cache.is_some());
 }

@@ -80,7 +80,10 @@ pub fn detail(app: &App, row: &Row, units: &[StoredUnit], out: &mut Vec<Line<'st
             Span::styled(u.kind.clone(), Style::new().add_modifier(Modifier::BOLD)),
         ];
         if units.len() > 1 {
-            head.push(Span::styled(format!("  ({} of {})", i + 1, units.len()), dim()));
+            head.push(Span::styled(
+                format!("  ({} of {})", i + 1, units.len()),
+                dim(),
+            ));
         }
         out.push(Line::from(head));
         let mut tree = Vec::new();
@@ -101,14 +104,17 @@ pub fn detail(app: &App, row: &Row, units: &[StoredUnit], out: &mut Vec<Line<'st
         }
         if u.messages > 1 {
             out.push(Line::styled(
-                format!("  carried by {} messages (this one completed it)", u.messages),
+                format!(
+                    "  carried by {} messages (this one completed it)",
+                    u.messages
+                ),
                 dim(),
             ));
         }
         if let Some(request) = u.reply_to {
-            let after = u
-                .latency_us
-                .map_or("clock went backwards".into(), |us| format!("after {}", latency(us)));
+            let after = u.latency_us.map_or("clock went backwards".into(), |us| {
+                format!("after {}", latency(us))
+            });
             out.push(Line::from(vec![
                 Span::styled("  reply to ", dim()),
                 Span::raw(format!("request at {}", fmt::relative(request, base))),
@@ -156,13 +162,12 @@ fn field(key: &str, v: &Value, depth: usize, out: &mut Vec<Line<'static>>) {
             }
         }
         // A short list of scalars reads best on one line: `["receipt","close-0"]`.
-        Value::Array(a) if a.iter().all(|x| !x.is_array() && !x.is_object()) && inline(v) => {
-            out.push(Line::from(vec![
+        Value::Array(a) if a.iter().all(|x| !x.is_array() && !x.is_object()) && inline(v) => out
+            .push(Line::from(vec![
                 key_span,
                 colon,
                 Span::styled(v.to_string(), Style::new().fg(Color::Green)),
-            ]))
-        }
+            ])),
         Value::Array(a) if !a.is_empty() => {
             out.push(Line::from(vec![key_span, Span::styled(":", dim())]));
             for (i, x) in a.iter().enumerate() {
