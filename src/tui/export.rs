@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
-use super::model::{Model, RowKind};
+use super::model::{Model, Row, RowKind};
 use super::state::{App, Effect};
 use crate::event::{ConnRef, Event, EventKind, Message};
 use crate::sink::{JsonSink, Sink};
@@ -53,6 +53,10 @@ pub fn export_conn(model: &Model, conn: u64, out: impl Write) -> io::Result<(u64
                 dir: row.dir,
                 anomaly: a.clone(),
             },
+            RowKind::Unit(_) => {
+                written += units(&mut sink, row, cref)?;
+                continue;
+            }
         };
         sink.event(&Event {
             ts: row.ts,
@@ -60,6 +64,7 @@ pub fn export_conn(model: &Model, conn: u64, out: impl Write) -> io::Result<(u64
             kind,
         })?;
         written += 1;
+        written += units(&mut sink, row, cref)?;
     }
     if let Some(how) = c.end {
         sink.event(&Event {
@@ -76,6 +81,19 @@ pub fn export_conn(model: &Model, conn: u64, out: impl Write) -> io::Result<(u64
     }
     sink.flush()?;
     Ok((written, cut))
+}
+
+/// Writes a row's protocol units (as kept: past the memory budget, without their large
+/// fields); returns how many.
+fn units(sink: &mut impl Sink, row: &Row, conn: Option<ConnRef>) -> io::Result<u64> {
+    for u in row.units() {
+        sink.event(&Event {
+            ts: u.unit.ts,
+            conn,
+            kind: EventKind::Proto(Box::new(u.unit.clone())),
+        })?;
+    }
+    Ok(row.units().len() as u64)
 }
 
 /// Carries out an effect and leaves a notice saying what happened.

@@ -29,6 +29,8 @@ pub enum Action {
     /// Sort the connections by the next column / reverse the order.
     Sort,
     SortReverse,
+    /// From a protocol reply to its request's row, or from a request to its reply's.
+    Jump,
 }
 
 /// Every key, as the help overlay lists it.
@@ -52,6 +54,7 @@ pub const HELP: &[(&str, &str)] = &[
         "filter: text, re:RE, /RE/, dir: op: len> conn: anomaly, !term",
     ),
     ("n  N", "next / previous message matching the filter"),
+    ("r", "protocol unit: jump between a request and its reply"),
     ("f", "filter narrows the list / only marks matches"),
     ("t", "time relative to the connection / absolute UTC"),
     ("b", "chart: messages / bytes per interval"),
@@ -97,6 +100,7 @@ pub fn action(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('i') => Action::Info,
         KeyCode::Char('s') => Action::Sort,
         KeyCode::Char('S') => Action::SortReverse,
+        KeyCode::Char('r') => Action::Jump,
         _ => return None,
     })
 }
@@ -114,6 +118,7 @@ mod tests {
         assert_eq!(action(k('i')), Some(Action::Info));
         assert_eq!(action(k('s')), Some(Action::Sort));
         assert_eq!(action(k('S')), Some(Action::SortReverse));
+        assert_eq!(action(k('r')), Some(Action::Jump));
         assert_eq!(
             action(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Action::Quit)

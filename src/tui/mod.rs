@@ -20,6 +20,7 @@ pub mod state;
 #[doc(hidden)]
 pub mod testdata;
 pub mod traffic;
+pub mod units;
 pub mod view;
 
 pub use loader::Source;

@@ -5,11 +5,14 @@
 //! Memory policy: payloads are kept whole until `keep_payload` bytes are held in total; after
 //! that each message keeps a [`PREFIX`]-byte prefix (enough for the preview and the filter's
 //! text), and at most [`PREFIX_FRAMES`] frame records. Rows themselves (~100 bytes) are all kept.
+//! Application-protocol units count against the same budget (see [`super::units`]): past it a
+//! unit keeps its summary, type, pairing and only its small fields.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 
+pub use super::units::StoredUnit;
 use crate::event::{
     Anomaly, ConnId, ConnRef, Dir, EndHow, Event, EventKind, FrameInfo, Message, Opcode, OpenInfo,
     Packets, Timestamp,
@@ -49,6 +52,9 @@ pub struct Conn {
     pub health: Option<EndHealth>,
     /// Indices into [`Model::rows`], in arrival order.
     pub rows: Vec<u32>,
+    /// Per direction, the row of the last message: the one a protocol unit that follows
+    /// completed.
+    pub last_msg: [Option<u32>; 2],
 }
 
 /// What the connection page shows of an end event's [`crate::health::HealthReport`]: fixed
@@ -100,6 +106,8 @@ pub struct StoredMsg {
     pub utf8_valid: bool,
     pub frame_detail: Box<[FrameInfo]>,
     pub packets: Option<Packets>,
+    /// The protocol units this message completed (several when packed, e.g. MQTT packets).
+    pub units: Vec<StoredUnit>,
 }
 
 impl StoredMsg {
@@ -121,6 +129,9 @@ impl StoredMsg {
 pub enum RowKind {
     Message(StoredMsg),
     Anomaly(Anomaly),
+    /// A protocol unit without a message row to sit in (raw messages left out, or its
+    /// message not taken).
+    Unit(Box<StoredUnit>),
 }
 
 /// One line of the messages pane.
@@ -130,6 +141,17 @@ pub struct Row {
     pub conn: Option<ConnId>,
     pub dir: Option<Dir>,
     pub kind: RowKind,
+}
+
+impl Row {
+    /// The protocol units the row shows.
+    pub fn units(&self) -> &[StoredUnit] {
+        match &self.kind {
+            RowKind::Message(m) => &m.units,
+            RowKind::Unit(u) => std::slice::from_ref(&**u),
+            RowKind::Anomaly(_) => &[],
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -147,6 +169,9 @@ pub struct Model {
     keep_left: u64,
     /// Messages whose payload was cut to a prefix.
     pub truncated: u64,
+    /// Protocol units kept, and those of them whose large fields the budget dropped.
+    pub units: u64,
+    pub units_trimmed: u64,
     /// Events taken so far: views that derive from the figures (the connections' order)
     /// know by it when to look again.
     pub version: u64,
@@ -166,6 +191,8 @@ impl Model {
             done: None,
             keep_left: keep_payload,
             truncated: 0,
+            units: 0,
+            units_trimmed: 0,
             version: 0,
         }
     }
@@ -193,12 +220,37 @@ impl Model {
                 return;
             }
             // The TUI lists messages and anomalies; live silence alarms are not asked of it.
-            EventKind::Proto(_) | EventKind::Silence { .. } | EventKind::Refused(_) => return,
+            EventKind::Silence { .. } | EventKind::Refused(_) => return,
+            EventKind::Proto(unit) => {
+                let dir = unit.dir;
+                let stored = self.store_unit(*unit);
+                let last = conn_ix
+                    .and_then(|i| self.conns.get(i))
+                    .and_then(|c| c.last_msg[dir.index()]);
+                if let Some(RowKind::Message(m)) = last
+                    .and_then(|ix| self.rows.get_mut(ix as usize))
+                    .map(|r| &mut r.kind)
+                {
+                    m.units.push(stored);
+                    return;
+                }
+                Row {
+                    ts: ev.ts,
+                    conn: ev.conn.map(|c| c.id),
+                    dir: Some(dir),
+                    kind: RowKind::Unit(Box::new(stored)),
+                }
+            }
             EventKind::End { how, report, .. } => {
                 if let Some(c) = conn_ix.and_then(|i| self.conns.get_mut(i)) {
                     c.end = Some(how);
                     c.end_ts = ev.ts;
-                    c.health = report.map(|r| EndHealth::of(&r.health));
+                    c.health = report.as_ref().map(|r| EndHealth::of(&r.health));
+                }
+                if let (Some(i), Some(r)) = (conn_ix, &report)
+                    && !r.unanswered.is_empty()
+                {
+                    self.mark_unanswered(i, &r.unanswered);
                 }
                 return;
             }
@@ -236,8 +288,50 @@ impl Model {
         };
         if let Some(c) = conn_ix.and_then(|i| self.conns.get_mut(i)) {
             c.rows.push(ix);
+            if let (RowKind::Message(_), Some(d)) = (&row.kind, row.dir) {
+                c.last_msg[d.index()] = Some(ix);
+            }
         }
         self.rows.push(row);
+    }
+
+    /// Keeps a unit whole while the budget lasts, else its small fields only.
+    fn store_unit(&mut self, unit: crate::proto::Unit) -> StoredUnit {
+        self.units += 1;
+        let cost = super::units::cost(&unit);
+        if cost <= self.keep_left {
+            self.keep_left -= cost;
+            return StoredUnit::whole(unit);
+        }
+        self.keep_left = 0;
+        let stored = StoredUnit::trimmed(unit);
+        self.units_trimmed += u64::from(stored.trimmed);
+        stored
+    }
+
+    /// Marks the units of connection `conn_ix` that its end listed as never answered (same
+    /// direction, time and type).
+    fn mark_unanswered(&mut self, conn_ix: usize, list: &[crate::proto::Unanswered]) {
+        let Some(c) = self.conns.get(conn_ix) else {
+            return;
+        };
+        let listed: std::collections::HashSet<(Dir, Timestamp, &str)> = list
+            .iter()
+            .map(|q| (q.dir, q.ts, q.kind.as_str()))
+            .collect();
+        for &ix in &c.rows {
+            let Some(row) = self.rows.get_mut(ix as usize) else {
+                continue;
+            };
+            let units: &mut [StoredUnit] = match &mut row.kind {
+                RowKind::Message(m) => &mut m.units,
+                RowKind::Unit(u) => std::slice::from_mut(&mut **u),
+                RowKind::Anomaly(_) => continue,
+            };
+            for u in units {
+                u.unanswered |= listed.contains(&(u.unit.dir, u.unit.ts, u.unit.kind.as_str()));
+            }
+        }
     }
 
     fn conn_index(&mut self, c: ConnRef, ts: Timestamp) -> usize {
@@ -261,6 +355,7 @@ impl Model {
             anomalies: 0,
             health: None,
             rows: Vec::new(),
+            last_msg: [None; 2],
         });
         self.index.insert(c.id, i);
         i
@@ -290,6 +385,7 @@ impl Model {
             utf8_valid: msg.utf8_valid,
             frame_detail: frames.into_boxed_slice(),
             packets: msg.packets,
+            units: Vec::new(),
         }
     }
 }
@@ -346,7 +442,7 @@ mod tests {
             .iter()
             .map(|r| match &r.kind {
                 RowKind::Message(s) => (s.payload.len(), s.len),
-                RowKind::Anomaly(_) => (0, 0),
+                RowKind::Anomaly(_) | RowKind::Unit(_) => (0, 0),
             })
             .collect();
         assert_eq!(kept, vec![(900, 900), (PREFIX, 900), (5, 5)]);

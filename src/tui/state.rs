@@ -250,7 +250,11 @@ impl App {
     }
 
     pub fn push_events(&mut self, events: impl IntoIterator<Item = Event>) {
+        let shown = self.detail_cache.as_ref().map(|(ix, _, _)| *ix);
         for ev in events {
+            if shown.is_some_and(|ix| super::units::may_change_detail(&self.model, ix, &ev)) {
+                self.detail_cache = None;
+            }
             self.model.push(ev);
         }
         self.sync_order(false);
@@ -387,7 +391,7 @@ impl App {
     }
 
     pub fn row_matches(&self, row: &Row) -> bool {
-        self.filter.matches(&subject(row, self.row_conn(row)))
+        super::units::row_matches(&self.filter, row, self.row_conn(row))
     }
 
     /// The connection a row belongs to, for the filter's connection terms.
@@ -422,7 +426,7 @@ impl App {
                     .model
                     .rows
                     .get(ix as usize)
-                    .is_some_and(|r| self.filter.matches(&subject(r, self.row_conn(r))));
+                    .is_some_and(|r| self.row_matches(r));
             if keep {
                 self.view.push(ix);
                 if self.target == Some(ix) {
@@ -519,6 +523,7 @@ impl App {
             Action::Info => self.open_page(),
             Action::Sort => self.sort_by(self.sort.next(), self.sort_desc),
             Action::SortReverse => self.sort_by(self.sort, !self.sort_desc),
+            Action::Jump => self.jump(),
         }
         None
     }
@@ -751,6 +756,10 @@ pub fn subject<'a>(row: &'a Row, conn: Option<&'a Conn>) -> Subject<'a> {
             kind: a.kind,
             detail: &a.detail,
         },
+        RowKind::Unit(u) => Item::Proto {
+            unit: &u.unit,
+            unanswered: u.unanswered,
+        },
     };
     let transport = match (&row.kind, conn) {
         (_, Some(c)) => Some(Transport {
@@ -759,7 +768,7 @@ pub fn subject<'a>(row: &'a Row, conn: Option<&'a Conn>) -> Subject<'a> {
             stream: c.stream,
         }),
         (RowKind::Anomaly(a), None) => a.transport,
-        (RowKind::Message(_), None) => None,
+        (RowKind::Message(_) | RowKind::Unit(_), None) => None,
     };
     Subject {
         conn: row.conn,

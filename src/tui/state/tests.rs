@@ -35,6 +35,7 @@ fn listed(app: &App) -> Vec<String> {
                 .take(12)
                 .collect(),
             RowKind::Anomaly(a) => format!("!{}", a.kind.as_str()),
+            RowKind::Unit(u) => format!("@{}", u.unit.summary),
         })
         .collect()
 }

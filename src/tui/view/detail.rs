@@ -135,9 +135,24 @@ pub fn build(app: &App, row: &Row, width: usize) -> Vec<Line<'static>> {
                 out.push(Line::styled("not valid UTF-8", warn_style()));
             }
             out.push(Line::default());
+            if !m.units.is_empty() {
+                super::units::detail(app, row, &m.units, &mut out);
+                out.push(Line::default());
+            }
             body(m, width, &mut out);
             out.push(Line::default());
             frames(m, &mut out);
+        }
+        RowKind::Unit(u) => {
+            head.push(Span::styled(
+                format!("  {} unit", u.unit.proto),
+                Style::new().add_modifier(Modifier::BOLD),
+            ));
+            out.push(Line::from(head));
+            out.push(Line::styled(when, dim()));
+            out.push(Line::styled("(its message is not listed)", dim()));
+            out.push(Line::default());
+            super::units::detail(app, row, std::slice::from_ref(&**u), &mut out);
         }
     }
     wrap(out, width)

@@ -91,6 +91,15 @@ fn line(app: &App, row: &Row, show_conn: bool, width: usize) -> Line<'static> {
             let text = format!("⚠ {}: {}", a.kind.as_str(), a.detail);
             spans.push(Span::styled(super::fit(&text, rest), warn_style()));
         }
+        RowKind::Unit(u) => {
+            // No message: no opcode, no length.
+            spans.push(Span::styled(format!("{:<23}", "unit"), dim()));
+            super::units::summary_spans(
+                std::slice::from_ref(&**u),
+                rest.saturating_sub(23),
+                &mut spans,
+            );
+        }
     }
     Line::from(spans)
 }
@@ -113,7 +122,11 @@ fn message_spans(m: &StoredMsg, width: usize, spans: &mut Vec<Span<'static>>) {
     let rest = width.saturating_sub(7 + len.chars().count() + packets.chars().count());
     spans.push(Span::styled(len, dim()));
     spans.push(Span::styled(packets, dim()));
-    spans.push(Span::raw(preview(m, rest)));
+    if m.units.is_empty() {
+        spans.push(Span::raw(preview(m, rest)));
+    } else {
+        super::units::summary_spans(&m.units, rest, spans);
+    }
 }
 
 /// `#N ` for a message in one packet, `#N-M ` for one over several; empty when unknown.
@@ -162,6 +175,7 @@ mod tests {
             utf8_valid: true,
             frame_detail: Box::default(),
             packets,
+            units: Vec::new(),
         }
     }
 

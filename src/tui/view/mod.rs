@@ -8,6 +8,7 @@ mod help;
 mod messages;
 pub mod page;
 mod status;
+mod units;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
