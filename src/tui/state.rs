@@ -246,6 +246,8 @@ impl App {
     pub fn set_filter(&mut self, filter: Filter) {
         self.filter = filter;
         self.filter_error = None;
+        // The detail pane marks the filter's matches: its cached lines are stale.
+        self.detail_cache = None;
         self.rebuild();
     }
 

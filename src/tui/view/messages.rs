@@ -10,6 +10,7 @@ use ratatui::widgets::{List, ListState};
 use super::super::fmt;
 use super::super::model::{Row, RowKind, StoredMsg};
 use super::super::state::{App, Pane};
+use super::highlight::Highlighter;
 use super::{dim, dir_arrow, dir_color, pane_block, selected_style, warn_style, window};
 use crate::event::Opcode;
 
@@ -37,13 +38,14 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
     app.msg_offset = window(app.msg_sel, app.msg_offset, height, len);
     let show_conn = app.selected_conn().is_none();
     let end = (app.msg_offset + height).min(len);
+    let hl = Highlighter::new(&app.filter);
     let items: Vec<Line<'static>> = app
         .view
         .get(app.msg_offset..end)
         .unwrap_or(&[])
         .iter()
         .filter_map(|&ix| app.row(ix))
-        .map(|row| line(app, row, show_conn, usize::from(inner.width)))
+        .map(|row| hl.row(row, line(app, row, show_conn, usize::from(inner.width))))
         .collect();
     let list = List::new(items)
         .block(block)

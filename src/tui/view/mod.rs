@@ -5,9 +5,11 @@ pub mod chart;
 mod connections;
 mod detail;
 mod help;
+mod highlight;
 mod messages;
 pub mod page;
 mod status;
+mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
