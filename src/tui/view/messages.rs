@@ -21,10 +21,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
         Some(id) => format!("connection {id}"),
         None => "all".to_string(),
     };
-    let mut title = format!(
-        " Messages · {scope} · {} ",
-        fmt::count(app.view.len() as u64)
-    );
+    let mut title = format!(" Messages · {scope} · {} ", listed(app));
     if !app.filter.is_empty() && !app.mark_only {
         title.push_str("matching ");
     }
@@ -39,13 +36,22 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
     let show_conn = app.selected_conn().is_none();
     let end = (app.msg_offset + height).min(len);
     let hl = Highlighter::new(&app.filter);
-    let items: Vec<Line<'static>> = app
+    let rows: Vec<&Row> = app
         .view
         .get(app.msg_offset..end)
         .unwrap_or(&[])
         .iter()
         .filter_map(|&ix| app.row(ix))
-        .map(|row| hl.row(row, line(app, row, show_conn, usize::from(inner.width))))
+        .collect();
+    let cols = Slots::of(&rows);
+    let items: Vec<Line<'static>> = rows
+        .iter()
+        .map(|row| {
+            hl.row(
+                row,
+                line(app, row, show_conn, usize::from(inner.width), cols),
+            )
+        })
         .collect();
     let list = List::new(items)
         .block(block)
@@ -56,7 +62,52 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
     inner
 }
 
-fn line(app: &App, row: &Row, show_conn: bool, width: usize) -> Line<'static> {
+/// `4 msgs`, `4 msgs · 3 anomalies`: what the list holds, anomalies apart from messages.
+fn listed(app: &App) -> String {
+    let anomalies = app.view_anomalies;
+    let msgs = app.view.len().saturating_sub(anomalies) as u64;
+    let mut s = format!(
+        "{} {}",
+        fmt::count(msgs),
+        if msgs == 1 { "msg" } else { "msgs" }
+    );
+    if anomalies > 0 {
+        s.push_str(&format!(
+            " · {} {}",
+            fmt::count(anomalies as u64),
+            if anomalies == 1 {
+                "anomaly"
+            } else {
+                "anomalies"
+            }
+        ));
+    }
+    s
+}
+
+/// Widths of the columns whose contents vary, from the rows drawn, so previews line up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Slots {
+    /// The packet numbers (`#12-14 `).
+    packets: usize,
+    /// The wire size of compressed messages (`deflated 188 B `); 0 when none is drawn.
+    deflated: usize,
+}
+
+impl Slots {
+    fn of(rows: &[&Row]) -> Slots {
+        rows.iter()
+            .fold(Slots::default(), |slots, row| match &row.kind {
+                RowKind::Message(m) => Slots {
+                    packets: slots.packets.max(packets_label(m).chars().count()),
+                    deflated: slots.deflated.max(deflated_label(m).chars().count()),
+                },
+                RowKind::Anomaly(_) => slots,
+            })
+    }
+}
+
+fn line(app: &App, row: &Row, show_conn: bool, width: usize, cols: Slots) -> Line<'static> {
     let base = row
         .conn
         .and_then(|id| app.model.conn(id))
@@ -70,10 +121,11 @@ fn line(app: &App, row: &Row, show_conn: bool, width: usize) -> Line<'static> {
     };
     let mut spans = Vec::with_capacity(8);
     if app.mark_only && !app.filter.is_empty() {
+        // A space after the mark: an absolute time fills its column to the left edge.
         spans.push(if app.row_matches(row) {
-            Span::styled("●", Style::new().fg(Color::Yellow))
+            Span::styled("● ", Style::new().fg(Color::Yellow))
         } else {
-            Span::raw(" ")
+            Span::raw("  ")
         });
     }
     spans.push(Span::styled(time, dim()));
@@ -88,7 +140,7 @@ fn line(app: &App, row: &Row, show_conn: bool, width: usize) -> Line<'static> {
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let rest = width.saturating_sub(used);
     match &row.kind {
-        RowKind::Message(m) => message_spans(m, rest, &mut spans),
+        RowKind::Message(m) => message_spans(m, rest, cols, &mut spans),
         RowKind::Anomaly(a) => {
             let text = format!("⚠ {}: {}", a.kind.as_str(), a.detail);
             spans.push(Span::styled(super::fit(&text, rest), warn_style()));
@@ -97,7 +149,7 @@ fn line(app: &App, row: &Row, show_conn: bool, width: usize) -> Line<'static> {
     Line::from(spans)
 }
 
-fn message_spans(m: &StoredMsg, width: usize, spans: &mut Vec<Span<'static>>) {
+fn message_spans(m: &StoredMsg, width: usize, cols: Slots, spans: &mut Vec<Span<'static>>) {
     let op_style = match m.opcode {
         Opcode::Text => Style::new(),
         Opcode::Binary => Style::new().fg(Color::LightMagenta),
@@ -105,17 +157,25 @@ fn message_spans(m: &StoredMsg, width: usize, spans: &mut Vec<Span<'static>>) {
         _ => Style::new().fg(Color::DarkGray),
     };
     spans.push(Span::styled(format!("{:<6} ", m.opcode.as_str()), op_style));
-    let len = if m.compressed {
-        format!("{:>7} z{:<7}", fmt::bytes(m.len), fmt::bytes(m.wire_len))
-    } else {
-        format!("{:>7} {:<8}", fmt::bytes(m.len), "")
-    };
+    let mut len = format!("{:>8} ", fmt::bytes_unit(m.len));
+    if cols.deflated > 0 {
+        len.push_str(&format!("{:<w$}", deflated_label(m), w = cols.deflated));
+    }
     // The capture packets that carried it, as Wireshark numbers frames.
-    let packets = packets_label(m);
+    let packets = format!("{:<w$}", packets_label(m), w = cols.packets);
     let rest = width.saturating_sub(7 + len.chars().count() + packets.chars().count());
     spans.push(Span::styled(len, dim()));
     spans.push(Span::styled(packets, dim()));
     spans.push(Span::raw(preview(m, rest)));
+}
+
+/// `deflated 188 B ` for a compressed message (its size on the wire), else empty.
+fn deflated_label(m: &StoredMsg) -> String {
+    if m.compressed {
+        format!("deflated {} ", fmt::bytes_unit(m.wire_len))
+    } else {
+        String::new()
+    }
 }
 
 /// `#N ` for a message in one packet, `#N-M ` for one over several; empty when unknown.
@@ -169,19 +229,56 @@ mod tests {
 
     fn text(m: &StoredMsg) -> String {
         let mut spans = Vec::new();
-        message_spans(m, 60, &mut spans);
+        message_spans(m, 60, Slots::of(&[&row(m.clone())]), &mut spans);
         spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    fn row(m: StoredMsg) -> Row {
+        Row {
+            ts: crate::event::Timestamp::new(0, 0),
+            conn: Some(1),
+            dir: Some(crate::event::Dir::C2s),
+            kind: RowKind::Message(m),
+        }
     }
 
     #[test]
     fn message_lines_show_their_packets() {
-        assert_eq!(text(&msg(None)), "text         2         hi");
+        assert_eq!(text(&msg(None)), "text        2 B hi");
         let one = Some(Packets { first: 7, last: 7 });
-        assert_eq!(text(&msg(one)), "text         2         #7 hi");
+        assert_eq!(text(&msg(one)), "text        2 B #7 hi");
         let many = Some(Packets {
             first: 12,
             last: 14,
         });
-        assert_eq!(text(&msg(many)), "text         2         #12-14 hi");
+        assert_eq!(text(&msg(many)), "text        2 B #12-14 hi");
+    }
+
+    #[test]
+    fn compressed_messages_say_so_in_words_and_previews_line_up() {
+        let mut z = msg(Some(Packets { first: 7, last: 9 }));
+        z.compressed = true;
+        z.len = 2100;
+        z.wire_len = 188;
+        let plain = msg(Some(Packets {
+            first: 12,
+            last: 12,
+        }));
+        let rows = [row(z.clone()), row(plain.clone())];
+        let cols = Slots::of(&rows.iter().collect::<Vec<_>>());
+        assert_eq!(
+            cols,
+            Slots {
+                packets: 5,
+                deflated: 15
+            }
+        );
+        let draw = |m: &StoredMsg| {
+            let mut spans = Vec::new();
+            message_spans(m, 60, cols, &mut spans);
+            spans.iter().map(|s| s.content.as_ref()).collect::<String>()
+        };
+        assert_eq!(draw(&z), "text     2.1 KB deflated 188 B #7-9 hi");
+        assert_eq!(draw(&plain), "text        2 B                #12  hi");
     }
 }

@@ -2,6 +2,7 @@
 //! and page sizes) and the scroll offsets that keep selections visible.
 
 pub mod chart;
+mod conn_columns;
 mod connections;
 mod detail;
 mod help;
