@@ -59,10 +59,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("b", "chart: messages / bytes per interval"),
     ("e", "export the selected connection as JSON lines"),
     ("y", "save the selected message's payload to a file"),
-    (
-        "c",
-        "copy the selected payload to the clipboard (OSC 52; tmux: set-clipboard on)",
-    ),
+    ("c", "copy the selected payload to the clipboard (OSC 52)"),
     ("mouse", "click selects, wheel scrolls"),
     ("?", "this help (any key closes it)"),
     ("q  Ctrl-C", "quit"),

@@ -43,7 +43,14 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
         .iter()
         .filter_map(|&ix| app.row(ix))
         .collect();
-    let cols = Slots::of(&rows);
+    let time = if app.time_abs { 15 } else { 10 };
+    let mark = if app.mark_only && !app.filter.is_empty() {
+        2
+    } else {
+        0
+    };
+    let conn = if show_conn { 5 } else { 0 };
+    let cols = Slots::of(&rows).fitted(usize::from(inner.width), mark + time + conn);
     let items: Vec<Line<'static>> = rows
         .iter()
         .map(|row| {
@@ -94,7 +101,26 @@ struct Slots {
     deflated: usize,
 }
 
+/// Previews keep at least this many characters before the wire sizes of compressed messages
+/// give way (the detail pane has them).
+const PREVIEW_MIN: usize = 40;
+
 impl Slots {
+    /// Without the wire size column when it would leave the preview less than
+    /// [`PREVIEW_MIN`] of `width`; `lead` is what comes before the direction arrow.
+    fn fitted(self, width: usize, lead: usize) -> Slots {
+        // Arrow, opcode, size.
+        let fixed = lead + 3 + 7 + 9 + self.packets;
+        if width < fixed + self.deflated + PREVIEW_MIN {
+            Slots {
+                deflated: 0,
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+
     fn of(rows: &[&Row]) -> Slots {
         rows.iter()
             .fold(Slots::default(), |slots, row| match &row.kind {
@@ -280,5 +306,14 @@ mod tests {
         };
         assert_eq!(draw(&z), "text     2.1 KB deflated 188 B #7-9 hi");
         assert_eq!(draw(&plain), "text        2 B                #12  hi");
+        // 10 + 3 + 7 + 9 + 5 + 15 + 40 = 89.
+        assert_eq!(cols.fitted(89, 10), cols);
+        assert_eq!(
+            cols.fitted(88, 10),
+            Slots {
+                packets: 5,
+                deflated: 0
+            }
+        );
     }
 }
