@@ -252,3 +252,31 @@ fn stdin_that_is_the_terminal_is_a_usage_error() {
     );
     assert!(s.contains("EXIT=2"), "{s}");
 }
+
+/// `c` writes the payload as OSC 52; tmux with `set-clipboard on` takes it into a paste
+/// buffer, as it would pass it on to the terminal outside.
+#[test]
+fn copy_reaches_the_clipboard_through_tmux() {
+    let Some(t) = start("copy", "py_basic_echo.pcap") else {
+        return;
+    };
+    t.run(&["set-option", "-g", "set-clipboard", "on"]);
+    t.keys(&["/"]);
+    t.literal("Grüße");
+    t.keys(&["Enter"]);
+    t.wait_for("Messages · all · 2 msgs matching");
+    t.keys(&["c"]);
+    t.wait_for("copied 45 bytes to the clipboard");
+    let start = Instant::now();
+    let mut buffer = String::new();
+    while start.elapsed() < WAIT {
+        let out = t.run(&["show-buffer"]);
+        buffer = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !buffer.is_empty() {
+            break;
+        }
+        sleep(Duration::from_millis(100));
+    }
+    assert_eq!(buffer, "Grüße aus Köln — naïve café, déjà vu");
+    t.keys(&["q"]);
+}
