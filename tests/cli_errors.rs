@@ -475,4 +475,10 @@ fn argument_errors_are_one_line_usage_errors_for_every_subcommand() {
         assert_eq!(one_line(&out, 2), want, "{args:?}");
         assert!(out.stdout.is_empty());
     }
+    // `wsnoop` alone: the help itself, not squeezed into a line.
+    let out = bin().output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("\nUsage: wsnoop <COMMAND>\n"), "{err}");
+    assert!(err.contains("\n  tui "), "{err}");
 }

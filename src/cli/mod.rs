@@ -16,6 +16,7 @@ pub mod savewriter;
 mod signals;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 
 pub use args::{
     Cli, Command, FormatArgs, LimitArgs, LiveArgs, OutputFormat, ReadArgs, TuiArgs, parse_size,
@@ -37,15 +38,21 @@ pub fn main() -> i32 {
     }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if e.use_stderr() => {
-            let sub = std::env::args().nth(1);
-            say(&usage_line(&e.render().to_string(), sub.as_deref()));
-            return EXIT_USAGE;
-        }
         Err(e) => {
-            // --help, --version: their text on stdout.
-            let _ = e.print();
-            return EXIT_OK;
+            let help = matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            );
+            if help {
+                // --help, --version; `wsnoop` alone: the help itself (on stderr, exit 2).
+                let _ = e.print();
+            } else {
+                let sub = std::env::args().nth(1);
+                say(&usage_line(&e.render().to_string(), sub.as_deref()));
+            }
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
         }
     };
     match cli.command {
@@ -95,32 +102,6 @@ fn parse_filter(src: Option<&str>) -> Result<Option<Filter>, i32> {
         say(&format!("--filter: {e}"));
         EXIT_USAGE
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn usage_errors_in_one_line() {
-        let rendered = "error: the following required arguments were not provided:\n  \
-                        --interface <INTERFACE>\n\nUsage: wsnoop live --interface <INTERFACE>\n\n\
-                        For more information, try '--help'.\n";
-        assert_eq!(
-            super::usage_line(rendered, Some("live")),
-            "the following required arguments were not provided: --interface <INTERFACE>; \
-             try 'wsnoop live --help'"
-        );
-        assert_eq!(
-            super::usage_line("error: unexpected argument '-x' found\n", None),
-            "unexpected argument '-x' found; try 'wsnoop --help'"
-        );
-        assert_eq!(
-            super::usage_line(
-                "error: invalid value '0' for '--threads <N>'\n",
-                Some("read")
-            ),
-            "invalid value '0' for '--threads <N>'; try 'wsnoop read --help'"
-        );
-    }
 }
 
 #[cfg(feature = "tui")]
@@ -178,4 +159,30 @@ fn tui(args: &TuiArgs) -> i32 {
 fn tui(_args: &TuiArgs) -> i32 {
     say("the terminal UI is not in this build; rebuild with the `tui` feature");
     EXIT_USAGE
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn usage_errors_in_one_line() {
+        let rendered = "error: the following required arguments were not provided:\n  \
+                        --interface <INTERFACE>\n\nUsage: wsnoop live --interface <INTERFACE>\n\n\
+                        For more information, try '--help'.\n";
+        assert_eq!(
+            super::usage_line(rendered, Some("live")),
+            "the following required arguments were not provided: --interface <INTERFACE>; \
+             try 'wsnoop live --help'"
+        );
+        assert_eq!(
+            super::usage_line("error: unexpected argument '-x' found\n", None),
+            "unexpected argument '-x' found; try 'wsnoop --help'"
+        );
+        assert_eq!(
+            super::usage_line(
+                "error: invalid value '0' for '--threads <N>'\n",
+                Some("read")
+            ),
+            "invalid value '0' for '--threads <N>'; try 'wsnoop read --help'"
+        );
+    }
 }

@@ -71,7 +71,7 @@ pub fn plan(width: usize, n: Natural) -> Vec<(Col, usize)> {
     let mut optional = Vec::new();
     for (col, natural) in [(Col::Proto, n.proto), (Col::Ext, n.ext)] {
         let w = at_least(col, natural.min(NAME_MAX));
-        if natural > 0 && uri >= URI_ROOM + w + 1 {
+        if natural > 0 && uri > URI_ROOM + w {
             uri -= w + 1;
             optional.push((col, w));
         }
