@@ -389,3 +389,96 @@ fn a_filter_prints_only_the_connections_it_selects() {
         ]
     );
 }
+
+/// `read` and `tui` word the same problem the same way, with the same exit code (the
+/// README's table): each case's one stderr line, exactly.
+#[test]
+fn read_and_tui_share_wording_and_exit_codes() {
+    let dir = scratch("shared");
+    let notcap = dir.join("notes.txt");
+    std::fs::write(&notcap, "hello, this is not a capture\n").unwrap();
+    let notcap = notcap.to_string_lossy().into_owned();
+    let dir_s = dir.to_string_lossy().into_owned();
+    let cases: Vec<(Vec<&str>, String, i32)> = vec![
+        (
+            vec!["/nonexistent/wsnoop/none.pcap"],
+            "wsnoop: /nonexistent/wsnoop/none.pcap: no such file".into(),
+            1,
+        ),
+        (
+            vec![&dir_s],
+            format!("wsnoop: {dir_s}: is a directory, not a capture file"),
+            1,
+        ),
+        (
+            vec![&notcap],
+            format!("wsnoop: {notcap}: not a pcap or pcapng capture (at byte 0)"),
+            1,
+        ),
+        // Standard input here is empty (and not a terminal).
+        (
+            vec!["-"],
+            "wsnoop: standard input: not a pcap or pcapng capture (at byte 0)".into(),
+            1,
+        ),
+        (
+            vec!["--filter", "foo:bar", "x.pcap"],
+            "wsnoop: --filter: column 1: unknown term 'foo:'".into(),
+            2,
+        ),
+    ];
+    for (args, want, code) in cases {
+        for cmd in ["read", "tui"] {
+            let out = bin()
+                .arg(cmd)
+                .args(&args)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let line = one_line(&out, code);
+            assert!(line.starts_with(&want), "{cmd} {args:?}: {line}");
+            assert!(out.stdout.is_empty(), "{cmd} {args:?}");
+        }
+    }
+}
+
+/// The argument parser's errors are usage errors in one line too, saying where help is.
+#[test]
+fn argument_errors_are_one_line_usage_errors_for_every_subcommand() {
+    for (args, want) in [
+        (
+            &["read"][..],
+            "wsnoop: the following required arguments were not provided: <FILE>...; \
+             try 'wsnoop read --help'",
+        ),
+        (
+            &["tui"],
+            "wsnoop: the following required arguments were not provided: <FILE>; \
+             try 'wsnoop tui --help'",
+        ),
+        (
+            &["live"],
+            "wsnoop: the following required arguments were not provided: --interface \
+             <INTERFACE>; try 'wsnoop live --help'",
+        ),
+        (
+            &["tui", "--keep-payload", "zz", "x.pcap"],
+            "wsnoop: invalid value 'zz' for '--keep-payload <SIZE>': 'zz' is not a size \
+             (e.g. 4096, 64K, 16M, 1G); try 'wsnoop tui --help'",
+        ),
+        (
+            &["bogus"],
+            "wsnoop: unrecognized subcommand 'bogus'; try 'wsnoop --help'",
+        ),
+    ] {
+        let out = bin().args(args).output().unwrap();
+        assert_eq!(one_line(&out, 2), want, "{args:?}");
+        assert!(out.stdout.is_empty());
+    }
+    // `wsnoop` alone: the help itself, not squeezed into a line.
+    let out = bin().output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("\nUsage: wsnoop <COMMAND>\n"), "{err}");
+    assert!(err.contains("\n  tui "), "{err}");
+}

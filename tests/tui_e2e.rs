@@ -201,3 +201,82 @@ fn connection_page_then_sorted_list() {
     assert!(s.contains("Traffic · connection 1"), "{s}");
     t.keys(&["q"]);
 }
+
+/// `tui -` reads the capture from standard input (as `read -` does); keys still come from
+/// the terminal.
+#[test]
+fn capture_piped_into_stdin() {
+    let cmd = format!(
+        "{} tui - < {}; sleep 30",
+        env!("CARGO_BIN_EXE_wsnoop"),
+        capture("py_basic_echo.pcap").display()
+    );
+    let Some(t) = Tmux::start("stdin", &cmd) else {
+        return;
+    };
+    let s = t.wait_for("Connections (2)");
+    assert!(s.contains(" wsnoop standard input │ "), "{s}");
+    let s = t.wait_for("36 msgs");
+    assert!(s.contains("127.0.0.1:51564 → 127.0.0.1:8765"), "{s}");
+    t.keys(&["/"]);
+    t.literal("WebSocket!");
+    t.keys(&["Enter"]);
+    t.wait_for("Messages · all · 2 msgs matching");
+    t.keys(&["q"]);
+    let start = Instant::now();
+    while t.screen().contains("Connections (") && start.elapsed() < WAIT {
+        sleep(Duration::from_millis(100));
+    }
+    assert!(!t.screen().contains("Connections ("), "still running");
+}
+
+/// `tui -` with the terminal on standard input: nothing to read a capture from (the keys come
+/// from there too), a usage error before the screen is taken.
+#[test]
+fn stdin_that_is_the_terminal_is_a_usage_error() {
+    let cmd = format!(
+        "{} tui -; echo EXIT=$?; sleep 30",
+        env!("CARGO_BIN_EXE_wsnoop")
+    );
+    let Some(t) = Tmux::start("stdin-tty", &cmd) else {
+        return;
+    };
+    let start = Instant::now();
+    while !t.screen().contains("EXIT=") && start.elapsed() < WAIT {
+        sleep(Duration::from_millis(100));
+    }
+    let s = t.screen();
+    assert!(
+        s.contains("wsnoop: tui -: standard input is a terminal: pipe a capture in"),
+        "{s}"
+    );
+    assert!(s.contains("EXIT=2"), "{s}");
+}
+
+/// `c` writes the payload as OSC 52; tmux with `set-clipboard on` takes it into a paste
+/// buffer, as it would pass it on to the terminal outside.
+#[test]
+fn copy_reaches_the_clipboard_through_tmux() {
+    let Some(t) = start("copy", "py_basic_echo.pcap") else {
+        return;
+    };
+    t.run(&["set-option", "-g", "set-clipboard", "on"]);
+    t.keys(&["/"]);
+    t.literal("Grüße");
+    t.keys(&["Enter"]);
+    t.wait_for("Messages · all · 2 msgs matching");
+    t.keys(&["c"]);
+    t.wait_for("copied 45 bytes to the clipboard");
+    let start = Instant::now();
+    let mut buffer = String::new();
+    while start.elapsed() < WAIT {
+        let out = t.run(&["show-buffer"]);
+        buffer = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !buffer.is_empty() {
+            break;
+        }
+        sleep(Duration::from_millis(100));
+    }
+    assert_eq!(buffer, "Grüße aus Köln — naïve café, déjà vu");
+    t.keys(&["q"]);
+}

@@ -1,16 +1,18 @@
-//! The screen at 80×24 and 160×48, drawn with ratatui's TestBackend from synthetic events,
-//! and at 80×24 and 120×30 from bundled captures (the connection page, sorted lists),
-//! compared with the committed snapshots in tests/snapshots/.
+//! The screen at 80×24, 100×30, 120×30 and 200×50, drawn with ratatui's TestBackend from
+//! synthetic events and from bundled captures (the connection page, sorted lists), compared
+//! with the committed snapshots in tests/snapshots/. Highlighted filter matches, which the
+//! plain text drops, are drawn between `«` and `»` by [`marked_screen`].
 
 use std::path::Path;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::style::Color;
 use wsnoop::pipeline::{Failure, Input, Options, Pipeline, Watch};
 use wsnoop::tui::model::{Model, Progress};
 use wsnoop::tui::testdata::sample;
-use wsnoop::tui::{App, Feed, draw};
+use wsnoop::tui::{App, Effect, Feed, draw};
 
 fn app() -> App {
     let mut app = App::new(Model::new(1 << 20), "sample.pcap");
@@ -35,32 +37,77 @@ fn keys(app: &mut App, keys: &str) {
             '\x1b' => KeyCode::Esc,
             c => KeyCode::Char(c),
         };
-        app.key(KeyEvent::from(k));
+        // The run loop writes a copy to the terminal, then shows its notice.
+        if let Some(Effect::Copy { notice, .. }) = app.key(KeyEvent::from(k)) {
+            app.notice = Some((notice, false));
+        }
         app.settle();
     }
 }
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
+    drawn(app, w, h).backend().to_string()
+}
+
+fn drawn(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     // Twice: the first drawing records pane sizes that page keys and scrolling use.
     t.draw(|f| draw(f, app)).unwrap();
     t.draw(|f| draw(f, app)).unwrap();
-    t.backend().to_string()
+    t
 }
+
+/// The screen's lines with the cells drawn in the match style (black on yellow) between `«`
+/// and `»`.
+fn marked_screen(app: &mut App, w: u16, h: u16) -> String {
+    let t = drawn(app, w, h);
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut inside = false;
+        for x in 0..w {
+            let cell = &buf[(x, y)];
+            let hit = cell.bg == Color::Yellow && cell.fg == Color::Black;
+            if hit != inside {
+                out.push(if hit { '«' } else { '»' });
+                inside = hit;
+            }
+            out.push_str(cell.symbol());
+        }
+        if inside {
+            out.push('»');
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The highlighted runs of each line, top to bottom.
+fn highlighted(app: &mut App, w: u16, h: u16) -> Vec<String> {
+    marked_screen(app, w, h)
+        .split('«')
+        .skip(1)
+        .filter_map(|s| s.split('»').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every screen is drawn at these sizes: the smallest supported, the stacked layout with room,
+/// the side-by-side layout's first width, and a wide terminal.
+const SIZES: [(u16, u16); 4] = [(80, 24), (100, 30), (120, 30), (200, 50)];
 
 macro_rules! both_sizes {
     ($name:ident, $keys:expr) => {
         #[test]
         fn $name() {
-            let mut a = app();
-            keys(&mut a, $keys);
-            insta::assert_snapshot!(concat!(stringify!($name), "_80x24"), screen(&mut a, 80, 24));
-            let mut a = app();
-            keys(&mut a, $keys);
-            insta::assert_snapshot!(
-                concat!(stringify!($name), "_160x48"),
-                screen(&mut a, 160, 48)
-            );
+            for (w, h) in SIZES {
+                let mut a = app();
+                keys(&mut a, $keys);
+                insta::assert_snapshot!(
+                    format!("{}_{w}x{h}", stringify!($name)),
+                    screen(&mut a, w, h)
+                );
+            }
         }
     };
 }
@@ -81,6 +128,43 @@ both_sizes!(filter_typing, "/hello");
 both_sizes!(anomaly_filter_absolute_time, "/anomaly\nt");
 // Chart in bytes and the help overlay on top.
 both_sizes!(help_overlay, "b?");
+
+// Mark mode (`f`) with absolute times (`t`): the mark and the time keep a space apart.
+both_sizes!(mark_absolute_time, "/hello\nft");
+// The long text message: the detail pane wraps it at word boundaries.
+both_sizes!(wrapped_text, "jj\n");
+// `c` on the first message: the status line says what was copied.
+both_sizes!(copied_payload, "c");
+
+// A text term and a regex term, highlighted in the previews and in the detail pane.
+#[test]
+fn filter_matches_highlighted() {
+    for (w, h) in SIZES {
+        let mut a = app();
+        keys(&mut a, "/ticker or re:pri.e\n");
+        insta::assert_snapshot!(
+            format!("filter_matches_highlighted_{w}x{h}"),
+            marked_screen(&mut a, w, h)
+        );
+    }
+}
+
+/// The match style is on exactly the matched characters: the first message's preview and
+/// its detail (case folded: `/TICKER`), nothing in the list's other columns.
+#[test]
+fn only_matched_characters_are_highlighted() {
+    let mut a = app();
+    keys(&mut a, "/TICKER\n");
+    // 200 columns: the whole preview and the JSON in the detail pane are on screen.
+    assert_eq!(highlighted(&mut a, 200, 50), ["ticker", "ticker"]);
+    let mut a = app();
+    // A negated term marks nothing; `17`-like digits in sizes are never searched.
+    keys(&mut a, "/!ticker\n");
+    assert_eq!(highlighted(&mut a, 200, 50), Vec::<String>::new());
+    let mut a = app();
+    keys(&mut a, "/re:^plain.text\n");
+    assert_eq!(highlighted(&mut a, 200, 50), ["plain text", "plain text"]);
+}
 
 /// The run's last progress report; a failure fails the test.
 #[derive(Default)]
@@ -122,7 +206,7 @@ macro_rules! capture_sizes {
     ($name:ident, $rel:expr, $keylog:expr, $keys:expr) => {
         #[test]
         fn $name() {
-            for (w, h) in [(80, 24), (120, 30)] {
+            for (w, h) in SIZES {
                 let mut a = capture_app($rel, $keylog);
                 keys(&mut a, $keys);
                 insta::assert_snapshot!(

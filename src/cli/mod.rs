@@ -16,6 +16,7 @@ pub mod savewriter;
 mod signals;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 
 pub use args::{
     Cli, Command, FormatArgs, LimitArgs, LiveArgs, OutputFormat, ReadArgs, TuiArgs, parse_size,
@@ -38,9 +39,20 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
-            let _ = e.print();
-            return code;
+            let help = matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            );
+            if help {
+                // --help, --version; `wsnoop` alone: the help itself (on stderr, exit 2).
+                let _ = e.print();
+            } else {
+                let sub = std::env::args().nth(1);
+                say(&usage_line(&e.render().to_string(), sub.as_deref()));
+            }
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
         }
     };
     match cli.command {
@@ -56,6 +68,34 @@ pub fn main() -> i32 {
     }
 }
 
+/// A usage error of the argument parser as one line, as every other error: its message
+/// (the lines before the first blank one) and where help is, from its usage line or else
+/// the subcommand typed (`sub`):
+/// `the following required arguments were not provided: <FILE>...; try 'wsnoop read --help'`.
+fn usage_line(rendered: &str, sub: Option<&str>) -> String {
+    let mut lines = rendered.lines();
+    let message: Vec<&str> = lines
+        .by_ref()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    let typed = match sub {
+        Some(sub @ ("read" | "tui" | "live")) => format!("wsnoop {sub}"),
+        _ => "wsnoop".into(),
+    };
+    let command = match lines.find_map(|l| l.trim().strip_prefix("Usage: ")) {
+        Some(usage) => usage
+            .split_whitespace()
+            .take_while(|w| !w.starts_with(['-', '<', '[']))
+            .collect::<Vec<_>>()
+            .join(" "),
+        None => typed,
+    };
+    format!("{message}; try '{command} --help'")
+}
+
 /// `--filter EXPR`, parsed; a bad one is a usage error (reported).
 fn parse_filter(src: Option<&str>) -> Result<Option<Filter>, i32> {
     src.map(Filter::parse).transpose().map_err(|e| {
@@ -67,6 +107,7 @@ fn parse_filter(src: Option<&str>) -> Result<Option<Filter>, i32> {
 #[cfg(feature = "tui")]
 fn tui(args: &TuiArgs) -> i32 {
     use crate::tui::{Config, Source};
+    use std::io::IsTerminal;
     if args.limits.truncated {
         // The TUI has no mark for a message the capture cut: it would show it as whole.
         say("--truncated is for read and live; the TUI lists whole messages only");
@@ -77,6 +118,13 @@ fn tui(args: &TuiArgs) -> i32 {
         return EXIT_USAGE;
     }
     let source = match (&args.file, &args.interface) {
+        (Some(file), _) if file.as_os_str() == "-" && std::io::stdin().is_terminal() => {
+            // Keys and the capture would both be read from the terminal.
+            say(
+                "tui -: standard input is a terminal: pipe a capture in, e.g. tcpdump -w - | wsnoop tui -",
+            );
+            return EXIT_USAGE;
+        }
         (Some(file), _) => Source::File(file.clone()),
         (None, Some(interface)) => {
             if cfg!(not(feature = "live")) {
@@ -111,4 +159,30 @@ fn tui(args: &TuiArgs) -> i32 {
 fn tui(_args: &TuiArgs) -> i32 {
     say("the terminal UI is not in this build; rebuild with the `tui` feature");
     EXIT_USAGE
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn usage_errors_in_one_line() {
+        let rendered = "error: the following required arguments were not provided:\n  \
+                        --interface <INTERFACE>\n\nUsage: wsnoop live --interface <INTERFACE>\n\n\
+                        For more information, try '--help'.\n";
+        assert_eq!(
+            super::usage_line(rendered, Some("live")),
+            "the following required arguments were not provided: --interface <INTERFACE>; \
+             try 'wsnoop live --help'"
+        );
+        assert_eq!(
+            super::usage_line("error: unexpected argument '-x' found\n", None),
+            "unexpected argument '-x' found; try 'wsnoop --help'"
+        );
+        assert_eq!(
+            super::usage_line(
+                "error: invalid value '0' for '--threads <N>'\n",
+                Some("read")
+            ),
+            "invalid value '0' for '--threads <N>'; try 'wsnoop read --help'"
+        );
+    }
 }

@@ -23,6 +23,8 @@ pub struct Term {
     /// else, which lets workers that do not know the final numbers decide for every
     /// possible number at once (see the `classes` module).
     pub(super) conn_ids: Option<(ConnId, ConnId)>,
+    /// A text or regex term: what it looks for in a payload, so a viewer can mark it.
+    pub(super) pattern: Option<regex::bytes::Regex>,
 }
 
 impl Term {
@@ -32,7 +34,14 @@ impl Term {
             asks_for_anomalies: false,
             asks_for_ends: false,
             conn_ids: None,
+            pattern: None,
         }
+    }
+
+    /// Marks a term that searches the payload for `re` (text, `re:`, `/RE/`).
+    pub fn searching(mut self, re: regex::bytes::Regex) -> Term {
+        self.pattern = Some(re);
+        self
     }
 
     /// Marks a term that selects anomalies (`anomaly`, `anomaly:KIND`).

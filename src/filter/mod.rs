@@ -97,6 +97,7 @@
 mod classes;
 mod expr;
 mod help;
+mod highlight;
 mod lex;
 mod parse;
 mod selection;

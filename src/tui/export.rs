@@ -1,5 +1,5 @@
 //! `e` and `y`: a connection as JSON lines (the same lines `wsnoop read --json` writes) and a
-//! payload as raw bytes.
+//! payload as raw bytes; and the effects' run (`c`'s clipboard write too).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -125,6 +125,9 @@ pub fn run(app: &mut App, effect: Effect) {
                 }),
             _ => Err(io::Error::new(io::ErrorKind::NotFound, "no such message")),
         },
+        Effect::Copy { text, notice } => {
+            super::clipboard::write(io::stdout().lock(), &text).map(|()| notice)
+        }
     };
     app.notice = Some(match notice {
         Ok(s) => (s, false),

@@ -15,6 +15,21 @@ pub fn bytes(n: u64) -> String {
     n.to_string()
 }
 
+/// A byte count with its unit: `736 B`, `6.1 KB`, `4.5 MB` (powers of 1024).
+pub fn bytes_unit(n: u64) -> String {
+    let short = bytes(n);
+    match short.strip_suffix(['K', 'M', 'G']) {
+        Some(num) => format!("{num} {}B", &short[num.len()..]),
+        None => format!("{short} B"),
+    }
+}
+
+/// Messages and their payload bytes, each labelled: `15 msg 736 B` (never read as one
+/// number).
+pub fn msgs_bytes(msgs: u64, bytes: u64) -> String {
+    format!("{} msg {}", short_count(msgs), bytes_unit(bytes))
+}
+
 /// Thousands separated by commas, for counters.
 pub fn count(n: u64) -> String {
     let digits = n.to_string();
@@ -128,6 +143,11 @@ mod tests {
         assert_eq!(short_count(314_576), "314K");
         assert_eq!(short_count(2_314_576), "2.3M");
         assert_eq!(short_count(123_456_789), "123M");
+        assert_eq!(bytes_unit(736), "736 B");
+        assert_eq!(bytes_unit(6250), "6.1 KB");
+        assert_eq!(bytes_unit(5 << 20), "5.0 MB");
+        assert_eq!(msgs_bytes(15, 736), "15 msg 736 B");
+        assert_eq!(msgs_bytes(314_576, 3 << 30), "314K msg 3.0 GB");
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub enum Action {
     ToggleChart,
     Export,
     Save,
+    /// The selected message's payload to the clipboard (OSC 52).
+    Copy,
     /// The connection page of the selected connection (closes it when open).
     Info,
     /// Sort the connections by the next column / reverse the order.
@@ -60,6 +62,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("b", "chart: messages / bytes per interval"),
     ("e", "export the selected connection as JSON lines"),
     ("y", "save the selected message's payload to a file"),
+    ("c", "copy the selected payload to the clipboard (OSC 52)"),
     ("mouse", "click selects, wheel scrolls"),
     ("?", "this help (any key closes it)"),
     ("q  Ctrl-C", "quit"),
@@ -97,6 +100,7 @@ pub fn action(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('b') => Action::ToggleChart,
         KeyCode::Char('e') => Action::Export,
         KeyCode::Char('y') => Action::Save,
+        KeyCode::Char('c') => Action::Copy,
         KeyCode::Char('i') => Action::Info,
         KeyCode::Char('s') => Action::Sort,
         KeyCode::Char('S') => Action::SortReverse,
@@ -116,6 +120,7 @@ mod tests {
         assert_eq!(action(k('G')), Some(Action::Bottom));
         assert_eq!(action(k('z')), None);
         assert_eq!(action(k('i')), Some(Action::Info));
+        assert_eq!(action(k('c')), Some(Action::Copy));
         assert_eq!(action(k('s')), Some(Action::Sort));
         assert_eq!(action(k('S')), Some(Action::SortReverse));
         assert_eq!(action(k('r')), Some(Action::Jump));

@@ -44,6 +44,8 @@ impl Source {
     /// A short name for the status bar.
     pub fn short_name(&self) -> String {
         match self {
+            // `-`: a capture piped in (keys come from the terminal, not standard input).
+            Source::File(path) if path.as_os_str() == "-" => "standard input".into(),
             Source::File(path) => path.file_name().map_or_else(
                 || path.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
@@ -182,5 +184,24 @@ impl Watch for UiWatch {
 
     fn stop(&mut self) -> bool {
         self.gone
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Source;
+
+    #[test]
+    fn short_names() {
+        assert_eq!(Source::File("-".into()).short_name(), "standard input");
+        assert_eq!(
+            Source::File("/tmp/x/cap.pcap".into()).short_name(),
+            "cap.pcap"
+        );
+        let eth = Source::Interface {
+            name: "eth0".into(),
+            bpf: "tcp".into(),
+        };
+        assert_eq!(eth.short_name(), "eth0");
     }
 }

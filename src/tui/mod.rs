@@ -6,6 +6,7 @@
 //! takes them and keys and is drawn by [`view::draw`]. Nothing here knows the protocol, and
 //! nothing here imports the command line (`crate::cli` configures it with a [`Config`]).
 
+mod clipboard;
 pub mod export;
 mod fmt;
 mod hexdump;

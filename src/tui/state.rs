@@ -124,11 +124,22 @@ pub struct Input {
     pub text: String,
 }
 
-/// Work for the run loop (file writes).
+/// Work for the run loop (file writes, the terminal's clipboard).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
-    Export { conn: ConnId, path: PathBuf },
-    Save { row: u32, path: PathBuf },
+    Export {
+        conn: ConnId,
+        path: PathBuf,
+    },
+    Save {
+        row: u32,
+        path: PathBuf,
+    },
+    /// Put `text` on the clipboard (OSC 52); `notice` says so once it is written.
+    Copy {
+        text: Vec<u8>,
+        notice: String,
+    },
 }
 
 /// Where the panes were drawn last (inner areas of the lists), for the mouse and page sizes.
@@ -175,6 +186,8 @@ pub struct App {
     pub page_height: usize,
     /// Rows (indices into `model.rows`) the messages pane lists.
     pub view: Vec<u32>,
+    /// Anomalies among `view` (titles count them apart from messages).
+    pub view_anomalies: usize,
     /// Entries of the current source examined so far.
     scanned: usize,
     /// Row to select again once a rebuild reaches it.
@@ -221,6 +234,7 @@ impl App {
             page_len: 0,
             page_height: 0,
             view: Vec::new(),
+            view_anomalies: 0,
             scanned: 0,
             target: None,
             msg_sel: 0,
@@ -246,6 +260,8 @@ impl App {
     pub fn set_filter(&mut self, filter: Filter) {
         self.filter = filter;
         self.filter_error = None;
+        // The detail pane marks the filter's matches: its cached lines are stale.
+        self.detail_cache = None;
         self.rebuild();
     }
 
@@ -420,15 +436,15 @@ impl App {
                     None => break,
                 },
             };
+            let row = self.model.rows.get(ix as usize);
             let keep = self.mark_only
                 || self.filter.is_empty()
-                || self
-                    .model
-                    .rows
-                    .get(ix as usize)
-                    .is_some_and(|r| self.row_matches(r));
+                || row.is_some_and(|r| self.row_matches(r));
             if keep {
                 self.view.push(ix);
+                if row.is_some_and(|r| matches!(r.kind, RowKind::Anomaly(_))) {
+                    self.view_anomalies += 1;
+                }
                 if self.target == Some(ix) {
                     self.msg_sel = self.view.len() - 1;
                     self.target = None;
@@ -450,6 +466,7 @@ impl App {
             self.selected_row()
         };
         self.view.clear();
+        self.view_anomalies = 0;
         self.scanned = 0;
         self.msg_sel = 0;
         self.msg_offset = 0;
@@ -520,6 +537,7 @@ impl App {
             Action::ToggleChart => self.chart_bytes = !self.chart_bytes,
             Action::Export => self.start_export(),
             Action::Save => self.start_save(),
+            Action::Copy => return self.copy(),
             Action::Info => self.open_page(),
             Action::Sort => self.sort_by(self.sort.next(), self.sort_desc),
             Action::SortReverse => self.sort_by(self.sort, !self.sort_desc),

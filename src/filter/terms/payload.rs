@@ -42,6 +42,7 @@ pub fn regex_term(pattern: &str) -> Result<Term, TermError> {
 }
 
 fn matching(re: Regex) -> Term {
+    let pattern = re.clone();
     Term::new(move |s| match s.item {
         Item::Message { payload, .. } => re.is_match(payload),
         Item::Anomaly { kind, detail } => {
@@ -51,6 +52,7 @@ fn matching(re: Regex) -> Term {
         Item::End { .. } => false,
         Item::Refused => false,
     })
+    .searching(pattern)
 }
 
 pub fn re(arg: Arg<'_>) -> Result<Term, TermError> {

@@ -540,3 +540,25 @@ fn i_opens_the_connection_page_and_esc_goes_back() {
     press(&mut app, "iq");
     assert!(app.quit);
 }
+
+#[test]
+fn c_copies_the_selected_payload_as_an_effect() {
+    let mut app = app();
+    assert_eq!(
+        press(&mut app, "c"),
+        Some(Effect::Copy {
+            text: br#"{"type":"subscribe","channel":"ticker","ids":[1,2,3],"snapshot":true}"#
+                .to_vec(),
+            notice: "copied 69 bytes to the clipboard".into(),
+        })
+    );
+    // The binary message: hex pairs.
+    let Some(Effect::Copy { text, notice }) = press(&mut app, "jjjc") else {
+        panic!("no copy");
+    };
+    assert_eq!(
+        String::from_utf8(text).unwrap(),
+        "00 01 02 03 62 69 6e 61 72 79 ff fe 80 70 61 79 6c 6f 61 64 20 77 69 74 68 20 62 79 74 65 73"
+    );
+    assert_eq!(notice, "copied 31 bytes as hex to the clipboard");
+}

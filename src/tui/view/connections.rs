@@ -1,7 +1,8 @@
-//! The connections pane: one row per WebSocket connection, plus "all" on top.
+//! The connections pane: one row per WebSocket connection, plus "all" on top; messages and
+//! bytes each way labelled (`15 msg 736 B`), columns sized by [`super::conn_columns`].
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, TableState};
@@ -9,10 +10,9 @@ use ratatui::widgets::{Cell, Row, Table, TableState};
 use super::super::fmt;
 use super::super::model::Conn;
 use super::super::state::{App, Pane, SortKey, state_name};
+use super::conn_columns::{Col, Natural, endpoints, plan};
+use super::wrap::truncate;
 use super::{fit, pane_block, selected_style, warn_style, window};
-
-/// Below this inner width the per-direction columns are merged.
-const FULL_COLUMNS: u16 = 96;
 
 /// Draws the pane; returns the area of its rows (below the header).
 pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
@@ -38,32 +38,32 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
     let len = app.order.len() + 1;
     let height = usize::from(rows_area.height);
     app.conn_offset = window(app.conn_sel, app.conn_offset, height, len);
-    let full = inner.width >= FULL_COLUMNS;
-    let (mut header, widths) = columns(full);
-    // The endpoints column's real width, so a cut address is marked (`…`) rather than
-    // showing a shorter, wrong port.
-    let cols = Layout::horizontal(widths.clone()).spacing(1).split(inner);
+    let mut cells: Vec<Cells> = Vec::with_capacity(height);
+    for i in app.conn_offset..(app.conn_offset + height).min(len) {
+        cells.push(match i.checked_sub(1) {
+            None => all_cells(app),
+            Some(_) => match app.conn_at(i).and_then(|c| app.model.conns.get(c)) {
+                Some(c) => conn_cells(c),
+                None => break,
+            },
+        });
+    }
+    let cols = plan(usize::from(inner.width), natural(&cells));
+    let mut header: Vec<String> = cols.iter().map(|(c, _)| c.title().to_string()).collect();
     if let Some((key, mark)) = sorted {
-        for &col in sorted_columns(key, full) {
-            let width = cols.get(col).map_or(0, |r| usize::from(r.width));
-            if let Some(title) = header.get_mut(col) {
+        for (title, (col, width)) in header.iter_mut().zip(&cols) {
+            if sorted_columns(key).contains(col) {
                 // The mark stays visible in a narrow column: the title gives way.
                 let keep = title.chars().count().min(width.saturating_sub(1));
                 *title = format!("{}{mark}", title.chars().take(keep).collect::<String>());
             }
         }
     }
-    let ep_width = cols.get(1).map_or(0, |r| usize::from(r.width));
-    let mut rows = Vec::with_capacity(height);
-    for i in app.conn_offset..(app.conn_offset + height).min(len) {
-        rows.push(match i.checked_sub(1) {
-            None => all_row(app, full),
-            Some(_) => match app.conn_at(i).and_then(|c| app.model.conns.get(c)) {
-                Some(c) => conn_row(c, full, ep_width),
-                None => break,
-            },
-        });
-    }
+    let rows: Vec<Row<'static>> = cells.into_iter().map(|c| c.row(&cols)).collect();
+    let widths: Vec<Constraint> = cols
+        .iter()
+        .map(|(_, w)| Constraint::Length(u16::try_from(*w).unwrap_or(u16::MAX)))
+        .collect();
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(Style::new().add_modifier(Modifier::BOLD)))
         .column_spacing(1)
@@ -74,7 +74,66 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
     rows_area
 }
 
-fn all_row(app: &App, full: bool) -> Row<'static> {
+/// One row's contents before the columns are sized.
+struct Cells {
+    id: String,
+    /// Client and server addresses (the "all" row: its label in `client`).
+    client: String,
+    server: Option<String>,
+    uri: Vec<Span<'static>>,
+    proto: String,
+    ext: String,
+    c2s: String,
+    s2c: String,
+    state: Span<'static>,
+    anom: Cell<'static>,
+    anom_len: usize,
+}
+
+impl Cells {
+    fn row(self, cols: &[(Col, usize)]) -> Row<'static> {
+        let mut uri = Some(self.uri);
+        let mut state = Some(self.state);
+        let mut anom = Some(self.anom);
+        let right = |s: &str| Cell::from(Line::from(s.to_string()).right_aligned());
+        let cells: Vec<Cell<'static>> = cols
+            .iter()
+            .map(|&(col, width)| match col {
+                Col::Id => Cell::from(self.id.clone()),
+                Col::Endpoints => Cell::from(match &self.server {
+                    Some(server) => endpoints(&self.client, server, width),
+                    None => fit(&self.client, width),
+                }),
+                Col::Uri => Cell::from(truncate(Line::from(uri.take().unwrap_or_default()), width)),
+                Col::Proto => Cell::from(fit(&self.proto, width)),
+                Col::Ext => Cell::from(fit(&self.ext, width)),
+                Col::C2s => right(&self.c2s),
+                Col::S2c => right(&self.s2c),
+                Col::State => Cell::from(state.take().unwrap_or_default()),
+                Col::Anom => anom.take().unwrap_or_default(),
+            })
+            .collect();
+        Row::new(cells)
+    }
+}
+
+fn natural(rows: &[Cells]) -> Natural {
+    let len = |s: &str| s.chars().count();
+    rows.iter().fold(Natural::default(), |n, c| Natural {
+        id: n.id.max(len(&c.id)),
+        endpoints: n
+            .endpoints
+            .max(c.server.as_ref().map_or(0, |s| len(&c.client) + 3 + len(s))),
+        proto: n.proto.max(len(&c.proto)),
+        ext: n.ext.max(len(&c.ext)),
+        c2s: n.c2s.max(len(&c.c2s)),
+        s2c: n.s2c.max(len(&c.s2c)),
+        state: n.state.max(len(&c.state.content)),
+        anom: n.anom.max(c.anom_len),
+    })
+}
+
+fn all_cells(app: &App) -> Cells {
     let (mut msgs, mut bytes) = ([0u64; 2], [0u64; 2]);
     for c in &app.model.conns {
         for d in 0..2 {
@@ -82,24 +141,23 @@ fn all_row(app: &App, full: bool) -> Row<'static> {
             bytes[d] += c.bytes[d];
         }
     }
-    let mut cells = vec![
-        Cell::from("*"),
-        Cell::from("all connections"),
-        Cell::from(""),
-    ];
-    if full {
-        cells.extend([Cell::from(""), Cell::from("")]);
-        cells.extend(per_dir_full(msgs, bytes));
-    } else {
-        cells.extend(per_dir_short(msgs, bytes));
+    let (anom, anom_len) = anom_cell(app.model.anomalies);
+    Cells {
+        id: "*".into(),
+        client: "all connections".into(),
+        server: None,
+        uri: Vec::new(),
+        proto: String::new(),
+        ext: String::new(),
+        c2s: fmt::msgs_bytes(msgs[0], bytes[0]),
+        s2c: fmt::msgs_bytes(msgs[1], bytes[1]),
+        state: Span::raw(""),
+        anom,
+        anom_len,
     }
-    cells.push(Cell::from(""));
-    cells.push(anom_cell(app.model.anomalies));
-    Row::new(cells)
 }
 
-fn conn_row(c: &Conn, full: bool, ep_width: usize) -> Row<'static> {
-    let endpoints = fit(&format!("{} → {}", c.client, c.server), ep_width);
+fn conn_cells(c: &Conn) -> Cells {
     let mut uri = Vec::new();
     if c.info.tls.is_some() {
         uri.push(Span::styled("wss ", Style::new().fg(Color::Magenta)));
@@ -113,53 +171,33 @@ fn conn_row(c: &Conn, full: bool, ep_width: usize) -> Row<'static> {
     uri.push(Span::raw(c.info.uri.clone().unwrap_or_default()));
     let state = state_name(c).to_string();
     let state = if c.info.mid_stream {
-        format!("{state} ~mid")
+        Span::styled(format!("{state} ~mid"), warn_style())
     } else {
-        state
+        Span::raw(state)
     };
-    let mut cells = vec![
-        Cell::from(c.id.to_string()),
-        Cell::from(endpoints),
-        Cell::from(Line::from(uri)),
-    ];
-    if full {
-        cells.push(Cell::from(c.info.subprotocol.clone().unwrap_or_default()));
-        cells.push(Cell::from(ext_short(c.info.extensions.as_deref())));
-        cells.extend(per_dir_full(c.msgs, c.bytes));
-    } else {
-        cells.extend(per_dir_short(c.msgs, c.bytes));
+    let (anom, anom_len) = anom_cell(c.anomalies);
+    Cells {
+        id: c.id.to_string(),
+        client: c.client.to_string(),
+        server: Some(c.server.to_string()),
+        uri,
+        proto: c.info.subprotocol.clone().unwrap_or_default(),
+        ext: ext_short(c.info.extensions.as_deref()),
+        c2s: fmt::msgs_bytes(c.msgs[0], c.bytes[0]),
+        s2c: fmt::msgs_bytes(c.msgs[1], c.bytes[1]),
+        state,
+        anom,
+        anom_len,
     }
-    let state_style = if c.info.mid_stream {
-        warn_style()
-    } else {
-        Style::new()
-    };
-    cells.push(Cell::from(Span::styled(state, state_style)));
-    cells.push(anom_cell(c.anomalies));
-    Row::new(cells)
 }
 
-fn per_dir_full(msgs: [u64; 2], bytes: [u64; 2]) -> [Cell<'static>; 4] {
-    [
-        Cell::from(Line::from(msgs[0].to_string()).right_aligned()),
-        Cell::from(Line::from(fmt::bytes(bytes[0])).right_aligned()),
-        Cell::from(Line::from(msgs[1].to_string()).right_aligned()),
-        Cell::from(Line::from(fmt::bytes(bytes[1])).right_aligned()),
-    ]
-}
-
-fn per_dir_short(msgs: [u64; 2], bytes: [u64; 2]) -> [Cell<'static>; 2] {
-    [0, 1].map(|d| {
-        let text = format!("{} {}", fmt::short_count(msgs[d]), fmt::bytes(bytes[d]));
-        Cell::from(fit(&text, 11))
-    })
-}
-
-fn anom_cell(n: u64) -> Cell<'static> {
+fn anom_cell(n: u64) -> (Cell<'static>, usize) {
     if n == 0 {
-        Cell::from("")
+        (Cell::from(""), 0)
     } else {
-        Cell::from(Span::styled(format!("⚠{n}"), warn_style()))
+        let text = format!("⚠{n}");
+        let len = text.chars().count();
+        (Cell::from(Span::styled(text, warn_style())), len)
     }
 }
 
@@ -186,75 +224,15 @@ fn sort_mark(app: &App) -> Option<(SortKey, &'static str)> {
     }
 }
 
-/// The columns (indices into [`columns`]) that show what `key` sorts by.
-fn sorted_columns(key: SortKey, full: bool) -> &'static [usize] {
-    match (key, full) {
-        (SortKey::Id, _) => &[0],
-        (SortKey::Endpoints, _) => &[1],
-        (SortKey::Uri, _) => &[2],
-        (SortKey::Messages, true) => &[5, 7],
-        (SortKey::Bytes, true) => &[6, 8],
-        (SortKey::Messages | SortKey::Bytes, false) => &[3, 4],
-        (SortKey::State, true) => &[9],
-        (SortKey::State, false) => &[5],
-        (SortKey::Anomalies, true) => &[10],
-        (SortKey::Anomalies, false) => &[6],
-    }
-}
-
-/// Column titles and widths: all columns from `FULL_COLUMNS` on, merged ones below.
-fn columns(full: bool) -> (Vec<String>, Vec<Constraint>) {
-    let titles = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    if full {
-        (
-            titles(&[
-                "#",
-                "client → server",
-                "uri",
-                "proto",
-                "ext",
-                "→msgs",
-                "→bytes",
-                "←msgs",
-                "←bytes",
-                "state",
-                "anom",
-            ]),
-            vec![
-                Constraint::Length(4),
-                Constraint::Fill(3),
-                Constraint::Fill(1),
-                Constraint::Length(8),
-                Constraint::Length(8),
-                Constraint::Length(8),
-                Constraint::Length(7),
-                Constraint::Length(8),
-                Constraint::Length(7),
-                Constraint::Length(9),
-                Constraint::Length(4),
-            ],
-        )
-    } else {
-        (
-            titles(&[
-                "#",
-                "client → server",
-                "uri",
-                "→ c2s",
-                "← s2c",
-                "state",
-                "anom",
-            ]),
-            vec![
-                Constraint::Length(3),
-                Constraint::Fill(3),
-                Constraint::Fill(1),
-                Constraint::Length(11),
-                Constraint::Length(11),
-                Constraint::Length(8),
-                Constraint::Length(4),
-            ],
-        )
+/// The columns that show what `key` sorts by.
+fn sorted_columns(key: SortKey) -> &'static [Col] {
+    match key {
+        SortKey::Id => &[Col::Id],
+        SortKey::Endpoints => &[Col::Endpoints],
+        SortKey::Uri => &[Col::Uri],
+        SortKey::Messages | SortKey::Bytes => &[Col::C2s, Col::S2c],
+        SortKey::State => &[Col::State],
+        SortKey::Anomalies => &[Col::Anom],
     }
 }
 

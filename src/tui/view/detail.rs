@@ -10,6 +10,7 @@ use ratatui::widgets::Paragraph;
 use super::super::model::{Row, RowKind, StoredMsg};
 use super::super::state::{App, Pane};
 use super::super::{fmt, hexdump, json};
+use super::highlight::Highlighter;
 use super::{dim, dir_arrow, dir_color, pane_block, warn_style};
 use crate::event::Opcode;
 
@@ -100,7 +101,8 @@ pub fn build(app: &App, row: &Row, width: usize) -> Vec<Line<'static>> {
             out.push(Line::from(head));
             out.push(Line::styled(when, dim()));
             out.push(Line::default());
-            out.push(Line::styled(a.detail.clone(), warn_style()));
+            let detail = Line::styled(a.detail.clone(), warn_style());
+            out.push(Highlighter::new(&app.filter).line(detail));
         }
         RowKind::Message(m) => {
             head.push(Span::styled(
@@ -139,9 +141,15 @@ pub fn build(app: &App, row: &Row, width: usize) -> Vec<Line<'static>> {
                 super::units::detail(app, row, &m.units, &mut out);
                 out.push(Line::default());
             }
+            let start = out.len();
             body(m, width, &mut out);
+            if shown_as_text(m) {
+                mark_matches(app, &mut out[start..]);
+            }
             out.push(Line::default());
+            let start = out.len();
             frames(m, &mut out);
+            truncate_rows(&mut out[start..], width);
         }
         RowKind::Unit(u) => {
             head.push(Span::styled(
@@ -275,38 +283,32 @@ fn frames(m: &StoredMsg, out: &mut Vec<Line<'static>>) {
     }
 }
 
-/// Hard-wraps lines at `width` characters, keeping span styles.
+/// Wraps lines at word boundaries to `width` characters, keeping span styles.
 fn wrap(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
-    let width = width.max(1);
-    let mut out = Vec::with_capacity(lines.len());
-    for line in lines {
-        let total: usize = line.spans.iter().map(|s| s.content.chars().count()).sum();
-        if total <= width {
-            out.push(line);
-            continue;
-        }
-        let mut cur: Vec<Span<'static>> = Vec::new();
-        let mut used = 0;
-        for span in line.spans {
-            let mut rest: &str = &span.content;
-            while !rest.is_empty() {
-                let room = width - used;
-                let cut = rest.char_indices().nth(room).map_or(rest.len(), |(i, _)| i);
-                let (head, tail) = rest.split_at(cut);
-                cur.push(Span::styled(head.to_string(), span.style));
-                used += head.chars().count();
-                rest = tail;
-                if used == width {
-                    out.push(Line::from(std::mem::take(&mut cur)));
-                    used = 0;
-                }
-            }
-        }
-        if !cur.is_empty() {
-            out.push(Line::from(cur));
-        }
+    super::wrap::lines(lines, width)
+}
+
+/// The payload is shown as text (a hex dump's offsets and pairs are not searched).
+fn shown_as_text(m: &StoredMsg) -> bool {
+    (m.opcode == Opcode::Text && m.utf8_valid) || m.opcode == Opcode::Close
+}
+
+/// The current filter's text and regex matches marked in the payload's lines.
+fn mark_matches(app: &App, lines: &mut [Line<'static>]) {
+    let hl = Highlighter::new(&app.filter);
+    if hl.is_empty() {
+        return;
     }
-    out
+    for line in lines {
+        *line = hl.line(std::mem::take(line));
+    }
+}
+
+/// Table rows cut to `width` with `…` (a wrapped row reads as two).
+fn truncate_rows(lines: &mut [Line<'static>], width: usize) {
+    for line in lines {
+        *line = super::wrap::truncate(std::mem::take(line), width);
+    }
 }
 
 #[cfg(test)]

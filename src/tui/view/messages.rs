@@ -10,6 +10,7 @@ use ratatui::widgets::{List, ListState};
 use super::super::fmt;
 use super::super::model::{Row, RowKind, StoredMsg};
 use super::super::state::{App, Pane};
+use super::highlight::Highlighter;
 use super::{dim, dir_arrow, dir_color, pane_block, selected_style, warn_style, window};
 use crate::event::Opcode;
 
@@ -20,10 +21,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
         Some(id) => format!("connection {id}"),
         None => "all".to_string(),
     };
-    let mut title = format!(
-        " Messages · {scope} · {} ",
-        fmt::count(app.view.len() as u64)
-    );
+    let mut title = format!(" Messages · {scope} · {} ", listed(app));
     if !app.filter.is_empty() && !app.mark_only {
         title.push_str("matching ");
     }
@@ -37,13 +35,30 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
     app.msg_offset = window(app.msg_sel, app.msg_offset, height, len);
     let show_conn = app.selected_conn().is_none();
     let end = (app.msg_offset + height).min(len);
-    let items: Vec<Line<'static>> = app
+    let hl = Highlighter::new(&app.filter);
+    let rows: Vec<&Row> = app
         .view
         .get(app.msg_offset..end)
         .unwrap_or(&[])
         .iter()
         .filter_map(|&ix| app.row(ix))
-        .map(|row| line(app, row, show_conn, usize::from(inner.width)))
+        .collect();
+    let time = if app.time_abs { 15 } else { 10 };
+    let mark = if app.mark_only && !app.filter.is_empty() {
+        2
+    } else {
+        0
+    };
+    let conn = if show_conn { 5 } else { 0 };
+    let cols = Slots::of(&rows).fitted(usize::from(inner.width), mark + time + conn);
+    let items: Vec<Line<'static>> = rows
+        .iter()
+        .map(|row| {
+            hl.row(
+                row,
+                line(app, row, show_conn, usize::from(inner.width), cols),
+            )
+        })
         .collect();
     let list = List::new(items)
         .block(block)
@@ -54,7 +69,71 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
     inner
 }
 
-fn line(app: &App, row: &Row, show_conn: bool, width: usize) -> Line<'static> {
+/// `4 msgs`, `4 msgs · 3 anomalies`: what the list holds, anomalies apart from messages.
+fn listed(app: &App) -> String {
+    let anomalies = app.view_anomalies;
+    let msgs = app.view.len().saturating_sub(anomalies) as u64;
+    let mut s = format!(
+        "{} {}",
+        fmt::count(msgs),
+        if msgs == 1 { "msg" } else { "msgs" }
+    );
+    if anomalies > 0 {
+        s.push_str(&format!(
+            " · {} {}",
+            fmt::count(anomalies as u64),
+            if anomalies == 1 {
+                "anomaly"
+            } else {
+                "anomalies"
+            }
+        ));
+    }
+    s
+}
+
+/// Widths of the columns whose contents vary, from the rows drawn, so previews line up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Slots {
+    /// The packet numbers (`#12-14 `).
+    packets: usize,
+    /// The wire size of compressed messages (`deflated 188 B `); 0 when none is drawn.
+    deflated: usize,
+}
+
+/// Previews keep at least this many characters before the wire sizes of compressed messages
+/// give way (the detail pane has them).
+const PREVIEW_MIN: usize = 40;
+
+impl Slots {
+    /// Without the wire size column when it would leave the preview less than
+    /// [`PREVIEW_MIN`] of `width`; `lead` is what comes before the direction arrow.
+    fn fitted(self, width: usize, lead: usize) -> Slots {
+        // Arrow, opcode, size.
+        let fixed = lead + 3 + 7 + 9 + self.packets;
+        if width < fixed + self.deflated + PREVIEW_MIN {
+            Slots {
+                deflated: 0,
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+
+    fn of(rows: &[&Row]) -> Slots {
+        rows.iter()
+            .fold(Slots::default(), |slots, row| match &row.kind {
+                RowKind::Message(m) => Slots {
+                    packets: slots.packets.max(packets_label(m).chars().count()),
+                    deflated: slots.deflated.max(deflated_label(m).chars().count()),
+                },
+                RowKind::Anomaly(_) | RowKind::Unit(_) => slots,
+            })
+    }
+}
+
+fn line(app: &App, row: &Row, show_conn: bool, width: usize, cols: Slots) -> Line<'static> {
     let base = row
         .conn
         .and_then(|id| app.model.conn(id))
@@ -68,10 +147,11 @@ fn line(app: &App, row: &Row, show_conn: bool, width: usize) -> Line<'static> {
     };
     let mut spans = Vec::with_capacity(8);
     if app.mark_only && !app.filter.is_empty() {
+        // A space after the mark: an absolute time fills its column to the left edge.
         spans.push(if app.row_matches(row) {
-            Span::styled("●", Style::new().fg(Color::Yellow))
+            Span::styled("● ", Style::new().fg(Color::Yellow))
         } else {
-            Span::raw(" ")
+            Span::raw("  ")
         });
     }
     spans.push(Span::styled(time, dim()));
@@ -86,7 +166,7 @@ fn line(app: &App, row: &Row, show_conn: bool, width: usize) -> Line<'static> {
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let rest = width.saturating_sub(used);
     match &row.kind {
-        RowKind::Message(m) => message_spans(m, rest, &mut spans),
+        RowKind::Message(m) => message_spans(m, rest, cols, &mut spans),
         RowKind::Anomaly(a) => {
             let text = format!("⚠ {}: {}", a.kind.as_str(), a.detail);
             spans.push(Span::styled(super::fit(&text, rest), warn_style()));
@@ -104,7 +184,7 @@ fn line(app: &App, row: &Row, show_conn: bool, width: usize) -> Line<'static> {
     Line::from(spans)
 }
 
-fn message_spans(m: &StoredMsg, width: usize, spans: &mut Vec<Span<'static>>) {
+fn message_spans(m: &StoredMsg, width: usize, cols: Slots, spans: &mut Vec<Span<'static>>) {
     let op_style = match m.opcode {
         Opcode::Text => Style::new(),
         Opcode::Binary => Style::new().fg(Color::LightMagenta),
@@ -112,13 +192,12 @@ fn message_spans(m: &StoredMsg, width: usize, spans: &mut Vec<Span<'static>>) {
         _ => Style::new().fg(Color::DarkGray),
     };
     spans.push(Span::styled(format!("{:<6} ", m.opcode.as_str()), op_style));
-    let len = if m.compressed {
-        format!("{:>7} z{:<7}", fmt::bytes(m.len), fmt::bytes(m.wire_len))
-    } else {
-        format!("{:>7} {:<8}", fmt::bytes(m.len), "")
-    };
+    let mut len = format!("{:>8} ", fmt::bytes_unit(m.len));
+    if cols.deflated > 0 {
+        len.push_str(&format!("{:<w$}", deflated_label(m), w = cols.deflated));
+    }
     // The capture packets that carried it, as Wireshark numbers frames.
-    let packets = packets_label(m);
+    let packets = format!("{:<w$}", packets_label(m), w = cols.packets);
     let rest = width.saturating_sub(7 + len.chars().count() + packets.chars().count());
     spans.push(Span::styled(len, dim()));
     spans.push(Span::styled(packets, dim()));
@@ -126,6 +205,15 @@ fn message_spans(m: &StoredMsg, width: usize, spans: &mut Vec<Span<'static>>) {
         spans.push(Span::raw(preview(m, rest)));
     } else {
         super::units::summary_spans(&m.units, rest, spans);
+    }
+}
+
+/// `deflated 188 B ` for a compressed message (its size on the wire), else empty.
+fn deflated_label(m: &StoredMsg) -> String {
+    if m.compressed {
+        format!("deflated {} ", fmt::bytes_unit(m.wire_len))
+    } else {
+        String::new()
     }
 }
 
@@ -181,19 +269,65 @@ mod tests {
 
     fn text(m: &StoredMsg) -> String {
         let mut spans = Vec::new();
-        message_spans(m, 60, &mut spans);
+        message_spans(m, 60, Slots::of(&[&row(m.clone())]), &mut spans);
         spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    fn row(m: StoredMsg) -> Row {
+        Row {
+            ts: crate::event::Timestamp::new(0, 0),
+            conn: Some(1),
+            dir: Some(crate::event::Dir::C2s),
+            kind: RowKind::Message(m),
+        }
     }
 
     #[test]
     fn message_lines_show_their_packets() {
-        assert_eq!(text(&msg(None)), "text         2         hi");
+        assert_eq!(text(&msg(None)), "text        2 B hi");
         let one = Some(Packets { first: 7, last: 7 });
-        assert_eq!(text(&msg(one)), "text         2         #7 hi");
+        assert_eq!(text(&msg(one)), "text        2 B #7 hi");
         let many = Some(Packets {
             first: 12,
             last: 14,
         });
-        assert_eq!(text(&msg(many)), "text         2         #12-14 hi");
+        assert_eq!(text(&msg(many)), "text        2 B #12-14 hi");
+    }
+
+    #[test]
+    fn compressed_messages_say_so_in_words_and_previews_line_up() {
+        let mut z = msg(Some(Packets { first: 7, last: 9 }));
+        z.compressed = true;
+        z.len = 2100;
+        z.wire_len = 188;
+        let plain = msg(Some(Packets {
+            first: 12,
+            last: 12,
+        }));
+        let rows = [row(z.clone()), row(plain.clone())];
+        let cols = Slots::of(&rows.iter().collect::<Vec<_>>());
+        assert_eq!(
+            cols,
+            Slots {
+                packets: 5,
+                deflated: 15
+            }
+        );
+        let draw = |m: &StoredMsg| {
+            let mut spans = Vec::new();
+            message_spans(m, 60, cols, &mut spans);
+            spans.iter().map(|s| s.content.as_ref()).collect::<String>()
+        };
+        assert_eq!(draw(&z), "text     2.1 KB deflated 188 B #7-9 hi");
+        assert_eq!(draw(&plain), "text        2 B                #12  hi");
+        // 10 + 3 + 7 + 9 + 5 + 15 + 40 = 89.
+        assert_eq!(cols.fitted(89, 10), cols);
+        assert_eq!(
+            cols.fitted(88, 10),
+            Slots {
+                packets: 5,
+                deflated: 0
+            }
+        );
     }
 }

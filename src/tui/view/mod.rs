@@ -2,13 +2,16 @@
 //! and page sizes) and the scroll offsets that keep selections visible.
 
 pub mod chart;
+mod conn_columns;
 mod connections;
 mod detail;
 mod help;
+mod highlight;
 mod messages;
 pub mod page;
 mod status;
 mod units;
+mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -20,6 +23,8 @@ use crate::event::Dir;
 
 /// Terminals at least this wide put the detail pane beside the lists.
 const WIDE: u16 = 120;
+/// The side-by-side detail pane is at most this wide: its frames table fits whole.
+const DETAIL_MAX: u16 = 76;
 
 pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
     let [top, body, bottom] = Layout::vertical([
@@ -46,8 +51,11 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
             Constraint::Fill(1),
         ])
         .areas(body);
+        // The detail pane gets 45% up to what its frames table needs; wider terminals give
+        // the rest to the message previews.
+        let detail_w = (body.width * 45 / 100).min(DETAIL_MAX);
         let [left, right] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(rest);
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(detail_w)]).areas(rest);
         let [ch, m] = Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(left);
         (c, ch, m, right)
     } else {

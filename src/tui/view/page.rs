@@ -209,27 +209,24 @@ impl Page {
         );
     }
 
-    /// `head` then `text` cut into lines of the remaining width, continuation lines indented
-    /// by `indent`.
+    /// `head` then `text` cut at word boundaries into lines of the remaining width,
+    /// continuation lines indented by `indent`.
     fn wrapped(&mut self, head: Vec<Span<'static>>, text: &str, style: Style, indent: usize) {
         let used: usize = head.iter().map(|s| s.content.chars().count()).sum();
         let first = self.width.saturating_sub(used).max(1);
         let rest = self.width.saturating_sub(indent).max(1);
         let chars: Vec<char> = text.chars().collect();
         let mut line = head;
-        let mut at = 0;
-        let mut room = first;
-        loop {
-            let end = (at + room).min(chars.len());
-            let piece: String = chars.get(at..end).unwrap_or_default().iter().collect();
+        for (i, range) in super::wrap::pieces(text, first, rest)
+            .into_iter()
+            .enumerate()
+        {
+            if i > 0 {
+                line.push(Span::raw(" ".repeat(indent)));
+            }
+            let piece: String = chars.get(range).unwrap_or_default().iter().collect();
             line.push(Span::styled(piece, style));
             self.out.push(Line::from(std::mem::take(&mut line)));
-            at = end;
-            if at >= chars.len() {
-                break;
-            }
-            line.push(Span::raw(" ".repeat(indent)));
-            room = rest;
         }
     }
 
