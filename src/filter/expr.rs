@@ -23,6 +23,9 @@ pub struct Term {
     /// else, which lets workers that do not know the final numbers decide for every
     /// possible number at once (see the `classes` module).
     pub(super) conn_ids: Option<(ConnId, ConnId)>,
+    /// A protocol-unit term (`proto:`, `type:`, `topic:`, ...): it never holds on a raw
+    /// message, so a view showing messages with their units asks it of the units only.
+    pub(super) about_units: bool,
     /// A text or regex term: what it looks for in a payload, so a viewer can mark it.
     pub(super) pattern: Option<regex::bytes::Regex>,
 }
@@ -34,6 +37,7 @@ impl Term {
             asks_for_anomalies: false,
             asks_for_ends: false,
             conn_ids: None,
+            about_units: false,
             pattern: None,
         }
     }
@@ -56,6 +60,12 @@ impl Term {
         self
     }
 
+    /// Marks a protocol-unit term (see [`Term::about_units`]).
+    pub fn about_units(mut self) -> Term {
+        self.about_units = true;
+        self
+    }
+
     /// A term that holds exactly for the connections numbered `first..=last`.
     pub fn on_conn_ids(first: ConnId, last: ConnId) -> Term {
         let mut t = Term::new(move |s| s.conn.is_some_and(|c| (first..=last).contains(&c)));
@@ -74,6 +84,7 @@ impl fmt::Debug for Term {
             .field("asks_for_anomalies", &self.asks_for_anomalies)
             .field("asks_for_ends", &self.asks_for_ends)
             .field("conn_ids", &self.conn_ids)
+            .field("about_units", &self.about_units)
             .finish_non_exhaustive()
     }
 }

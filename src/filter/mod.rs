@@ -124,6 +124,7 @@ pub struct Filter {
     source: String,
     wants_anomalies: bool,
     wants_ends: bool,
+    about_units: bool,
     classes: Classes,
 }
 
@@ -159,11 +160,12 @@ impl Filter {
     pub fn parse(src: &str) -> Result<Filter, FilterError> {
         let tokens = lex::tokenize(src)?;
         let expr = parse::parse(&tokens, src.chars().count() + 1)?;
-        let (mut wants_anomalies, mut wants_ends) = (false, false);
+        let (mut wants_anomalies, mut wants_ends, mut about_units) = (false, false, false);
         if let Some(e) = &expr {
             e.visit(true, &mut |t, positive| {
                 wants_anomalies |= positive && t.asks_for_anomalies;
                 wants_ends |= positive && t.asks_for_ends;
+                about_units |= t.about_units;
             });
         }
         let classes = expr.as_ref().map(Classes::of).unwrap_or_default();
@@ -172,6 +174,7 @@ impl Filter {
             source: src.trim().to_string(),
             wants_anomalies,
             wants_ends,
+            about_units,
             classes,
         })
     }
@@ -195,6 +198,14 @@ impl Filter {
     /// it selects `end` events (those of connections whose health it holds for).
     pub fn wants_ends(&self) -> bool {
         self.wants_ends
+    }
+
+    /// The filter has a protocol-unit term (`proto:`, `type:`, `topic:`, `method:`,
+    /// `event:`, `latency`, `unanswered`), in either polarity: a view that shows messages with
+    /// the units they carry decides such a message by its units alone (`!type:PINGREQ` hides
+    /// the heartbeats, where the raw message, never a `PINGREQ`, would keep every row).
+    pub fn about_units(&self) -> bool {
+        self.about_units
     }
 
     /// Whether the filter selects this message, anomaly, unit or `end`.

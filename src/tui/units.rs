@@ -84,18 +84,22 @@ pub fn unit_subject<'a>(base: Subject<'a>, u: &'a StoredUnit) -> Subject<'a> {
     }
 }
 
-/// A row is selected when its message (or anomaly) is, or when one of its units is.
+/// A row is selected when its message (or anomaly) is, or when one of its units is. A message
+/// that carries units is decided by its units alone when the filter has a protocol-unit term
+/// ([`Filter::about_units`]): such a term never holds on the raw message, so under a `not` it
+/// would keep every row (`!type:PINGREQ` must hide the heartbeats).
 pub fn row_matches(filter: &Filter, row: &Row, conn: Option<&Conn>) -> bool {
     let base = subject(row, conn);
-    if filter.matches(&base) {
-        return true;
+    let units = match row.kind {
+        RowKind::Message(_) => row.units(),
+        // A unit's own row: its subject was the unit.
+        RowKind::Anomaly(_) | RowKind::Unit(_) => &[],
+    };
+    let by_units = units.iter().any(|u| filter.matches(&unit_subject(base, u)));
+    if !units.is_empty() && filter.about_units() {
+        return by_units;
     }
-    // A unit's own row: its subject was the unit.
-    matches!(row.kind, RowKind::Message(_))
-        && row
-            .units()
-            .iter()
-            .any(|u| filter.matches(&unit_subject(base, u)))
+    by_units || filter.matches(&base)
 }
 
 /// Where the jump key goes from a row.

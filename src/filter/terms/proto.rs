@@ -44,16 +44,17 @@ pub fn proto(arg: Arg<'_>) -> Result<Term, TermError> {
             TermError::value(format!("'{v}' is not a protocol: expected {PROTO_USAGE}"))
         })?,
     };
-    Ok(Term::new(move |s| unit(s).is_some_and(|u| u.proto == want)))
+    Ok(Term::new(move |s| unit(s).is_some_and(|u| u.proto == want)).about_units())
 }
 
 /// `type:NAME`: the unit's `type` as the spec names it (`PUBLISH`, `SEND`, `EVENT`,
 /// `request`, `Invocation`), case-insensitively.
 pub fn kind(arg: Arg<'_>) -> Result<Term, TermError> {
     let want = arg.value("type:NAME, e.g. type:PUBLISH")?.to_owned();
-    Ok(Term::new(move |s| {
-        unit(s).is_some_and(|u| u.kind.eq_ignore_ascii_case(&want))
-    }))
+    Ok(
+        Term::new(move |s| unit(s).is_some_and(|u| u.kind.eq_ignore_ascii_case(&want)))
+            .about_units(),
+    )
 }
 
 /// A name with an optional `*` at the end (a prefix), compared exactly (method and event
@@ -102,15 +103,17 @@ pub fn method(arg: Arg<'_>) -> Result<Term, TermError> {
                 .iter()
                 .any(|f| want.matches(u.fields.get(*f)))
         })
-    }))
+    })
+    .about_units())
 }
 
 /// `event:NAME` (`event:chat*` for a prefix): a Socket.IO event's name.
 pub fn event(arg: Arg<'_>) -> Result<Term, TermError> {
     let want = NamePattern::parse(arg.value("event:NAME or event:PREFIX*, e.g. event:chat")?);
-    Ok(Term::new(move |s| {
-        unit(s).is_some_and(|u| want.matches(u.fields.get("event_name")))
-    }))
+    Ok(
+        Term::new(move |s| unit(s).is_some_and(|u| want.matches(u.fields.get("event_name"))))
+            .about_units(),
+    )
 }
 
 pub const LATENCY_USAGE: &str = "latency>100ms, latency<=2s (us, ms or s)";
@@ -124,7 +127,8 @@ pub fn latency(arg: Arg<'_>) -> Result<Term, TermError> {
         unit(s)
             .and_then(|u| u.latency_us)
             .is_some_and(|us| cmp.holds(u128::from(us) * 1_000, want))
-    }))
+    })
+    .about_units())
 }
 
 /// `unanswered`: a request never answered. A view holding whole connections (the TUI) knows
@@ -139,7 +143,7 @@ pub fn unanswered(arg: Arg<'_>) -> Result<Term, TermError> {
         Item::End { unanswered, .. } => !unanswered.is_empty(),
         Item::Message { .. } | Item::Anomaly { .. } | Item::Refused => false,
     });
-    Ok(term.asking_for_ends())
+    Ok(term.asking_for_ends().about_units())
 }
 
 pub const TOPIC_USAGE: &str =
@@ -158,7 +162,8 @@ pub fn topic(arg: Arg<'_>) -> Result<Term, TermError> {
     })?;
     Ok(Term::new(move |s| {
         unit(s).is_some_and(|u| u.proto == "mqtt" && unit_topics(u).any(|t| filter.matches(t)))
-    }))
+    })
+    .about_units())
 }
 
 /// The topics a unit names: `topic`, each `subscriptions[].topic`, each `topics[]`.

@@ -328,6 +328,24 @@ fn a_row_matches_when_its_message_or_one_of_its_units_does() {
     assert_eq!(listed(&mut app, "op:binary dir:s2c"), vec![2]);
 }
 
+/// With a protocol term in the filter, a message carrying units is decided by its units (the
+/// raw message is never a `PINGREQ`, so under a `not` it would keep every row); a message
+/// without units is decided by itself.
+#[test]
+fn a_negated_protocol_term_hides_the_rows_whose_units_it_names() {
+    let mut app = app();
+    assert_eq!(listed(&mut app, "!type:PINGREQ"), vec![0, 1, 2, 3, 5]);
+    assert_eq!(listed(&mut app, "not proto:mqtt"), vec![0]);
+    assert_eq!(listed(&mut app, "!type:PUBLISH and dir:c2s"), vec![0, 4]);
+    // Packed: one unit of the row that is not a PUBLISH of plant/7 keeps it.
+    assert_eq!(
+        listed(&mut app, "!topic:plant/7/temp type:PUBLISH"),
+        vec![1, 3]
+    );
+    // Without a protocol term, the message or a unit is enough, as before.
+    assert_eq!(listed(&mut app, "!dir:s2c"), vec![0, 1, 3, 4]);
+}
+
 #[test]
 fn malformed_units_are_kept_with_their_anomaly() {
     let m = model();
