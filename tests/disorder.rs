@@ -203,8 +203,9 @@ fn lossless(base: &Base, seed: u64, counts: &mut Counts) {
     let segs = disorder::disorder(&base.segs, &ops, &mut rng);
     let got = disorder::decode(&segs, &disorder::limits());
     if let Err(e) = disorder::same_messages(&base.truth, &got) {
+        let saved = save_failure(base, &segs, seed);
         panic!(
-            "{}: lossless disorder changed the output (seed {seed}, {ops:?}): {e}",
+            "{}: lossless disorder changed the output (seed {seed}, {ops:?}): {e}; {saved}",
             base.name
         );
     }
@@ -221,8 +222,10 @@ fn lossy(base: &Base, seed: u64, counts: &mut Counts) {
     let segs = disorder::disorder(&base.segs, &ops, &mut rng);
     let got = disorder::decode(&segs, &disorder::limits());
     if let Err(e) = disorder::never_wrong(&base.truth, &got) {
+        let saved = save_failure(base, &segs, seed);
         panic!(
-            "{}: a message decoded after losses is not the truth (seed {seed}, {ops:?}): {e}",
+            "{}: a message decoded after losses is not the truth (seed {seed}, {ops:?}): {e}; \
+             {saved}",
             base.name
         );
     }
@@ -232,6 +235,58 @@ fn lossy(base: &Base, seed: u64, counts: &mut Counts) {
     counts.messages_lost_in_lossy_runs +=
         (base.truth.message_count() - got.message_count().min(base.truth.message_count())) as u64;
     counts.segments_fed += segs.len() as u64;
+}
+
+/// Writes a failing round (the undisturbed segments and the disturbed ones) under
+/// `target/disorder-failures/`, and says how to replay it: sessions with real peers cannot be
+/// made again from their seed (their writes interleave as the threads run).
+fn save_failure(base: &Base, segs: &[Seg], seed: u64) -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/disorder-failures");
+    let stem = dir.join(format!("{seed}"));
+    let written = std::fs::create_dir_all(&dir).and_then(|()| {
+        std::fs::write(
+            stem.with_extension("base.jsonl"),
+            disorder::segs_to_json(&base.segs),
+        )?;
+        std::fs::write(
+            stem.with_extension("got.jsonl"),
+            disorder::segs_to_json(segs),
+        )
+    });
+    match written {
+        Ok(()) => format!(
+            "saved: WSNOOP_DISORDER_SAVED={} cargo test --test disorder replay_saved -- \
+             --ignored",
+            stem.display()
+        ),
+        Err(e) => format!("not saved: {e}"),
+    }
+}
+
+/// Replays a round [`save_failure`] wrote: `WSNOOP_DISORDER_SAVED=target/disorder-failures/SEED
+/// cargo test --test disorder replay_saved -- --ignored` (with `WSNOOP_DISORDER_LOSSY` set for
+/// a lossy round).
+#[test]
+#[ignore]
+fn replay_saved() {
+    let stem = std::path::PathBuf::from(
+        std::env::var("WSNOOP_DISORDER_SAVED").expect("WSNOOP_DISORDER_SAVED=PATH/SEED"),
+    );
+    let read = |ext: &str| std::fs::read_to_string(stem.with_extension(ext)).expect("saved round");
+    let base = Base::new(
+        "saved".into(),
+        disorder::segs_from_json(&read("base.jsonl")),
+    );
+    let segs = disorder::segs_from_json(&read("got.jsonl"));
+    let got = disorder::decode(&segs, &disorder::limits());
+    let verdict = if std::env::var("WSNOOP_DISORDER_LOSSY").is_ok() {
+        disorder::never_wrong(&base.truth, &got)
+    } else {
+        disorder::same_messages(&base.truth, &got)
+    };
+    if let Err(e) = verdict {
+        panic!("{e}");
+    }
 }
 
 fn seed_of(base: usize, round: u64) -> u64 {

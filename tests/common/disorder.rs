@@ -690,3 +690,55 @@ pub fn never_wrong(truth: &Decode, got: &Decode) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Segments as one JSON line each (for saving a failing round: generated sessions with real
+/// peers are not reproducible from their seed, the peers' writes interleave as threads run).
+pub fn segs_to_json(segs: &[Seg]) -> String {
+    let mut out = String::new();
+    for s in segs {
+        let v = serde_json::json!({
+            "src": s.src.to_string(),
+            "dst": s.dst.to_string(),
+            "seq": s.seq,
+            "flags": [s.flags.syn, s.flags.ack, s.flags.fin, s.flags.rst],
+            "payload": base64_simd::STANDARD.encode_to_string(&s.payload),
+            "missing": s.missing,
+            "ts": [s.ts.secs, s.ts.nanos],
+            "id": s.id,
+        });
+        out.push_str(&v.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// The segments [`segs_to_json`] wrote.
+pub fn segs_from_json(text: &str) -> Vec<Seg> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON");
+            let flag = |i: usize| v["flags"][i].as_bool().expect("flag");
+            Seg {
+                src: v["src"].as_str().expect("src").parse().expect("addr"),
+                dst: v["dst"].as_str().expect("dst").parse().expect("addr"),
+                seq: v["seq"].as_u64().expect("seq") as u32,
+                flags: TcpFlags {
+                    syn: flag(0),
+                    ack: flag(1),
+                    fin: flag(2),
+                    rst: flag(3),
+                },
+                payload: base64_simd::STANDARD
+                    .decode_to_vec(v["payload"].as_str().expect("payload"))
+                    .expect("base64"),
+                missing: v["missing"].as_u64().expect("missing") as u32,
+                ts: Timestamp::new(
+                    v["ts"][0].as_i64().expect("secs"),
+                    v["ts"][1].as_u64().expect("nanos") as u32,
+                ),
+                id: v["id"].as_u64().expect("id") as usize,
+            }
+        })
+        .collect()
+}
