@@ -24,6 +24,7 @@ mod tests_guess;
 mod tests_recovery;
 #[cfg(test)]
 mod tests_truncated;
+mod utf8_tail;
 
 use crate::event::{DirEvent, Packets, Timestamp};
 use crate::frame::MAX_HEADER_LEN;

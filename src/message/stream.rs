@@ -388,9 +388,16 @@ impl WsDecoder {
         let start = unambiguous_start(&r.buf, p.offset, masked, &r.seg_starts);
         // A boundary a TCP segment began at, or the first byte seen (one offset tried, not a
         // scan), or one the chosen chain reached past its first frame (where two readings
-        // met: the frame before it vouches for its start).
-        let anchored =
-            r.seg_starts.contains(&start) || start > p.offset || (first_byte && start == 0);
+        // met: the frame before it vouches for its start). Not a segment start whose header
+        // reads as the rest of a character begun before it: tiny segments start everywhere,
+        // and in text a final frame's first byte (0x80-0x8A) is a UTF-8 continuation byte,
+        // `с` being `D1 81` (found by the differential test with 4-byte segments). A real
+        // header follows a frame's end, never half a character; masked frames are left out:
+        // their payload read with a false key cannot vouch anyway.
+        let inside_text = !masked && super::utf8_tail::continues_character(&r.buf, start);
+        let anchored = (r.seg_starts.contains(&start) && !inside_text)
+            || start > p.offset
+            || (first_byte && start == 0);
         let skipped = r.skipped.saturating_add(start as u64);
         // Stream offset of the first collected byte.
         let buf_start = self.pos.saturating_sub(r.buf.len() as u64);
