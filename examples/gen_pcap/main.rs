@@ -58,6 +58,9 @@ struct Args {
     /// Every connection in TLS 1.2 (ECDHE-RSA-CHACHA20-POLY1305); key log to OUT.keys.
     #[arg(long)]
     tls12_chacha: bool,
+    /// Every connection speaks MQTT (subprotocol `mqtt`; each data message one PUBLISH).
+    #[arg(long)]
+    mqtt: bool,
     /// Also write one JSON line per message here (corpus layout); for small files.
     #[arg(long)]
     expected: Option<String>,
@@ -98,6 +101,7 @@ fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
         } else {
             None
         },
+        mqtt: a.mqtt,
     };
     let tls = cfg.tls.is_some();
     let out = BufWriter::with_capacity(1 << 20, File::create(&a.out)?);

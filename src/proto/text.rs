@@ -34,6 +34,12 @@ impl Line {
             self.chars += 1;
         }
         let room = (LINE_CHARS - self.chars.min(LINE_CHARS)).min(PIECE_CHARS);
+        // Most pieces (names, topics, ids) are short printable ASCII: copied whole.
+        if piece.len() <= room && piece.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            self.text.push_str(piece);
+            self.chars += piece.len();
+            return self;
+        }
         for (n, c) in piece.chars().enumerate() {
             if n + 1 >= room && piece.chars().nth(n + 1).is_some() {
                 self.text.push('…');
@@ -67,9 +73,15 @@ pub(crate) fn b64(bytes: &[u8]) -> String {
 
 /// Writes `name_b64` and, when the bytes are UTF-8, `name_text`.
 pub(crate) fn put_bytes(fields: &mut Map<String, Value>, name: &str, bytes: &[u8]) {
-    fields.insert(format!("{name}_b64"), Value::String(b64(bytes)));
+    // The names in use, without a format! per unit.
+    let (b64_name, text_name) = match name {
+        "payload" => ("payload_b64".to_owned(), "payload_text".to_owned()),
+        "body" => ("body_b64".to_owned(), "body_text".to_owned()),
+        other => (format!("{other}_b64"), format!("{other}_text")),
+    };
+    fields.insert(b64_name, Value::String(b64(bytes)));
     if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
-        fields.insert(format!("{name}_text"), Value::String(text.to_owned()));
+        fields.insert(text_name, Value::String(text.to_owned()));
     }
 }
 

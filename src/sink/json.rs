@@ -283,18 +283,11 @@ impl<W: Write> Sink for JsonSink<W> {
             }
             EventKind::Proto(unit) => {
                 write!(self.out, ",\"dir\":\"{}\"", unit.dir.as_str())?;
-                let mut fields = serde_json::Map::new();
-                unit.write_json(&mut fields, |ts| {
-                    let mut t = Vec::with_capacity(27);
-                    let _ = write_rfc3339_micros(&mut t, ts);
-                    serde_json::Value::from(String::from_utf8_lossy(&t).into_owned())
-                });
-                for (k, v) in &fields {
-                    self.out.write_all(b",")?;
-                    string(&mut self.out, k)?;
-                    self.out.write_all(b":")?;
-                    serde_json::to_writer(&mut self.out, v)?;
-                }
+                super::jsonvalue::write_unit(&mut self.out, unit, |mut w, ts| {
+                    w.write_all(b"\"")?;
+                    write_rfc3339_micros(&mut w, ts)?;
+                    w.write_all(b"\"")
+                })?;
             }
             EventKind::End {
                 how,

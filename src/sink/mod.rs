@@ -16,6 +16,7 @@
 
 mod fastfmt;
 mod json;
+mod jsonvalue;
 mod summary;
 mod text;
 mod timefmt;

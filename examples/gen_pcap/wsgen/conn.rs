@@ -56,6 +56,8 @@ pub struct Conn {
     pub client: String,
     pub server: String,
     pub close_by_server: bool,
+    /// The connection's number (its MQTT topic with `--mqtt`).
+    pub idx: u32,
 }
 
 impl Conn {
@@ -68,6 +70,7 @@ impl Conn {
             c,
             s,
             close_by_server: !idx.is_multiple_of(2),
+            idx,
         }
     }
 
@@ -89,6 +92,7 @@ pub fn handshake(
     sport: u16,
     deflate: bool,
     tls: bool,
+    mqtt: bool,
 ) -> (Vec<u8>, Vec<u8>) {
     let mut nonce = [0u8; 16];
     rng.fill(&mut nonce);
@@ -105,15 +109,23 @@ pub fn handshake(
     } else {
         ("", "")
     };
+    let (proto_req, proto_resp) = if mqtt {
+        (
+            "Sec-WebSocket-Protocol: mqtt\r\n",
+            "Sec-WebSocket-Protocol: mqtt\r\n",
+        )
+    } else {
+        ("", "")
+    };
     let scheme = if tls { "https" } else { "http" };
     let req = format!(
         "GET /ws/feed?client={idx} HTTP/1.1\r\nHost: 127.0.0.1:{sport}\r\nUser-Agent: wsgen/1.0\r\n\
          Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n\
-         Sec-WebSocket-Version: 13\r\n{ext_req}Origin: {scheme}://127.0.0.1:{sport}\r\n\r\n"
+         Sec-WebSocket-Version: 13\r\n{ext_req}{proto_req}Origin: {scheme}://127.0.0.1:{sport}\r\n\r\n"
     );
     let resp = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {accept}\r\n{ext_resp}\r\n"
+         Sec-WebSocket-Accept: {accept}\r\n{ext_resp}{proto_resp}\r\n"
     );
     (req.into_bytes(), resp.into_bytes())
 }
@@ -144,7 +156,7 @@ mod tests {
     #[test]
     fn accept_matches_the_key() {
         let mut rng = Rng::new(5);
-        let (req, resp) = handshake(&mut rng, 3, 8080, true, false);
+        let (req, resp) = handshake(&mut rng, 3, 8080, true, false, false);
         let (req, resp) = (
             String::from_utf8(req).unwrap(),
             String::from_utf8(resp).unwrap(),
@@ -166,6 +178,13 @@ mod tests {
         assert!(req.starts_with("GET /ws/feed?client=3 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"));
         assert!(req.ends_with("Origin: http://127.0.0.1:8080\r\n\r\n"));
         assert!(resp.ends_with("permessage-deflate\r\n\r\n"));
+        let (req, resp) = handshake(&mut rng, 3, 8080, false, false, true);
+        let (req, resp) = (
+            String::from_utf8(req).unwrap(),
+            String::from_utf8(resp).unwrap(),
+        );
+        assert!(req.contains("\r\nSec-WebSocket-Protocol: mqtt\r\n"));
+        assert!(resp.ends_with("\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n"));
     }
 
     #[test]
@@ -179,4 +198,42 @@ mod tests {
             "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
     }
+}
+
+#[cfg(test)]
+mod mqtt_tests {
+    #[test]
+    fn a_publish_wraps_the_message() {
+        let mut msg = b"21.5".to_vec();
+        super::mqtt_publish(7, &mut msg);
+        let mut want = vec![0x30, 2 + 19 + 4, 0, 19];
+        want.extend_from_slice(b"plant/7/temperature21.5");
+        assert_eq!(msg, want);
+        let mut long = vec![b'x'; 200];
+        super::mqtt_publish(7, &mut long);
+        // 2 + 19 + 200 = 221: two length bytes, 221 % 128 | 0x80, 221 / 128.
+        assert_eq!(&long[..3], &[0x30, 0xDD, 0x01]);
+        assert_eq!(long.len(), 3 + 221);
+    }
+}
+
+/// Replaces `msg` by an MQTT 3.1.1 PUBLISH (QoS 0, no packet id) of it on topic
+/// `plant/IDX/temperature`: fixed header `0x30`, the remaining length as a varint (§2.2.3),
+/// the topic with its 2-byte length, the payload.
+pub fn mqtt_publish(idx: u32, msg: &mut Vec<u8>) {
+    let topic = format!("plant/{idx}/temperature");
+    let mut packet = vec![0x30];
+    let mut n = 2 + topic.len() + msg.len();
+    loop {
+        let b = (n % 128) as u8;
+        n /= 128;
+        packet.push(if n > 0 { b | 0x80 } else { b });
+        if n == 0 {
+            break;
+        }
+    }
+    packet.extend_from_slice(&(topic.len() as u16).to_be_bytes());
+    packet.extend_from_slice(topic.as_bytes());
+    packet.extend_from_slice(msg);
+    *msg = packet;
 }

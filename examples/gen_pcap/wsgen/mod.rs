@@ -42,6 +42,10 @@ pub struct Config {
     pub out: String,
     /// Every connection inside TLS (the secrets go to the key log `run_with_keys` returns).
     pub tls: Option<tls::Mode>,
+    /// Every connection negotiates the `mqtt` subprotocol and each data message is one MQTT
+    /// 3.1.1 PUBLISH (QoS 0, topic `plant/N/temperature`) carrying the message it would have
+    /// been: the application-protocol decoding cost.
+    pub mqtt: bool,
 }
 
 impl Default for Config {
@@ -58,6 +62,7 @@ impl Default for Config {
             mss: 1448,
             out: String::new(),
             tls: None,
+            mqtt: false,
         }
     }
 }
@@ -312,6 +317,7 @@ impl<W: Write> State<W> {
             sport,
             self.cfg.deflate,
             self.cfg.tls.is_some(),
+            self.cfg.mqtt,
         );
         if let Some(mode) = self.cfg.tls {
             let tls = tls::Session::new(mode, &mut self.tls_rng)?;
@@ -334,6 +340,14 @@ impl<W: Write> State<W> {
         if self.cfg.deflate {
             conn.c.comp = Some(frame::Deflater::new(self.cfg.deflate_level));
             conn.s.comp = Some(frame::Deflater::new(self.cfg.deflate_level));
+        }
+        if self.cfg.mqtt {
+            // MQTT 3.1.1 §3.1 CONNECT (clean session, keep-alive 60 s, client id `wsgen`) and
+            // §3.2 CONNACK (accepted): the version the PUBLISHes are read with.
+            let mut z = Vec::new();
+            let connect = b"\x10\x11\x00\x04MQTT\x04\x02\x00\x3c\x00\x05wsgen";
+            self.data(&mut conn, true, 2, connect, &mut z);
+            self.data(&mut conn, false, 2, b"\x20\x02\x00\x00", &mut z);
         }
         Ok(conn)
     }
@@ -487,7 +501,11 @@ impl<W: Write> State<W> {
             self.rng.range(2, 8)
         };
         for _ in 0..nmsg {
-            let (op, class) = mix.message(pools, &mut self.rng, msg);
+            let (mut op, class) = mix.message(pools, &mut self.rng, msg);
+            if self.cfg.mqtt {
+                op = 2;
+                conn::mqtt_publish(conn.idx, msg);
+            }
             self.counts.size_class[match class {
                 SizeClass::Tiny => 0,
                 SizeClass::Medium => 1,
