@@ -3,63 +3,13 @@
 //! with unit summaries, the detail tree of a unit, the request/reply jump, and protocol filter
 //! terms; compared with the committed snapshots in tests/snapshots/.
 
-use std::path::Path;
+mod tuiutil;
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
-use wsnoop::pipeline::{Failure, Input, Options, Pipeline, Watch};
-use wsnoop::tui::model::{Model, Progress};
-use wsnoop::tui::{App, Feed, draw};
+use tuiutil::{keys, screen};
 
-/// The run's last progress report; a failure fails the test.
-#[derive(Default)]
-struct Last(Progress);
-
-impl Watch for Last {
-    fn progress(&mut self, progress: &Progress) {
-        self.0 = *progress;
-    }
-
-    fn failure(&mut self, failure: &Failure) {
-        panic!("{failure}");
-    }
-}
-
-/// `captures/subproto/NAME.pcap` decoded into the model as the TUI's loader does.
-fn capture_app(name: &str) -> App {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("captures/subproto")
-        .join(format!("{name}.pcap"));
-    let mut model = Model::new(1 << 20);
-    let mut last = Last::default();
-    Pipeline::new(Options::default()).run(vec![Input::Path(path)], &mut model, &mut last);
-    let mut app = App::new(model, format!("{name}.pcap"));
-    app.feed(Feed::Progress(last.0));
-    app.feed(Feed::Done(None));
-    app.settle();
-    app
-}
-
-fn keys(app: &mut App, keys: &str) {
-    for c in keys.chars() {
-        let k = match c {
-            '\t' => KeyCode::Tab,
-            '\n' => KeyCode::Enter,
-            '\x1b' => KeyCode::Esc,
-            c => KeyCode::Char(c),
-        };
-        app.key(KeyEvent::from(k));
-        app.settle();
-    }
-}
-
-fn screen(app: &mut App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    // Twice: the first drawing records pane sizes that page keys and scrolling use.
-    t.draw(|f| draw(f, app)).unwrap();
-    t.draw(|f| draw(f, app)).unwrap();
-    t.backend().to_string()
+/// `captures/subproto/NAME.pcap` in the model, as the TUI's loader reads it.
+fn capture_app(name: &str) -> wsnoop::tui::App {
+    tuiutil::capture_app(&format!("subproto/{name}.pcap"), None)
 }
 
 macro_rules! capture_sizes {

@@ -27,7 +27,7 @@ use crate::event::{Event, Timestamp};
 
 pub use json::JsonSink;
 pub use summary::{ConnTotals, RunCounts, Summary};
-pub use text::{INVALID_UTF8_MARK, Shown, TextSink, close_label, shown};
+pub use text::{INVALID_UTF8_MARK, Shown, TextSink, close_label, micros, shown};
 pub use timefmt::{TimeFormat, write_rfc3339_micros, write_seconds_since};
 
 /// Where events go.

@@ -506,8 +506,9 @@ fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
 }
 
-/// A duration in microseconds, readable: `850 µs`, `4.1 ms`, `2.35 s`.
-fn micros(us: u64) -> String {
+/// A duration in microseconds, readable: `850 µs`, `4.1 ms`, `2.35 s` (text output and the
+/// TUI write durations alike).
+pub fn micros(us: u64) -> String {
     if us < 1_000 {
         format!("{us} µs")
     } else if us < 1_000_000 {

@@ -235,13 +235,7 @@ pub fn reply_of<'a>(model: &'a Model, conn: &Conn, request: &Unit) -> Option<&'a
 
 /// A latency as the text output writes it: `704 µs`, `4.0 ms`, `2.35 s`.
 pub fn latency(us: u64) -> String {
-    if us < 1_000 {
-        format!("{us} µs")
-    } else if us < 1_000_000 {
-        format!("{:.1} ms", us as f64 / 1_000.0)
-    } else {
-        format!("{:.2} s", us as f64 / 1_000_000.0)
-    }
+    crate::sink::micros(us)
 }
 
 /// A short tag for the list: `mqtt`, `stomp`, `eio`, `sio`, `rpc`, `gql`, `sigr`.
