@@ -132,3 +132,35 @@ fn type_and_proto_combine_with_the_other_terms() {
             .all(|u| u["type"] == "SEND" && u["dir"] == "c2s")
     );
 }
+
+/// `unanswered` in `read` selects the `end` of each connection that left requests without
+/// their reply, and the text line names them: in the STOMP capture each of the three
+/// connections ends with a DISCONNECT whose receipt never came (the broker closed first).
+#[test]
+fn unanswered_selects_the_ends_that_name_their_unanswered_requests() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wsnoop"))
+        .args(["read", "--filter", "unanswered"])
+        .arg(captures_dir().join("subproto/stomp_rabbitmq_stompjs.pcap"))
+        .output()
+        .expect("run wsnoop");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let ends: Vec<&str> = text.lines().filter(|l| l.contains("  end (")).collect();
+    assert_eq!(ends.len(), 3, "{text}");
+    for end in &ends {
+        assert!(
+            end.ends_with(", close clean, 1 unanswered: stomp c2s DISCONNECT receipt close-0"),
+            "{end}"
+        );
+    }
+    // Only the opens and ends: no message, no unit is selected by `unanswered` in `read`.
+    assert_eq!(text.lines().count(), 6, "{text}");
+    let json = selected("stomp_rabbitmq_stompjs.pcap", "unanswered");
+    let ends: Vec<&Value> = of_event(&json, "end");
+    assert_eq!(ends.len(), 3);
+    for end in ends {
+        let u = &end["unanswered"];
+        assert_eq!(u.as_array().map(Vec::len), Some(1), "{end}");
+        assert_eq!(u[0]["type"], "DISCONNECT");
+    }
+}

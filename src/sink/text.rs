@@ -351,7 +351,20 @@ impl<W: Write> Sink for TextSink<W> {
                         }
                     }
                     if !r.unanswered.is_empty() {
-                        let _ = write!(line, ", {} unanswered", r.unanswered.len());
+                        let _ = write!(line, ", {} unanswered:", r.unanswered.len());
+                        // The first few by name, so that `--filter unanswered` says which.
+                        for (i, u) in r.unanswered.iter().take(UNANSWERED_LISTED).enumerate() {
+                            let sep = if i == 0 { " " } else { "; " };
+                            let _ =
+                                write!(line, "{sep}{} {} {}", u.proto, u.dir.as_str(), u.summary);
+                        }
+                        if r.unanswered.len() > UNANSWERED_LISTED {
+                            let _ = write!(
+                                line,
+                                "; and {} more",
+                                r.unanswered.len() - UNANSWERED_LISTED
+                            );
+                        }
                     }
                 }
             }
@@ -505,6 +518,9 @@ fn websocket_url(info: &crate::event::OpenInfo) -> Option<String> {
 fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
 }
+
+/// Unanswered requests named on an `end` line (all of them are in the JSON line).
+const UNANSWERED_LISTED: usize = 5;
 
 /// A duration in microseconds, readable: `850 µs`, `4.1 ms`, `2.35 s` (text output and the
 /// TUI write durations alike).
