@@ -208,15 +208,21 @@ fn emit(
     sink: &mut dyn Sink,
 ) -> io::Result<()> {
     if stage.passes_all() {
-        // Straight to the sink: no event moved through the stage's buffer.
-        for ev in events.drain(..) {
-            stage.count(&ev);
-            sink.event(&ev)?;
-            if let EventKind::Message { msg, .. } = ev.kind {
-                engine.recycle(msg.payload);
+        // Straight to the sink, each event where it is (an event is large: moving it out of
+        // the buffer is a copy).
+        let mut written = Ok(());
+        for ev in events.iter_mut() {
+            stage.count(ev);
+            written = sink.event(ev);
+            if written.is_err() {
+                break;
+            }
+            if let EventKind::Message { msg, .. } = &mut ev.kind {
+                engine.recycle(std::mem::take(&mut msg.payload));
             }
         }
-        return Ok(());
+        events.clear();
+        return written;
     }
     for ev in events.drain(..) {
         stage.push(ev, passed, &mut |payload| engine.recycle(payload));
