@@ -40,6 +40,13 @@ impl Fields {
             self.len += piece.len();
             return Ok(());
         }
+        self.push_past_room(w, piece)
+    }
+
+    /// Out of line: it is inlined nowhere, so that the inlined pushes stay small.
+    #[cold]
+    #[inline(never)]
+    fn push_past_room(&mut self, w: &mut impl Write, piece: &[u8]) -> io::Result<()> {
         self.flush(w)?;
         w.write_all(piece)
     }
@@ -47,9 +54,9 @@ impl Fields {
     /// Appends `n` in decimal, written in place.
     #[inline(always)]
     pub fn push_u64(&mut self, w: &mut impl Write, n: u64) -> io::Result<()> {
-        let digits = n.checked_ilog10().map_or(1, |l| l as usize + 1);
+        let digits = decimal_digits(n);
         let Some(slots) = self.buf.get_mut(self.len..self.len + digits) else {
-            return self.push(w, itoa::Buffer::new().format(n).as_bytes());
+            return self.push_past_room(w, itoa::Buffer::new().format(n).as_bytes());
         };
         write_decimal(slots, n);
         self.len += digits;
@@ -74,6 +81,18 @@ const DIGIT_PAIRS: [[u8; 2]; 100] = {
     }
     pairs
 };
+
+/// Decimal digits of `n` (1 for 0), two at a time: the numbers of a message line are short.
+#[inline(always)]
+fn decimal_digits(n: u64) -> usize {
+    let mut digits = 1;
+    let mut rest = n;
+    while rest >= 100 {
+        rest /= 100;
+        digits += 2;
+    }
+    digits + usize::from(rest >= 10)
+}
 
 /// Writes the low `slots.len()` decimal digits of `n` into `slots`, zero-padded (`n` must have
 /// no more digits than that for it to be written whole).
@@ -181,8 +200,15 @@ fn push_escaped(out: &mut Vec<u8>, b: u8) {
         b'\t' => out.extend_from_slice(b"\\t"),
         0x08 => out.extend_from_slice(b"\\b"),
         0x0c => out.extend_from_slice(b"\\f"),
-        _ => out.extend_from_slice(&unicode_escape(b)),
+        _ => push_unicode_escape(out, b),
     }
+}
+
+/// Other control characters: rare, kept out of the inlined escapes.
+#[cold]
+#[inline(never)]
+fn push_unicode_escape(out: &mut Vec<u8>, b: u8) {
+    out.extend_from_slice(&unicode_escape(b));
 }
 
 /// `\u00XX` (lowercase hex, as serde_json writes it).
