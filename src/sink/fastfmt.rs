@@ -418,10 +418,19 @@ mod tests {
             );
         }
         // Around the in-memory escaper's parts.
-        for len in [ESCAPE_PART - 1, ESCAPE_PART, ESCAPE_PART + 1, 2 * ESCAPE_PART + 9] {
+        for len in [
+            ESCAPE_PART - 1,
+            ESCAPE_PART,
+            ESCAPE_PART + 1,
+            2 * ESCAPE_PART + 9,
+        ] {
             cases.push("z".repeat(len) + "\u{2}");
             cases.push("\t".repeat(len));
-            cases.push((0..len).map(|i| if i % 5 == 0 { '\\' } else { 'q' }).collect());
+            cases.push(
+                (0..len)
+                    .map(|i| if i % 5 == 0 { '\\' } else { 'q' })
+                    .collect(),
+            );
         }
         for s in cases {
             let want = serde_json::to_string(&s).unwrap();
@@ -431,7 +440,10 @@ mod tests {
             // In memory, after what the line already holds.
             let mut line = b"{\"text\":".to_vec();
             write_json_utf8_in_memory(&mut line, s.as_bytes());
-            assert_eq!(String::from_utf8(line).unwrap(), format!("{{\"text\":{want}"));
+            assert_eq!(
+                String::from_utf8(line).unwrap(),
+                format!("{{\"text\":{want}")
+            );
         }
     }
 
