@@ -202,7 +202,10 @@ mod tests {
             (v6(40_000), v6(80)),
             (v6(80), addr(40_000)),
             // Address and port trade places between the two: still two flows.
-            (SocketAddr::from(([0, 0, 0, 80], 1)), SocketAddr::from(([0, 0, 0, 1], 80))),
+            (
+                SocketAddr::from(([0, 0, 0, 80], 1)),
+                SocketAddr::from(([0, 0, 0, 1], 80)),
+            ),
         ];
         let mut t = FlowTable::new(16);
         for (i, (a, b)) in pairs.iter().enumerate() {

@@ -159,6 +159,27 @@ pub fn write_json_utf8_in_memory(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
 }
 
+/// [`write_json_utf8_in_memory`]'s escaping for any writer: escaped into `scratch` (a buffer
+/// the caller keeps), handed on a few KiB at a time.
+pub fn write_json_utf8_staged(
+    w: &mut impl Write,
+    s: &[u8],
+    scratch: &mut Vec<u8>,
+) -> io::Result<()> {
+    scratch.clear();
+    scratch.push(b'"');
+    for part in s.chunks(ESCAPE_PART) {
+        scratch.reserve(part.len() * 6);
+        escape_part(scratch, part);
+        if scratch.len() >= ESCAPE_PART {
+            w.write_all(scratch)?;
+            scratch.clear();
+        }
+    }
+    scratch.push(b'"');
+    w.write_all(scratch)
+}
+
 /// Input bytes escaped per reservation of room for them.
 const ESCAPE_PART: usize = 4096;
 
@@ -444,6 +465,10 @@ mod tests {
                 String::from_utf8(line).unwrap(),
                 format!("{{\"text\":{want}")
             );
+            // Staged, with a scratch buffer holding something from before.
+            let (mut out, mut scratch) = (Vec::new(), b"old".to_vec());
+            write_json_utf8_staged(&mut out, s.as_bytes(), &mut scratch).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), want);
         }
     }
 

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::fastfmt::{
-    ConnCache, Fields, TimeCache, write_json_str, write_json_utf8, write_json_utf8_in_memory,
+    ConnCache, Fields, TimeCache, write_json_str, write_json_utf8_in_memory, write_json_utf8_staged,
 };
 use super::{Finish, Formatter, LineSink, Sink, Summary, write_rfc3339_micros};
 use crate::event::{Dir, Event, EventKind, Handshake, Message, Opcode, TlsInfo};
@@ -165,7 +165,7 @@ impl<W: Write> JsonSink<W> {
         if text {
             match self.line_buffer {
                 Some(buffer) => write_json_utf8_in_memory(buffer(w), &msg.payload),
-                None => write_json_utf8(w, &msg.payload)?,
+                None => write_json_utf8_staged(w, &msg.payload, &mut self.b64)?,
             }
         } else if msg.opcode == Opcode::Close {
             if let Some(code) = msg.close_code() {
