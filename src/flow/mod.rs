@@ -1,13 +1,14 @@
 //! Connections: the direction-independent flow key and the table of tracked connections with
 //! least-recently-active eviction.
 
+use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
 use hashlink::{LinkedHashMap, LinkedHashSet};
 
 /// The two endpoints of a TCP connection, in a canonical order so that both directions map to
 /// the same key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowKey {
     lo: SocketAddr,
     hi: SocketAddr,
@@ -21,11 +22,35 @@ impl FlowKey {
             FlowKey { lo: dst, hi: src }
         }
     }
+
+    /// Both endpoints, the lower first (the same whichever side sent the packet).
+    pub fn endpoints(&self) -> (SocketAddr, SocketAddr) {
+        (self.lo, self.hi)
+    }
+}
+
+/// Every packet looks its flow up: an IPv4 endpoint is hashed as one word (address and port)
+/// rather than field by field, as `SocketAddr`'s own `Hash` does. Equal keys hash alike: what
+/// is left out (IPv6 flow info and scope) only makes unequal keys collide.
+impl Hash for FlowKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for addr in [&self.lo, &self.hi] {
+            match addr {
+                SocketAddr::V4(a) => {
+                    state.write_u64(u64::from(a.ip().to_bits()) << 16 | u64::from(a.port()));
+                }
+                SocketAddr::V6(a) => {
+                    state.write_u128(a.ip().to_bits());
+                    state.write_u16(a.port());
+                }
+            }
+        }
+    }
 }
 
 /// Seeded per process, so addresses chosen by whoever shaped the traffic cannot be made to
 /// collide on purpose; faster than SipHash on these small keys.
-type Hasher = foldhash::fast::RandomState;
+type TableHasher = foldhash::fast::RandomState;
 
 /// Flows with a bound on their number, kept in order of last activity (an O(1) LRU: each
 /// access moves the flow to the recent end; when a new flow would exceed the bound, the least
@@ -33,19 +58,19 @@ type Hasher = foldhash::fast::RandomState;
 pub struct FlowTable<T> {
     /// Boxed values: a table of tens of thousands of flows then moves small entries when it
     /// grows, and an idle entry costs a pointer rather than a whole session.
-    flows: LinkedHashMap<FlowKey, Box<T>, Hasher>,
+    flows: LinkedHashMap<FlowKey, Box<T>, TableHasher>,
     capacity: usize,
     /// Flows that ended (FIN both ways or RST), oldest first: late retransmissions and
     /// duplicates of their segments must not start a ghost connection. Bounded by `capacity`.
-    retired: LinkedHashSet<FlowKey, Hasher>,
+    retired: LinkedHashSet<FlowKey, TableHasher>,
 }
 
 impl<T> FlowTable<T> {
     pub fn new(capacity: usize) -> Self {
         FlowTable {
-            flows: LinkedHashMap::with_hasher(Hasher::default()),
+            flows: LinkedHashMap::with_hasher(TableHasher::default()),
             capacity: capacity.max(1),
-            retired: LinkedHashSet::with_hasher(Hasher::default()),
+            retired: LinkedHashSet::with_hasher(TableHasher::default()),
         }
     }
 
@@ -166,6 +191,33 @@ mod tests {
             FlowKey::new(addr(1), addr(2)),
             FlowKey::new(addr(1), addr(3))
         );
+    }
+
+    #[test]
+    fn ipv4_and_ipv6_flows_are_found_from_either_side() {
+        use std::hash::BuildHasher;
+        let v6 = |port: u16| SocketAddr::from(([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1], port));
+        let pairs = [
+            (addr(40_000), addr(80)),
+            (v6(40_000), v6(80)),
+            (v6(80), addr(40_000)),
+            // Address and port trade places between the two: still two flows.
+            (
+                SocketAddr::from(([0, 0, 0, 80], 1)),
+                SocketAddr::from(([0, 0, 0, 1], 80)),
+            ),
+        ];
+        let mut t = FlowTable::new(16);
+        for (i, (a, b)) in pairs.iter().enumerate() {
+            assert!(t.insert(FlowKey::new(*a, *b), i).is_none());
+        }
+        let hasher = foldhash::fast::FixedState::with_seed(7);
+        for (i, (a, b)) in pairs.iter().enumerate() {
+            let (k, back) = (FlowKey::new(*a, *b), FlowKey::new(*b, *a));
+            assert_eq!(hasher.hash_one(k), hasher.hash_one(back));
+            assert_eq!(t.get_mut(&back).copied(), Some(i));
+        }
+        assert_eq!(t.len(), pairs.len());
     }
 
     #[test]

@@ -341,6 +341,37 @@ fn micros_between_rounds_down_and_saturates() {
 }
 
 #[test]
+fn micros_between_is_the_same_either_side_of_its_64_bit_shortcut() {
+    // 9e9 seconds apart is the last the shortcut takes; one more goes through 128 bits.
+    let a = Timestamp::new(-5, 4_294_967_295);
+    assert_eq!(
+        micros_between(a, Timestamp::new(8_999_999_995, 0)),
+        8_999_999_995_705_032
+    );
+    assert_eq!(
+        micros_between(a, Timestamp::new(8_999_999_996, 0)),
+        8_999_999_996_705_032
+    );
+    // Nanoseconds past a second (as a capture may claim) count as they are.
+    assert_eq!(
+        micros_between(Timestamp::new(1, 0), Timestamp::new(1, 4_000_001_000)),
+        4_000_001
+    );
+    assert_eq!(
+        micros_between(Timestamp::new(1, 4_000_000_000), Timestamp::new(4, 999)),
+        0
+    );
+    assert_eq!(
+        micros_between(Timestamp::new(1, 4_000_000_000), Timestamp::new(5, 999)),
+        0
+    );
+    assert_eq!(
+        micros_between(Timestamp::new(1, 4_000_000_000), Timestamp::new(5, 1_000)),
+        1
+    );
+}
+
+#[test]
 fn json_fragment_exact() {
     let mut h = Health::new(at(0));
     h.message(C2s, at(10), &ping(b"1"));

@@ -49,6 +49,7 @@ pub(super) fn run(
     engine.set_conn_base(run.last_id);
     let mut stage = Stage::new(opts.filter.as_ref(), run.summary.is_some(), opts.proto_only);
     let mut events: Vec<Event> = Vec::new();
+    let mut passed: Vec<Event> = Vec::new();
     let live = source.is_live();
     let wait = opts.flush_every.unwrap_or(LIVE_WAIT);
     let timed = live
@@ -93,7 +94,7 @@ pub(super) fn run(
                 for secrets in source.take_secrets() {
                     engine.add_keys(&secrets, 1);
                 }
-                emit(&mut events, &engine, &mut stage, sink)?;
+                emit(&mut events, &mut passed, &engine, &mut stage, sink)?;
                 packets += 1;
                 if packets.is_multiple_of(PROGRESS_EVERY) {
                     watch.progress(&progress(source, &engine, false));
@@ -139,7 +140,7 @@ pub(super) fn run(
                 if live && follow_keylogs(run, &mut engine, watch) {
                     let at = last_ts.max(Some(wall_clock())).unwrap_or_else(wall_clock);
                     engine.release_held_records(at, &mut events);
-                    emit(&mut events, &engine, &mut stage, sink)?;
+                    emit(&mut events, &mut passed, &engine, &mut stage, sink)?;
                 }
             }
             if let Some(idle) = opts.idle_timeout
@@ -154,7 +155,7 @@ pub(super) fn run(
                         at.secs.saturating_sub_unsigned(idle.as_secs()),
                         at.nanos,
                     ));
-                    emit(&mut events, &engine, &mut stage, sink)?;
+                    emit(&mut events, &mut passed, &engine, &mut stage, sink)?;
                 }
             }
             if let Some(after) = opts.silence_alarm
@@ -165,7 +166,7 @@ pub(super) fn run(
                 let clock = if live { Some(wall_clock()) } else { None };
                 if let Some(at) = last_ts.max(clock) {
                     engine.silence_alarms(at, after, &mut events);
-                    emit(&mut events, &engine, &mut stage, sink)?;
+                    emit(&mut events, &mut passed, &engine, &mut stage, sink)?;
                 }
             }
             if let Some(every) = opts.stats_every
@@ -183,7 +184,7 @@ pub(super) fn run(
         run.saw(ts);
     }
     engine.finish(&mut events);
-    emit(&mut events, &engine, &mut stage, sink)?;
+    emit(&mut events, &mut passed, &engine, &mut stage, sink)?;
     watch.progress(&progress(source, &engine, true));
     if live && opts.stats_every.is_some() {
         watch.stats(&stats(run, &stage, source, &engine))?;
@@ -198,16 +199,34 @@ pub(super) fn run(
 }
 
 /// Events through the stage on to the sink; message payloads back to the engine for reuse.
+/// `passed`: an empty buffer, kept by the caller so that no packet allocates one.
 fn emit(
     events: &mut Vec<Event>,
+    passed: &mut Vec<Event>,
     engine: &Engine,
     stage: &mut Stage,
     sink: &mut dyn Sink,
 ) -> io::Result<()> {
-    let mut out = Vec::new();
+    if stage.passes_all() {
+        // Straight to the sink, each event where it is (an event is large: moving it out of
+        // the buffer is a copy).
+        let mut written = Ok(());
+        for ev in events.iter_mut() {
+            stage.count(ev);
+            written = sink.event(ev);
+            if written.is_err() {
+                break;
+            }
+            if let EventKind::Message { msg, .. } = &mut ev.kind {
+                engine.recycle(std::mem::take(&mut msg.payload));
+            }
+        }
+        events.clear();
+        return written;
+    }
     for ev in events.drain(..) {
-        stage.push(ev, &mut out, &mut |payload| engine.recycle(payload));
-        for ev in out.drain(..) {
+        stage.push(ev, passed, &mut |payload| engine.recycle(payload));
+        for ev in passed.drain(..) {
             sink.event(&ev)?;
             if let EventKind::Message { msg, .. } = ev.kind {
                 engine.recycle(msg.payload);

@@ -36,15 +36,7 @@ impl Stage {
     /// nothing, or a connection's held `open` and then `ev`. A message left out hands its
     /// payload to `done`.
     pub fn push(&mut self, ev: Event, out: &mut Vec<Event>, done: &mut dyn FnMut(Vec<u8>)) {
-        match ev.kind {
-            EventKind::Message { .. } => self.counts.messages += 1,
-            EventKind::Anomaly { .. } => self.counts.anomalies += 1,
-            EventKind::Open(_)
-            | EventKind::Proto(_)
-            | EventKind::End { .. }
-            | EventKind::Silence { .. }
-            | EventKind::Refused(_) => {}
-        }
+        self.count(&ev);
         if let Some(s) = &mut self.summary {
             s.record(&ev);
         }
@@ -57,6 +49,26 @@ impl Stage {
         match &mut self.selection {
             Some(selection) => selection.push(ev, out),
             None => out.push(ev),
+        }
+    }
+
+    /// Every event goes on as it is (no filter, no summary, raw messages kept): the caller
+    /// may hand them to the sink itself after [`Stage::count`], without moving them through
+    /// [`Stage::push`].
+    pub fn passes_all(&self) -> bool {
+        self.selection.is_none() && self.summary.is_none() && !self.no_messages
+    }
+
+    /// Counts `ev` (what [`Stage::push`] does first).
+    pub fn count(&mut self, ev: &Event) {
+        match ev.kind {
+            EventKind::Message { .. } => self.counts.messages += 1,
+            EventKind::Anomaly { .. } => self.counts.anomalies += 1,
+            EventKind::Open(_)
+            | EventKind::Proto(_)
+            | EventKind::End { .. }
+            | EventKind::Silence { .. }
+            | EventKind::Refused(_) => {}
         }
     }
 }

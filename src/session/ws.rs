@@ -226,6 +226,10 @@ impl WsConn {
                 conn: Some(self.conn),
                 kind,
             });
+            if self.units.is_empty() {
+                // Most messages complete no unit: not even an empty drain.
+                continue;
+            }
             for unit in self.units.drain(..) {
                 if let Some((request, key)) = heartbeat(&unit) {
                     let beat = if request {

@@ -3,10 +3,10 @@
 use std::io::{self, Write};
 
 use super::fastfmt::{
-    ConnCache, TimeCache, write_json_str, write_json_utf8, write_json_utf8_in_memory, write_u64,
+    ConnCache, Fields, TimeCache, write_json_str, write_json_utf8_in_memory, write_json_utf8_staged,
 };
 use super::{Finish, Formatter, LineSink, Sink, Summary, write_rfc3339_micros};
-use crate::event::{Event, EventKind, Handshake, Message, Opcode, TlsInfo};
+use crate::event::{Dir, Event, EventKind, Handshake, Message, Opcode, TlsInfo};
 
 /// Payload bytes base64-encoded at a time: a multiple of 3, so that only the last piece is
 /// padded.
@@ -124,38 +124,48 @@ impl JsonSink<Vec<u8>> {
 }
 
 impl<W: Write> JsonSink<W> {
-    fn message(&mut self, msg: &Message) -> io::Result<()> {
+    /// A message's fields after the line's start, gathered in `f`.
+    fn message(&mut self, mut f: Fields, dir: Dir, msg: &Message) -> io::Result<()> {
         let w = &mut self.out;
-        w.write_all(b",\"opcode\":\"")?;
-        w.write_all(msg.opcode.as_str().as_bytes())?;
-        w.write_all(b"\",\"len\":")?;
-        write_u64(w, msg.payload.len() as u64)?;
-        w.write_all(b",\"wire_len\":")?;
-        write_u64(w, msg.wire_len)?;
-        w.write_all(b",\"frames\":")?;
-        write_u64(w, u64::from(msg.frames))?;
+        f.push(w, b",\"dir\":\"")?;
+        f.push(w, dir.as_str().as_bytes())?;
+        f.push(w, b"\",\"opcode\":\"")?;
+        f.push(w, msg.opcode.as_str().as_bytes())?;
+        f.push(w, b"\",\"len\":")?;
+        f.push_u64(w, msg.payload.len() as u64)?;
+        f.push(w, b",\"wire_len\":")?;
+        f.push_u64(w, msg.wire_len)?;
+        f.push(w, b",\"frames\":")?;
+        f.push_u64(w, u64::from(msg.frames))?;
         if let Some(p) = msg.packets {
-            w.write_all(b",\"packets\":[")?;
-            write_u64(w, p.first)?;
-            w.write_all(b",")?;
-            write_u64(w, p.last)?;
-            w.write_all(b"]")?;
+            f.push(w, b",\"packets\":[")?;
+            f.push_u64(w, p.first)?;
+            f.push(w, b",")?;
+            f.push_u64(w, p.last)?;
+            f.push(w, b"]")?;
         }
-        w.write_all(if msg.compressed {
-            b",\"compressed\":true"
-        } else {
-            b",\"compressed\":false"
-        })?;
+        f.push(
+            w,
+            if msg.compressed {
+                b",\"compressed\":true"
+            } else {
+                b",\"compressed\":false"
+            },
+        )?;
         // Only when set: a whole message's line is as it always was.
         if msg.truncated {
-            w.write_all(b",\"truncated\":true")?;
+            f.push(w, b",\"truncated\":true")?;
         }
         // The decoder validated text messages (`utf8_valid`): no second pass here.
-        if msg.opcode == Opcode::Text && msg.utf8_valid {
-            w.write_all(b",\"text\":")?;
+        let text = msg.opcode == Opcode::Text && msg.utf8_valid;
+        if text {
+            f.push(w, b",\"text\":")?;
+        }
+        f.flush(w)?;
+        if text {
             match self.line_buffer {
                 Some(buffer) => write_json_utf8_in_memory(buffer(w), &msg.payload),
-                None => write_json_utf8(w, &msg.payload)?,
+                None => write_json_utf8_staged(w, &msg.payload, &mut self.b64)?,
             }
         } else if msg.opcode == Opcode::Close {
             if let Some(code) = msg.close_code() {
@@ -198,24 +208,37 @@ impl<W: Write> JsonSink<W> {
 
 impl<W: Write> Sink for JsonSink<W> {
     fn event(&mut self, event: &Event) -> io::Result<()> {
-        let name = match event.kind {
-            EventKind::Open(_) => "open",
-            EventKind::Message { .. } => "message",
-            EventKind::Anomaly { .. } => "anomaly",
-            EventKind::Proto(_) => "proto",
-            EventKind::End { .. } => "end",
-            EventKind::Silence { .. } => "silence",
-            EventKind::Refused(_) => "refused",
+        let start: &[u8] = match event.kind {
+            EventKind::Open(_) => b"{\"event\":\"open\",\"ts\":\"",
+            EventKind::Message { .. } => b"{\"event\":\"message\",\"ts\":\"",
+            EventKind::Anomaly { .. } => b"{\"event\":\"anomaly\",\"ts\":\"",
+            EventKind::Proto(_) => b"{\"event\":\"proto\",\"ts\":\"",
+            EventKind::End { .. } => b"{\"event\":\"end\",\"ts\":\"",
+            EventKind::Silence { .. } => b"{\"event\":\"silence\",\"ts\":\"",
+            EventKind::Refused(_) => b"{\"event\":\"refused\",\"ts\":\"",
         };
-        self.out.write_all(b"{\"event\":\"")?;
-        self.out.write_all(name.as_bytes())?;
-        self.out.write_all(b"\",\"ts\":\"")?;
-        self.time.write(&mut self.out, event.ts)?;
-        match &event.conn {
-            Some(c) => {
-                self.out.write_all(b"\",")?;
-                self.out.write_all(self.conns.get(c))?;
+        // The line's start, and a message's fields after it, are gathered and written at once.
+        let mut f = Fields::new();
+        let w = &mut self.out;
+        f.push(w, start)?;
+        match self.time.text(event.ts) {
+            Some(text) => f.push(w, text)?,
+            None => {
+                f.flush(w)?;
+                write_rfc3339_micros(w, event.ts)?;
             }
+        }
+        if let Some(c) = &event.conn {
+            f.push(w, b"\",")?;
+            f.push(w, self.conns.get(c))?;
+            if let EventKind::Message { dir, msg } = &event.kind {
+                self.message(f, *dir, msg)?;
+                return self.out.write_all(b"}\n");
+            }
+        }
+        f.flush(w)?;
+        match &event.conn {
+            Some(_) => {}
             None => match event.transport() {
                 // An event about a TCP connection that carries no numbered WebSocket.
                 Some(t) => {
@@ -262,12 +285,7 @@ impl<W: Write> Sink for JsonSink<W> {
                 tls(w, r.tls.as_ref())?;
                 handshake(w, &r.handshake)?;
             }
-            EventKind::Message { dir, msg } => {
-                self.out.write_all(b",\"dir\":\"")?;
-                self.out.write_all(dir.as_str().as_bytes())?;
-                self.out.write_all(b"\"")?;
-                self.message(msg)?;
-            }
+            EventKind::Message { dir, msg } => self.message(Fields::new(), *dir, msg)?,
             EventKind::Anomaly { dir, anomaly } => {
                 let w = &mut self.out;
                 match dir {

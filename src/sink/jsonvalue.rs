@@ -6,9 +6,13 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use super::fastfmt::{write_json_str, write_u64};
+use super::fastfmt::write_json_str;
 use crate::event::Timestamp;
 use crate::proto::Unit;
+
+fn write_u64(w: &mut impl Write, n: u64) -> io::Result<()> {
+    w.write_all(itoa::Buffer::new().format(n).as_bytes())
+}
 
 /// `v` as compact JSON, the way `serde_json::to_writer` writes it.
 pub fn write_value(w: &mut impl Write, v: &Value) -> io::Result<()> {

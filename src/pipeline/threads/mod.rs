@@ -85,7 +85,9 @@ impl Shards {
     }
 
     fn worker(&mut self, key: &FlowKey, cost: usize) -> usize {
-        let bucket = (self.hasher.hash_one(key) % BUCKETS as u64) as usize;
+        // The endpoints, hashed as `SocketAddr`s: the buckets connections fall in stay as
+        // they were measured (the flow table hashes its keys its own way).
+        let bucket = (self.hasher.hash_one(key.endpoints()) % BUCKETS as u64) as usize;
         let w = match self.bucket_worker.get(bucket).copied().flatten() {
             Some(w) => usize::from(w),
             None => {
