@@ -387,17 +387,19 @@ impl WsDecoder {
         let first_byte = std::mem::take(&mut r.first_byte);
         let start = unambiguous_start(&r.buf, p.offset, masked, &r.seg_starts);
         // A boundary a TCP segment began at, or the first byte seen (one offset tried, not a
-        // scan), or one the chosen chain reached past its first frame (where two readings
-        // met: the frame before it vouches for its start). Not a segment start whose header
-        // reads as the rest of a character begun before it: tiny segments start everywhere,
-        // and in text a final frame's first byte (0x80-0x8A) is a UTF-8 continuation byte,
-        // `с` being `D1 81` (found by the differential test with 4-byte segments). A real
-        // header follows a frame's end, never half a character; masked frames are left out:
-        // their payload read with a false key cannot vouch anyway.
-        let inside_text = !masked && super::utf8_tail::continues_character(&r.buf, start);
-        let anchored = (r.seg_starts.contains(&start) && !inside_text)
-            || start > p.offset
-            || (first_byte && start == 0);
+        // scan), or one the chain from such a place reached past its first frame (where a
+        // rival reading met it). Never one whose header reads as the rest of a character begun
+        // before it: tiny segments start everywhere, and in text a final frame's first byte
+        // (0x80-0x8A) is a UTF-8 continuation byte, `с` being `D1 81` (found by the
+        // differential test with 4-byte segments; and two false readings inside Russian text
+        // can meet, so a meeting place alone proves nothing either). A real header follows a
+        // frame's end, never half a character; masked frames are left out: their payload read
+        // with a false key cannot vouch anyway.
+        let in_text = |o: usize| !masked && super::utf8_tail::continues_character(&r.buf, o);
+        let anchored_at =
+            |o: usize| (r.seg_starts.contains(&o) || (first_byte && o == 0)) && !in_text(o);
+        let anchored =
+            anchored_at(start) || (start > p.offset && anchored_at(p.offset) && !in_text(start));
         let skipped = r.skipped.saturating_add(start as u64);
         // Stream offset of the first collected byte.
         let buf_start = self.pos.saturating_sub(r.buf.len() as u64);

@@ -742,3 +742,41 @@ pub fn segs_from_json(text: &str) -> Vec<Seg> {
         })
         .collect()
 }
+
+/// Prints every event of a decode, one line each (messages by opcode, length and a prefix;
+/// anomalies with their detail): for looking at a saved failing round.
+pub fn print_events(segs: &[Seg], limits: &Limits) {
+    let mut engine = Engine::new(limits.clone());
+    let mut events: Vec<Event> = Vec::new();
+    for (i, s) in segs.iter().enumerate() {
+        let seg = TcpSegment {
+            src: s.src,
+            dst: s.dst,
+            seq: s.seq,
+            flags: s.flags,
+            payload: &s.payload,
+            missing: s.missing,
+        };
+        engine.segment(i as u64, s.ts, &seg, &mut events);
+    }
+    engine.finish(&mut events);
+    for ev in &events {
+        let conn = ev.conn.map(|c| c.id).unwrap_or_default();
+        match &ev.kind {
+            EventKind::Message { dir, msg } => eprintln!(
+                "#{conn} {} {} {} {:?}",
+                dir_str(*dir),
+                msg.opcode.as_str(),
+                msg.payload.len(),
+                String::from_utf8_lossy(&msg.payload[..msg.payload.len().min(60)])
+            ),
+            EventKind::Anomaly { dir, anomaly } => eprintln!(
+                "#{conn} {} ANOMALY {}: {}",
+                dir.map_or("-", dir_str),
+                anomaly.kind.as_str(),
+                anomaly.detail
+            ),
+            _ => {}
+        }
+    }
+}
