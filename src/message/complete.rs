@@ -53,7 +53,7 @@ impl WsDecoder {
         let info = self.frame_info();
         let payload = std::mem::take(&mut self.ctrl);
         let start = self.frame.start;
-        if let Some(why) = self.unverified_first(h.opcode, &payload) {
+        if let Some(why) = self.unverified_first(h.opcode, &payload, self.frame_mark) {
             self.report_unverified(start, h.opcode, why, out);
             return;
         }
@@ -204,7 +204,7 @@ impl WsDecoder {
         if m.fate != Fate::Keep {
             return;
         }
-        if let Some(why) = self.unverified_first(m.opcode, &m.payload) {
+        if let Some(why) = self.unverified_first(m.opcode, &m.payload, m.first_frame) {
             self.report_unverified(m.start, m.opcode, why, out);
             return;
         }

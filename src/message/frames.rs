@@ -43,6 +43,10 @@ fn rsv_bits(h: &FrameHeader) -> String {
 impl WsDecoder {
     /// A header is complete: report what is wrong with it and decide where its payload goes.
     pub(super) fn begin_frame(&mut self, h: FrameHeader, start: u64, out: &mut Vec<DirEvent>) {
+        if self.first_after_guess.is_some() {
+            self.frame_mark = (self.guess_frames, self.hdr_anchored);
+            self.guess_frames = self.guess_frames.saturating_add(1);
+        }
         let d = Desc(&h, start);
         let (sink, attached) = match h.opcode {
             Opcode::Reserved(_) => {
@@ -226,6 +230,7 @@ impl WsDecoder {
             after_close: self.close_seen,
             frame_detail: Vec::new(),
             packets: None,
+            first_frame: self.frame_mark,
         });
         (self.sink_for(fate, compressed), true)
     }
@@ -265,6 +270,7 @@ impl WsDecoder {
             after_close: true,
             frame_detail: Vec::new(),
             packets: None,
+            first_frame: self.frame_mark,
         });
         (Sink::Skip, true)
     }

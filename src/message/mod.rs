@@ -148,6 +148,18 @@ pub struct WsDecoder {
     /// That boundary was found inside a TCP segment, not where one began (nor at the first
     /// byte seen of a direction picked up mid-stream): see `WsDecoder::unverified_first`.
     unanchored_guess: bool,
+    /// Stream offset where the segment being fed began.
+    feed_start: u64,
+    /// The last stream bytes before `pos` (up to three, `tail_len` of them), kept while an
+    /// unanchored boundary is unsettled: whether a header continues a character begun there.
+    tail: [u8; 3],
+    tail_len: u8,
+    /// The header being read began where a segment did, and not inside a character.
+    hdr_anchored: bool,
+    /// Frames begun since the last boundary found by searching (while it is unsettled).
+    guess_frames: u32,
+    /// The current frame's place since that boundary: (index, anchored).
+    frame_mark: (u32, bool),
 }
 
 impl WsDecoder {
@@ -197,6 +209,12 @@ impl WsDecoder {
             first_after_guess: None,
             unverified_run: 0,
             unanchored_guess: false,
+            feed_start: 0,
+            tail: [0; 3],
+            tail_len: 0,
+            hdr_anchored: false,
+            guess_frames: 0,
+            frame_mark: (0, false),
             cfg: config,
         }
     }
@@ -205,6 +223,7 @@ impl WsDecoder {
     pub fn feed(&mut self, data: &[u8], out: &mut Vec<DirEvent>) {
         self.call_begins(out);
         self.at_seg_start = true;
+        self.feed_start = self.pos;
         self.feed_bytes(data, out);
         self.call_ends(out);
     }

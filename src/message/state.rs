@@ -92,6 +92,8 @@ pub(super) struct Assembly {
     pub frame_detail: Vec<FrameInfo>,
     /// The packets of its first byte and of the latest of its bytes so far (its frames').
     pub packets: Option<Packets>,
+    /// Its first frame's place since a boundary found by searching (`WsDecoder::frame_mark`).
+    pub first_frame: (u32, bool),
 }
 
 /// permessage-deflate state of the direction.

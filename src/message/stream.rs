@@ -33,6 +33,9 @@ impl WsDecoder {
                 State::Header => self.header_bytes(data, out),
                 State::Payload => self.payload_bytes(data, out),
             };
+            if self.unanchored_guess {
+                self.push_tail(data.get(..used).unwrap_or_default());
+            }
             data = data.get(used..).unwrap_or_default();
         }
     }
@@ -42,6 +45,11 @@ impl WsDecoder {
         let had = self.hdr_len;
         if had == 0 {
             self.hdr_packets = Packets::starting(self.packet);
+            if self.unanchored_guess {
+                self.hdr_anchored = self.pos == self.feed_start
+                    && !(self.cfg.sender == super::Sender::Server
+                        && data.first().is_some_and(|&b| self.tail_continues(b)));
+            }
         } else {
             Packets::extend(&mut self.hdr_packets, self.packet);
         }
@@ -429,15 +437,44 @@ impl WsDecoder {
         r.unknown_loss = false;
         let buf = std::mem::take(&mut r.buf);
         let packets = std::mem::take(&mut r.packets);
-        r.seg_starts.clear();
+        let seg_starts = std::mem::take(&mut r.seg_starts);
         r.skipped = 0;
         r.probed_len = 0;
         self.guess_boundary(at, anchored, out);
         self.state = State::Header;
         self.hdr_len = 0;
         self.pos = at;
-        self.replay(&buf, start, &packets, out);
+        self.tail_len = 0;
+        self.push_tail(buf.get(..start).unwrap_or_default());
+        self.replay(&buf, start, &packets, &seg_starts, out);
         true
+    }
+
+    /// Notes the last stream bytes passed (see `WsDecoder::tail`).
+    fn push_tail(&mut self, bytes: &[u8]) {
+        for &b in bytes.iter().rev().take(3).rev() {
+            if usize::from(self.tail_len) == self.tail.len() {
+                self.tail.rotate_left(1);
+                self.tail_len -= 1;
+            }
+            if let Some(slot) = self.tail.get_mut(usize::from(self.tail_len)) {
+                *slot = b;
+            }
+            self.tail_len += 1;
+        }
+    }
+
+    /// Whether `next`, the byte at `pos`, continues a UTF-8 character begun in the tail.
+    fn tail_continues(&self, next: u8) -> bool {
+        let n = usize::from(self.tail_len);
+        let mut bytes = [0u8; 4];
+        if let (Some(dst), Some(src)) = (bytes.get_mut(..n), self.tail.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        if let Some(slot) = bytes.get_mut(n) {
+            *slot = next;
+        }
+        super::utf8_tail::continues_character(bytes.get(..=n).unwrap_or_default(), n)
     }
 
     /// Decodes `buf[from..]`, collected while searching, each stretch as coming from its
@@ -447,6 +484,7 @@ impl WsDecoder {
         buf: &[u8],
         from: usize,
         packets: &[(usize, Option<u64>)],
+        seg_starts: &[usize],
         out: &mut Vec<DirEvent>,
     ) {
         let now = self.packet;
@@ -463,6 +501,10 @@ impl WsDecoder {
                 continue;
             };
             self.packet = packet;
+            let piece_start = start.max(from);
+            if seg_starts.contains(&piece_start) {
+                self.feed_start = self.pos;
+            }
             self.feed_bytes(piece, out);
         }
         self.packet = now;
