@@ -24,6 +24,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::disorder::{self, Decode, Ops, Rng, Seg};
+use common::disorder_saved;
 use common::peers;
 
 /// A base to disorder: its undisturbed segments and decode.
@@ -208,10 +209,10 @@ fn saved_rounds_list_no_wrong_message() {
         let read = |ext: &str| std::fs::read_to_string(stem.with_extension(ext)).expect("round");
         let base = Base::new(
             "saved".into(),
-            disorder::segs_from_json(&read("base.jsonl")),
+            disorder_saved::segs_from_json(&read("base.jsonl")),
         );
         let got = disorder::decode(
-            &disorder::segs_from_json(&read("got.jsonl")),
+            &disorder_saved::segs_from_json(&read("got.jsonl")),
             &disorder::limits(),
         );
         if let Err(e) = disorder::never_wrong(&base.truth, &got) {
@@ -285,11 +286,11 @@ fn save_failure(base: &Base, segs: &[Seg], seed: u64) -> String {
     let written = std::fs::create_dir_all(&dir).and_then(|()| {
         std::fs::write(
             stem.with_extension("base.jsonl"),
-            disorder::segs_to_json(&base.segs),
+            disorder_saved::segs_to_json(&base.segs),
         )?;
         std::fs::write(
             stem.with_extension("got.jsonl"),
-            disorder::segs_to_json(segs),
+            disorder_saved::segs_to_json(segs),
         )
     });
     match written {
@@ -314,12 +315,12 @@ fn replay_saved() {
     let read = |ext: &str| std::fs::read_to_string(stem.with_extension(ext)).expect("saved round");
     let base = Base::new(
         "saved".into(),
-        disorder::segs_from_json(&read("base.jsonl")),
+        disorder_saved::segs_from_json(&read("base.jsonl")),
     );
-    let segs = disorder::segs_from_json(&read("got.jsonl"));
+    let segs = disorder_saved::segs_from_json(&read("got.jsonl"));
     let got = disorder::decode(&segs, &disorder::limits());
     if std::env::var("WSNOOP_DISORDER_VERBOSE").is_ok() {
-        disorder::print_events(&segs, &disorder::limits());
+        disorder_saved::print_events(&segs, &disorder::limits());
     }
     let verdict = if std::env::var("WSNOOP_DISORDER_LOSSY").is_ok() {
         disorder::never_wrong(&base.truth, &got)

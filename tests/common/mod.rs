@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod disorder;
+pub mod disorder_saved;
 pub mod flood;
 pub mod forge;
 pub mod peers;
