@@ -519,8 +519,8 @@ fn dir_str(d: Dir) -> &'static str {
     }
 }
 
-/// Decodes `segs` in this order through one engine.
-pub fn decode(segs: &[Seg], limits: &Limits) -> Decode {
+/// The events of `segs` fed in this order through one engine.
+pub fn events(segs: &[Seg], limits: &Limits) -> Vec<Event> {
     let mut engine = Engine::new(limits.clone());
     let mut events: Vec<Event> = Vec::new();
     for (i, s) in segs.iter().enumerate() {
@@ -535,6 +535,12 @@ pub fn decode(segs: &[Seg], limits: &Limits) -> Decode {
         engine.segment(i as u64, s.ts, &seg, &mut events);
     }
     engine.finish(&mut events);
+    events
+}
+
+/// Decodes `segs` in this order through one engine.
+pub fn decode(segs: &[Seg], limits: &Limits) -> Decode {
+    let events = events(segs, limits);
     let mut d = Decode::default();
     for ev in &events {
         let conn = ev

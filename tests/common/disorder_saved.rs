@@ -2,9 +2,9 @@
 //! apart from `disorder.rs` so that the fuzz target that includes that file needs no JSON.
 #![allow(dead_code)]
 
+use wsnoop::Limits;
 use wsnoop::event::{EventKind, Timestamp};
-use wsnoop::packet::{TcpFlags, TcpSegment};
-use wsnoop::{Engine, Event, Limits};
+use wsnoop::packet::TcpFlags;
 
 use super::disorder::Seg;
 
@@ -63,20 +63,7 @@ pub fn segs_from_json(text: &str) -> Vec<Seg> {
 /// Prints every event of a decode, one line each (messages by opcode, length and a prefix;
 /// anomalies with their detail): for looking at a saved failing round.
 pub fn print_events(segs: &[Seg], limits: &Limits) {
-    let mut engine = Engine::new(limits.clone());
-    let mut events: Vec<Event> = Vec::new();
-    for (i, s) in segs.iter().enumerate() {
-        let seg = TcpSegment {
-            src: s.src,
-            dst: s.dst,
-            seq: s.seq,
-            flags: s.flags,
-            payload: &s.payload,
-            missing: s.missing,
-        };
-        engine.segment(i as u64, s.ts, &seg, &mut events);
-    }
-    engine.finish(&mut events);
+    let events = super::disorder::events(segs, limits);
     for ev in &events {
         let conn = ev.conn.map(|c| c.id).unwrap_or_default();
         match &ev.kind {
