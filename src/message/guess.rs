@@ -333,7 +333,6 @@ impl WsDecoder {
         // A control frame inside a fragmented message begun since the boundary vouches for
         // itself only: that message is still to vouch for the boundary when it ends (found
         // too: a false continuation, a false binary start, a real ping, real continuations).
-        let inside = inside_message;
         let utf8 = |b: &[u8]| simdutf8::basic::from_utf8(b).is_ok();
         let why = match (opcode, payload) {
             (Opcode::Close, [hi, lo, reason @ ..])
@@ -353,7 +352,7 @@ impl WsDecoder {
         // too: a false text, then a false binary start over real continuations). The next
         // messages are asked in turn, up to `UNVERIFIED_MAX` of them; past that the framing
         // is taken (a stream whose messages can never vouch, binary ones, is not silenced).
-        if !inside {
+        if !inside_message {
             if vouched || self.unverified_run + 1 >= UNVERIFIED_MAX {
                 self.first_after_guess = None;
                 self.unverified_run = 0;
