@@ -991,11 +991,18 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
     fn messages_kept_while_probing_keep_their_packets() {
         let mut e = Engine::new(Limits::default());
         let mut out = Vec::new();
-        // Four 12-byte frames (texts long enough for the first one to vouch for the boundary
-        // it starts at), cut into packets 1 to 4 at stream offsets 2, 15 and 30.
+        // Four 13-byte frames (texts long enough for the first one to vouch for the boundary
+        // it starts at, and a length that does not read as text: see
+        // `utf8_tail::may_end_a_character`), cut into packets 1 to 4 at stream offsets 2, 15
+        // and 30.
         let mut stream = Vec::new();
-        for word in [b"first one.", b"second one", b"third one.", b"last one.."] {
-            stream.extend_from_slice(&[0x81, 10]);
+        for word in [
+            b"first one..",
+            b"second one.",
+            b"third one..",
+            b"last one...",
+        ] {
+            stream.extend_from_slice(&[0x81, 11]);
             stream.extend_from_slice(word);
         }
         let cuts = [0, 2, 15, 30, stream.len()];
@@ -1009,10 +1016,10 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\
         assert_eq!(
             msgs,
             vec![
-                (Some([1, 2]), b"first one.".to_vec()),
-                (Some([2, 3]), b"second one".to_vec()),
-                (Some([3, 4]), b"third one.".to_vec()),
-                (Some([4, 4]), b"last one..".to_vec()),
+                (Some([1, 2]), b"first one..".to_vec()),
+                (Some([2, 3]), b"second one.".to_vec()),
+                (Some([3, 4]), b"third one..".to_vec()),
+                (Some([4, 4]), b"last one...".to_vec()),
             ]
         );
     }

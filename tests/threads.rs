@@ -330,6 +330,17 @@ fn many_interleaved_connections_over_many_rounds() {
                 // The hole took one message of connection 7 (round 50 was from side 1).
                 want.retain(|m| !m.starts_with("c7 s1 m50 "));
             }
+            // Picked up mid-stream, a server's first frame whose length byte reads as text
+            // (9, 10, 13, 32-125) may be the end of a character and text after it: its text
+            // cannot vouch for the boundary, so that message is reported, not listed.
+            if mid_stream(*c)
+                && side == 1
+                && want
+                    .first()
+                    .is_some_and(|m| matches!(m.len(), 9 | 10 | 13 | 32..=125))
+            {
+                want.remove(0);
+            }
             assert_eq!(got[c][side], want, "connection {c} side {side}");
         }
     }

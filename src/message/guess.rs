@@ -346,6 +346,20 @@ impl WsDecoder {
                 "its content is fewer than 8 bytes, or not UTF-8 text without control characters",
             ),
         };
+        // After bytes never seen, a header that reads as the end of a character and then
+        // text (`т ` is `D1 82 20`: a loss taking the `D1` leaves a 32-byte binary frame)
+        // starts a frame whose payload is the rest of that text, so text cannot vouch for it
+        // (found by the differential test). A valid close still can: no text reads as one.
+        let why = match why {
+            None if self.boundary_may_be_text && opcode != Opcode::Close => Some(
+                "it follows bytes never seen, and its header reads as the end of a character \
+                 and then text, so its text proves nothing",
+            ),
+            why => why,
+        };
+        if !inside_message {
+            self.boundary_may_be_text = false;
+        }
         let vouched = why.is_none();
         // A message that fails to vouch leaves the boundary as unproven as it was: false
         // headers can chain through several frames before landing on a real boundary (found

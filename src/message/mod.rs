@@ -148,6 +148,9 @@ pub struct WsDecoder {
     /// That boundary was found inside a TCP segment, not where one began (nor at the first
     /// byte seen of a direction picked up mid-stream): see `WsDecoder::unverified_first`.
     unanchored_guess: bool,
+    /// That boundary's header follows bytes never seen and reads as the end of a character
+    /// then text (`utf8_tail::may_end_a_character`): the text of its message cannot vouch.
+    boundary_may_be_text: bool,
     /// Stream offset where the segment being fed began.
     feed_start: u64,
     /// The last stream bytes before `pos` (up to three, `tail_len` of them), kept while an
@@ -209,6 +212,7 @@ impl WsDecoder {
             first_after_guess: None,
             unverified_run: 0,
             unanchored_guess: false,
+            boundary_may_be_text: false,
             feed_start: 0,
             tail: [0; 3],
             tail_len: 0,

@@ -440,7 +440,11 @@ impl WsDecoder {
         let seg_starts = std::mem::take(&mut r.seg_starts);
         r.skipped = 0;
         r.probed_len = 0;
+        // At the first collected byte nothing before is known (the first byte after a loss or
+        // of a pickup, or bytes given up on): a header there may be the end of a character.
+        let after_unknown = start == 0 && !masked && super::utf8_tail::may_end_a_character(&buf, 0);
         self.guess_boundary(at, anchored, out);
+        self.boundary_may_be_text = after_unknown;
         self.state = State::Header;
         self.hdr_len = 0;
         self.pos = at;

@@ -511,7 +511,9 @@ fn gap_inside_payload_stays_in_sync() {
 fn gap_over_a_whole_frame_resyncs_at_next_segment() {
     let a = frame(0x81, b"first", None);
     let lost = frame(0x81, b"lost in the gap", None);
-    let c = frame(0x81, b"third message", None);
+    // 14 bytes: a length byte that does not read as text (`81 0E`), see
+    // `a_text_like_header_after_a_loss_cannot_vouch` for one that does.
+    let c = frame(0x81, b"third message!", None);
     let mut d = WsDecoder::new(cfg(Sender::Server, None));
     let mut ev = Vec::new();
     d.feed(&a, &mut ev);
@@ -522,7 +524,7 @@ fn gap_over_a_whole_frame_resyncs_at_next_segment() {
     d.feed(&frame(0x88, b"\x03\xe8", None), &mut ev);
     d.finish(&mut ev);
     assert_eq!(kinds(&ev), ["M:text", "M:text", "M:text", "M:close"]);
-    assert_eq!(messages(&ev)[1].payload, b"third message");
+    assert_eq!(messages(&ev)[1].payload, b"third message!");
 }
 
 #[test]
@@ -629,13 +631,35 @@ fn mid_stream_on_a_boundary_reports_nothing() {
     let mut c = cfg(Sender::Server, None);
     c.mid_stream = true;
     let b = [
+        frame(0x81, b"first message!", None),
+        frame(0x82, b"b", None),
+        frame(0x89, b"c", None),
+    ]
+    .concat();
+    let ev = run(c.clone(), &b);
+    assert_eq!(kinds(&ev), ["M:text", "M:binary", "M:ping"]);
+    // The same with a 13-byte first message: `81 0D` reads as the end of a character and a
+    // carriage return, so its text cannot vouch (`utf8_tail::may_end_a_character`).
+    let b = [
         frame(0x81, b"first message", None),
+        frame(0x81, b"second message", None),
         frame(0x82, b"b", None),
         frame(0x89, b"c", None),
     ]
     .concat();
     let ev = run(c, &b);
-    assert_eq!(kinds(&ev), ["M:text", "M:binary", "M:ping"]);
+    assert_eq!(
+        kinds(&ev),
+        ["incomplete_message", "M:text", "M:binary", "M:ping"]
+    );
+    assert_eq!(messages(&ev)[0].payload, b"second message");
+    assert_eq!(
+        anomaly_detail(&ev, K::IncompleteMessage),
+        "text message at stream offset 0 is the first after a frame boundary found by \
+         searching, and cannot confirm that boundary (it follows bytes never seen, and its \
+         header reads as the end of a character and then text, so its text proves nothing): \
+         not listed"
+    );
 }
 
 // ---- chunking invariance ----

@@ -38,9 +38,37 @@ pub(super) fn continues_character(buf: &[u8], at: usize) -> bool {
     false
 }
 
+/// Whether `buf[at..]`, with nothing before it known (the first byte after a loss, or of a
+/// direction picked up mid-stream), could be the end of a character and then text: a
+/// continuation byte then an ASCII text byte. Every unmasked final frame header begins with
+/// a continuation byte (0x80-0x8A), and a length of 32-125 (or 9, 10, 13) reads as a
+/// printable character: `т ` is `D1 82 20`, so a loss taking the `D1` leaves what reads as a
+/// 32-byte binary frame, whose text content then vouches for itself. Found by the
+/// differential test.
+pub(super) fn may_end_a_character(buf: &[u8], at: usize) -> bool {
+    let text = |b: u8| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7D);
+    buf.get(at).is_some_and(|&b| is_continuation(b)) && buf.get(at + 1).is_some_and(|&b| text(b))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::continues_character;
+    use super::{continues_character, may_end_a_character};
+
+    #[test]
+    fn what_follows_a_loss_may_end_a_character() {
+        // `т ab`: the `D1` lost, `82 20` reads as a final binary frame of 32 bytes.
+        let s = "т ab".as_bytes();
+        assert!(may_end_a_character(s, 1));
+        // A header with a 16-bit length, or a short one (control bytes), or masked.
+        assert!(!may_end_a_character(&[0x81, 0x7E, 0x01, 0x00], 0));
+        assert!(!may_end_a_character(&[0x81, 0x05], 0));
+        assert!(!may_end_a_character(&[0x81, 0xA0], 0));
+        assert!(may_end_a_character(&[0x81, 0x0A], 0));
+        // Not a continuation byte.
+        assert!(!may_end_a_character(b"ab", 0));
+        // Too short to tell.
+        assert!(!may_end_a_character(&[0x82], 0));
+    }
 
     #[test]
     fn the_second_byte_of_a_two_byte_character() {
