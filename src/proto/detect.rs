@@ -110,6 +110,9 @@ pub(crate) fn by_message(msg: &MsgRef<'_>) -> Option<Found> {
             && v.get("version").is_some_and(Value::is_u64))
         .then_some(Found::Proto(ProtoName::SignalR, false));
     }
+    if !may_name_a_json_protocol(p) {
+        return None;
+    }
     let v: Value = serde_json::from_slice(p).ok()?;
     let first = match &v {
         Value::Array(items) => items.first()?,
@@ -125,6 +128,18 @@ pub(crate) fn by_message(msg: &MsgRef<'_>) -> Option<Found> {
         return Some(Found::Proto(ProtoName::JsonRpc, false));
     }
     None
+}
+
+/// Whether a JSON text can hold what the checks below look for: a `jsonrpc` or `method` key,
+/// or a `connection_init` value. Most JSON messages hold none of them, and parsing a large
+/// one whole into a `Value` costs far more than looking for three words. A key can also be
+/// spelled with `\u` escapes (`"json\u0072pc"`), so a text with any of those is parsed.
+fn may_name_a_json_protocol(p: &[u8]) -> bool {
+    use memchr::memmem::find;
+    find(p, b"jsonrpc").is_some()
+        || find(p, b"method").is_some()
+        || find(p, b"connection_init").is_some()
+        || find(p, b"\\u").is_some()
 }
 
 /// An MQTT CONNECT: type 1, flags 0, then the protocol name `MQTT` or `MQIsdp`.
@@ -173,6 +188,30 @@ fn is_cdp(v: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_without_a_protocol_word_is_not_parsed_but_escaped_keys_are() {
+        let text = |p: &'static [u8]| MsgRef {
+            dir: crate::event::Dir::C2s,
+            ts: crate::event::Timestamp::default(),
+            opcode: Opcode::Text,
+            payload: p,
+        };
+        assert!(!may_name_a_json_protocol(br#"{"type":"hb","seq":1}"#));
+        assert!(by_message(&text(br#"{"type":"hb","seq":1}"#)).is_none());
+        // `\u0072` is `r`: the key is `jsonrpc`.
+        let escaped: &[u8] = br#"{"json\u0072pc":"2.0","method":"a","id":1}"#;
+        assert!(may_name_a_json_protocol(escaped));
+        let spelled: &[u8] = br#"{"json\u0072pc":"2.0","id":1,"result":0}"#;
+        assert!(matches!(
+            by_message(&text(spelled)),
+            Some(Found::Proto(ProtoName::JsonRpc, false))
+        ));
+        assert!(matches!(
+            by_message(&text(br#"{"type":"connection_init"}"#)),
+            Some(Found::Proto(ProtoName::GraphqlWs, false))
+        ));
+    }
     use crate::event::{Dir, Timestamp};
 
     fn probe(opcode: Opcode, p: &[u8]) -> Option<ProtoName> {
