@@ -97,7 +97,16 @@ pub struct Closing {
 }
 
 impl Closing {
+    /// Called for every message: most are data before any close, which change nothing.
+    #[inline]
     pub fn message(&mut self, dir: Dir, ts: Timestamp, msg: &Message) {
+        if msg.opcode != Opcode::Close && self.closed == [false; 2] {
+            return;
+        }
+        self.message_near_close(dir, ts, msg);
+    }
+
+    fn message_near_close(&mut self, dir: Dir, ts: Timestamp, msg: &Message) {
         let closed = self.closed.get(dir.index()).copied().unwrap_or(false);
         match msg.opcode {
             Opcode::Close => {

@@ -94,6 +94,7 @@ impl Health {
     }
 
     /// Every message of the connection in capture order (data and control).
+    #[inline]
     pub fn message(&mut self, dir: Dir, ts: Timestamp, msg: &Message) {
         if let (Some(last), Some(longest)) = (
             self.last.get_mut(dir.index()),

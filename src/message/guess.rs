@@ -286,6 +286,7 @@ impl WsDecoder {
     /// UTF-8 (text, or a ping or binary carrying text), or a close with a valid code and
     /// reason. Returns why the message may not be listed (and forgets the
     /// boundary once its message is decided).
+    #[inline]
     pub(super) fn unverified_first(
         &mut self,
         opcode: Opcode,
@@ -293,6 +294,16 @@ impl WsDecoder {
         mark: (u32, bool),
     ) -> Option<&'static str> {
         let first = self.first_after_guess?;
+        self.judge_first(first, opcode, payload, mark)
+    }
+
+    fn judge_first(
+        &mut self,
+        first: u64,
+        opcode: Opcode,
+        payload: &[u8],
+        mark: (u32, bool),
+    ) -> Option<&'static str> {
         let inside_message =
             opcode.is_control() && self.msg.as_ref().is_some_and(|m| m.start >= first);
         // A boundary found inside a TCP segment: there the search tried every offset, and where

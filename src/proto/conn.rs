@@ -81,11 +81,17 @@ impl ProtoConn {
         })
     }
 
-    /// Decodes one message; the units it completes are pushed on `out`.
+    /// Decodes one message; the units it completes are pushed on `out`. Called for every
+    /// message, most of them on connections carrying no protocol it knows.
+    #[inline]
     pub fn message(&mut self, msg: &MsgRef<'_>, out: &mut Vec<Unit>) {
         if let State::Off = self.state {
             return;
         }
+        self.decode(msg, out);
+    }
+
+    fn decode(&mut self, msg: &MsgRef<'_>, out: &mut Vec<Unit>) {
         let Some(no) = self.msg_no.get_mut(msg.dir.index()) else {
             return;
         };
