@@ -23,7 +23,7 @@
 mod close;
 mod quantile;
 mod report;
-mod rtt;
+pub(crate) mod rtt;
 #[cfg(test)]
 mod tests;
 
@@ -105,7 +105,9 @@ impl Health {
         }
         match msg.opcode {
             Opcode::Ping => self.rtt.ping(dir, false, &msg.payload, ts),
-            Opcode::Pong => self.rtt.pong(dir, false, &msg.payload, ts),
+            Opcode::Pong => {
+                self.rtt.pong(dir, false, &msg.payload, ts);
+            }
             _ => {}
         }
         self.closing.message(dir, ts, msg);
@@ -116,7 +118,9 @@ impl Health {
     pub fn heartbeat(&mut self, dir: Dir, ts: Timestamp, kind: Beat<'_>) {
         match kind {
             Beat::Request { key } => self.rtt.ping(dir, true, key, ts),
-            Beat::Answer { key } => self.rtt.pong(dir, true, key, ts),
+            Beat::Answer { key } => {
+                self.rtt.pong(dir, true, key, ts);
+            }
         }
     }
 

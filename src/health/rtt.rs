@@ -67,22 +67,19 @@ impl Rtt {
     /// of the other side with the same payload (§5.5.3: "the Pong frame ... MUST have
     /// identical 'Application data' as found in the message body of the Ping frame being
     /// replied to"). Without one it is unsolicited (§5.5.3: "A Pong frame MAY be sent
-    /// unsolicited ... serves as a unidirectional heartbeat"): no sample.
-    pub fn pong(&mut self, dir: Dir, app: bool, payload: &[u8], ts: Timestamp) {
+    /// unsolicited ... serves as a unidirectional heartbeat"): no sample. Returns the round
+    /// trip it measured, in microseconds.
+    pub fn pong(&mut self, dir: Dir, app: bool, payload: &[u8], ts: Timestamp) -> Option<u64> {
         let pinger = dir.other();
-        let Some(queue) = self.outstanding.get_mut(pinger.index()) else {
-            return;
-        };
+        let queue = self.outstanding.get_mut(pinger.index())?;
         let key = Key::new(app, payload);
-        let Some(at) = queue.iter().position(|(k, _)| *k == key) else {
-            return;
-        };
-        let Some((_, sent)) = queue.remove(at) else {
-            return;
-        };
+        let at = queue.iter().position(|(k, _)| *k == key)?;
+        let (_, sent) = queue.remove(at)?;
+        let rtt = micros_between(sent, ts);
         if let Some(samples) = self.samples.get_mut(pinger.index()) {
-            samples.add(micros_between(sent, ts));
+            samples.add(rtt);
         }
+        Some(rtt)
     }
 
     /// RTT figures of the pings `dir` sent.

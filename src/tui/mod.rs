@@ -16,6 +16,7 @@ pub mod loader;
 pub mod model;
 mod mouse;
 mod prompt;
+pub mod rtt;
 mod run;
 pub mod state;
 #[doc(hidden)]

@@ -55,6 +55,8 @@ pub struct Conn {
     /// Per direction, the row of the last message: the one a protocol unit that follows
     /// completed.
     pub last_msg: [Option<u32>; 2],
+    /// Ping round trips over time (from the first ping on).
+    pub rtt: Option<Box<super::rtt::RttSeries>>,
 }
 
 /// What the connection page shows of an end event's [`crate::health::HealthReport`]: fixed
@@ -261,6 +263,17 @@ impl Model {
                     c.bytes[dir.index()] += msg.payload.len() as u64;
                     c.wire[dir.index()] += msg.wire_len;
                     c.deflated[dir.index()] += u64::from(msg.compressed);
+                    match msg.opcode {
+                        Opcode::Ping => {
+                            c.rtt.get_or_insert_default().ping(dir, &msg.payload, ev.ts)
+                        }
+                        Opcode::Pong => {
+                            if let Some(r) = &mut c.rtt {
+                                r.pong(dir, &msg.payload, ev.ts);
+                            }
+                        }
+                        _ => {}
+                    }
                 }
                 let stored = self.store(msg);
                 Row {
@@ -356,6 +369,7 @@ impl Model {
             health: None,
             rows: Vec::new(),
             last_msg: [None; 2],
+            rtt: None,
         });
         self.index.insert(c.id, i);
         i

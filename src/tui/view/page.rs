@@ -10,6 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use super::super::fmt;
 use super::super::model::{Conn, Model};
+use super::super::rtt::{self, RttSeries};
 use super::super::state::App;
 use super::{dim, dir_arrow, dir_color, pane_block, warn_style};
 use crate::event::{Dir, EndHow, HttpVersion, Timestamp};
@@ -19,6 +20,8 @@ const LABEL: usize = 13;
 /// Indent of header lines, and of their continuation lines.
 const HEADER_INDENT: usize = 2;
 const HEADER_WRAP_INDENT: usize = 6;
+/// Widest RTT chart, in columns (one bar a column).
+const RTT_CHART: usize = 60;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) {
     let Some(id) = app.page else {
@@ -178,6 +181,9 @@ pub fn build(model: &Model, c: &Conn, width: usize) -> Vec<Line<'static>> {
             ),
         );
     }
+    if let Some(series) = &c.rtt {
+        p.rtt_chart(series);
+    }
     if !info.mid_stream {
         p.headers("Request headers", &hs.request_headers);
         p.headers("Response headers", &hs.response_headers);
@@ -193,6 +199,34 @@ struct Page {
 impl Page {
     fn field(&mut self, label: &str, value: String) {
         self.styled(label, &value, Style::new());
+    }
+
+    /// Ping round trips in time order as bars (at most [`RTT_CHART`] columns), then their
+    /// range: how the latency moved, which the median alone hides.
+    fn rtt_chart(&mut self, series: &RttSeries) {
+        let (lo, hi) = series
+            .samples
+            .iter()
+            .fold((u64::MAX, 0), |(lo, hi), &(_, us)| (lo.min(us), hi.max(us)));
+        let range = format!(
+            "  {}–{} · {} pongs",
+            micros(lo),
+            micros(hi),
+            fmt::count(series.answered())
+        );
+        let room = self
+            .width
+            .saturating_sub(LABEL + range.chars().count())
+            .min(RTT_CHART);
+        let Some(bars) = rtt::sparkline(&series.samples, room) else {
+            return;
+        };
+        let label_style = Style::new().add_modifier(Modifier::BOLD);
+        self.out.push(Line::from(vec![
+            Span::styled(format!("{:<LABEL$}", "RTT chart"), label_style),
+            Span::styled(bars, Style::new().fg(Color::Cyan)),
+            Span::styled(range, dim()),
+        ]));
     }
 
     fn warn(&mut self, label: &str, value: &str) {
