@@ -517,6 +517,37 @@ pub struct Refused {
     pub tls: Option<TlsInfo>,
 }
 
+impl Refused {
+    /// `GET ws://host/uri: 403 Forbidden`: the request and its answer on one line.
+    pub fn summary(&self) -> String {
+        let hs = &self.handshake;
+        let method = match hs.method.as_str() {
+            "" => "GET",
+            m => m,
+        };
+        let mut line = method.to_string();
+        let host = hs
+            .request_headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("host") || n == ":authority")
+            .map(|(_, v)| v.as_str());
+        let scheme = if self.tls.is_some() { "wss" } else { "ws" };
+        match (host, self.uri.as_deref()) {
+            (Some(host), Some(uri)) if uri.starts_with('/') => {
+                line.push_str(&format!(" {scheme}://{host}{uri}"));
+            }
+            (_, Some(uri)) => line.push_str(&format!(" {uri}")),
+            (_, None) => {}
+        }
+        line.push_str(&format!(": {}", hs.status));
+        if !hs.reason.is_empty() {
+            line.push(' ');
+            line.push_str(&hs.reason);
+        }
+        line
+    }
+}
+
 /// What is known of a WebSocket connection when it ends, beyond its totals.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndReport {

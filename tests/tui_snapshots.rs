@@ -187,3 +187,14 @@ capture_sizes!(
     Some("h2/h2_chromium_tls13.keys"),
     "\t\tss"
 );
+
+// A refused upgrade (403) is a row of its own in the message list, without a connection.
+capture_sizes!(refused_upgrade_list, "py_rejected_upgrade.pcap", None, "");
+// Refused upgrades among real connections, selected by the URI they asked for: only the 400
+// of `/echo` stays (the other refusal asked for `/forbidden`).
+capture_sizes!(
+    refused_upgrade_filtered,
+    "py_rejected_upgrade.pcap",
+    None,
+    "/uri:echo\n"
+);

@@ -247,31 +247,7 @@ impl<W: Write> Sink for TextSink<W> {
                 }
             }
             EventKind::Refused(r) => {
-                let hs = &r.handshake;
-                let method = match hs.method.as_str() {
-                    "" => "GET",
-                    m => m,
-                };
-                let _ = write!(line, "refused {method}");
-                let host = hs
-                    .request_headers
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case("host") || n == ":authority")
-                    .map(|(_, v)| v.as_str());
-                let scheme = if r.tls.is_some() { "wss" } else { "ws" };
-                match (host, r.uri.as_deref()) {
-                    (Some(host), Some(uri)) if uri.starts_with('/') => {
-                        let _ = write!(line, " {scheme}://{host}{uri}");
-                    }
-                    (_, Some(uri)) => {
-                        let _ = write!(line, " {uri}");
-                    }
-                    (_, None) => {}
-                }
-                let _ = write!(line, ": {}", hs.status);
-                if !hs.reason.is_empty() {
-                    let _ = write!(line, " {}", hs.reason);
-                }
+                let _ = write!(line, "refused {}", r.summary());
             }
             EventKind::Message { msg, .. } => {
                 let _ = write!(

@@ -53,6 +53,7 @@ pub fn export_conn(model: &Model, conn: u64, out: impl Write) -> io::Result<(u64
                 dir: row.dir,
                 anomaly: a.clone(),
             },
+            RowKind::Refused(r) => EventKind::Refused(r.clone()),
             RowKind::Unit(_) => {
                 written += units(&mut sink, row, cref)?;
                 continue;

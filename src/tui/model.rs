@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 pub use super::units::StoredUnit;
 use crate::event::{
     Anomaly, ConnId, ConnRef, Dir, EndHow, Event, EventKind, FrameInfo, Message, Opcode, OpenInfo,
-    Packets, Timestamp,
+    Packets, Refused, Timestamp,
 };
 use crate::health::{HealthReport, TcpEnd, Verdict};
 pub use crate::pipeline::Progress;
@@ -134,6 +134,8 @@ pub enum RowKind {
     /// A protocol unit without a message row to sit in (raw messages left out, or its
     /// message not taken).
     Unit(Box<StoredUnit>),
+    /// An upgrade the server refused: a connection that is only its handshake.
+    Refused(Box<Refused>),
 }
 
 /// One line of the messages pane.
@@ -151,7 +153,7 @@ impl Row {
         match &self.kind {
             RowKind::Message(m) => &m.units,
             RowKind::Unit(u) => std::slice::from_ref(&**u),
-            RowKind::Anomaly(_) => &[],
+            RowKind::Anomaly(_) | RowKind::Refused(_) => &[],
         }
     }
 }
@@ -163,6 +165,8 @@ pub struct Model {
     pub rows: Vec<Row>,
     pub messages: u64,
     pub anomalies: u64,
+    /// Upgrades refused (rows of their own).
+    pub refused: u64,
     pub first_ts: Option<Timestamp>,
     pub last_ts: Option<Timestamp>,
     pub progress: Progress,
@@ -187,6 +191,7 @@ impl Model {
             rows: Vec::new(),
             messages: 0,
             anomalies: 0,
+            refused: 0,
             first_ts: None,
             last_ts: None,
             progress: Progress::default(),
@@ -221,8 +226,17 @@ impl Model {
                 }
                 return;
             }
-            // The TUI lists messages and anomalies; live silence alarms are not asked of it.
-            EventKind::Silence { .. } | EventKind::Refused(_) => return,
+            // Live silence alarms are not asked of the TUI.
+            EventKind::Silence { .. } => return,
+            EventKind::Refused(r) => {
+                self.refused += 1;
+                Row {
+                    ts: ev.ts,
+                    conn: None,
+                    dir: None,
+                    kind: RowKind::Refused(r),
+                }
+            }
             EventKind::Proto(unit) => {
                 let dir = unit.dir;
                 let stored = self.store_unit(*unit);
@@ -339,7 +353,7 @@ impl Model {
             let units: &mut [StoredUnit] = match &mut row.kind {
                 RowKind::Message(m) => &mut m.units,
                 RowKind::Unit(u) => std::slice::from_mut(&mut **u),
-                RowKind::Anomaly(_) => continue,
+                RowKind::Anomaly(_) | RowKind::Refused(_) => continue,
             };
             for u in units {
                 u.unanswered |= listed.contains(&(u.unit.dir, u.unit.ts, u.unit.kind.as_str()));
@@ -456,7 +470,7 @@ mod tests {
             .iter()
             .map(|r| match &r.kind {
                 RowKind::Message(s) => (s.payload.len(), s.len),
-                RowKind::Anomaly(_) | RowKind::Unit(_) => (0, 0),
+                RowKind::Anomaly(_) | RowKind::Unit(_) | RowKind::Refused(_) => (0, 0),
             })
             .collect();
         assert_eq!(kept, vec![(900, 900), (PREFIX, 900), (5, 5)]);

@@ -188,6 +188,8 @@ pub struct App {
     pub view: Vec<u32>,
     /// Anomalies among `view` (titles count them apart from messages).
     pub view_anomalies: usize,
+    /// Refused upgrades among `view` (counted apart too).
+    pub view_refused: usize,
     /// Entries of the current source examined so far.
     scanned: usize,
     /// Row to select again once a rebuild reaches it.
@@ -235,6 +237,7 @@ impl App {
             page_height: 0,
             view: Vec::new(),
             view_anomalies: 0,
+            view_refused: 0,
             scanned: 0,
             target: None,
             msg_sel: 0,
@@ -442,8 +445,10 @@ impl App {
                 || row.is_some_and(|r| self.row_matches(r));
             if keep {
                 self.view.push(ix);
-                if row.is_some_and(|r| matches!(r.kind, RowKind::Anomaly(_))) {
-                    self.view_anomalies += 1;
+                match row.map(|r| &r.kind) {
+                    Some(RowKind::Anomaly(_)) => self.view_anomalies += 1,
+                    Some(RowKind::Refused(_)) => self.view_refused += 1,
+                    _ => {}
                 }
                 if self.target == Some(ix) {
                     self.msg_sel = self.view.len() - 1;
@@ -467,6 +472,7 @@ impl App {
         };
         self.view.clear();
         self.view_anomalies = 0;
+        self.view_refused = 0;
         self.scanned = 0;
         self.msg_sel = 0;
         self.msg_offset = 0;
@@ -778,6 +784,7 @@ pub fn subject<'a>(row: &'a Row, conn: Option<&'a Conn>) -> Subject<'a> {
             unit: &u.unit,
             unanswered: u.unanswered,
         },
+        RowKind::Refused(_) => Item::Refused,
     };
     let transport = match (&row.kind, conn) {
         (_, Some(c)) => Some(Transport {
@@ -786,12 +793,18 @@ pub fn subject<'a>(row: &'a Row, conn: Option<&'a Conn>) -> Subject<'a> {
             stream: c.stream,
         }),
         (RowKind::Anomaly(a), None) => a.transport,
+        (RowKind::Refused(r), None) => Some(r.transport),
         (RowKind::Message(_) | RowKind::Unit(_), None) => None,
+    };
+    // A refused upgrade brings its own URI (it has no connection).
+    let uri = match &row.kind {
+        RowKind::Refused(r) => r.uri.as_deref(),
+        _ => conn.and_then(|c| c.info.uri.as_deref()),
     };
     Subject {
         conn: row.conn,
         transport,
-        uri: conn.and_then(|c| c.info.uri.as_deref()),
+        uri,
         dir: row.dir,
         item,
     }

@@ -93,7 +93,7 @@ pub fn row_matches(filter: &Filter, row: &Row, conn: Option<&Conn>) -> bool {
     let units = match row.kind {
         RowKind::Message(_) => row.units(),
         // A unit's own row: its subject was the unit.
-        RowKind::Anomaly(_) | RowKind::Unit(_) => &[],
+        RowKind::Anomaly(_) | RowKind::Unit(_) | RowKind::Refused(_) => &[],
     };
     let by_units = units.iter().any(|u| filter.matches(&unit_subject(base, u)));
     if !units.is_empty() && filter.about_units() {

@@ -36,6 +36,7 @@ fn listed(app: &App) -> Vec<String> {
                 .collect(),
             RowKind::Anomaly(a) => format!("!{}", a.kind.as_str()),
             RowKind::Unit(u) => format!("@{}", u.unit.summary),
+            RowKind::Refused(r) => format!("refused {}", r.handshake.status),
         })
         .collect()
 }

@@ -162,8 +162,47 @@ pub fn build(app: &App, row: &Row, width: usize) -> Vec<Line<'static>> {
             out.push(Line::default());
             super::units::detail(app, row, std::slice::from_ref(&**u), &mut out);
         }
+        RowKind::Refused(r) => refused(r, head, when, &mut out),
     }
     wrap(out, width)
+}
+
+/// An upgrade the server answered with something other than a switch: the exchange in full,
+/// as DevTools shows a failed WebSocket request.
+fn refused(
+    r: &crate::event::Refused,
+    mut head: Vec<Span<'static>>,
+    when: String,
+    out: &mut Vec<Line<'static>>,
+) {
+    head.push(Span::styled("  refused upgrade", warn_style()));
+    out.push(Line::from(head));
+    out.push(Line::styled(when, dim()));
+    out.push(Line::default());
+    out.push(Line::styled(r.summary(), warn_style()));
+    let t = &r.transport;
+    let mut endpoints = format!("{} → {}", t.client, t.server);
+    if let Some(s) = t.stream {
+        endpoints.push_str(&format!(" (HTTP/2 stream {s})"));
+    }
+    out.push(Line::raw(endpoints));
+    if let Some(tls) = &r.tls {
+        out.push(Line::raw(format!("TLS {} · {}", tls.version, tls.cipher)));
+    }
+    let hs = &r.handshake;
+    for (title, headers) in [
+        ("Request headers", &hs.request_headers),
+        ("Response headers", &hs.response_headers),
+    ] {
+        out.push(Line::default());
+        out.push(Line::styled(
+            format!("{title} ({})", headers.len()),
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+        for (name, value) in headers {
+            out.push(Line::raw(format!("  {name}: {value}")));
+        }
+    }
 }
 
 fn body(m: &StoredMsg, width: usize, out: &mut Vec<Line<'static>>) {

@@ -69,10 +69,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App) -> Rect {
     inner
 }
 
-/// `4 msgs`, `4 msgs · 3 anomalies`: what the list holds, anomalies apart from messages.
+/// `4 msgs`, `4 msgs · 3 anomalies · 1 refused`: what the list holds, anomalies and refused
+/// upgrades apart from messages.
 fn listed(app: &App) -> String {
     let anomalies = app.view_anomalies;
-    let msgs = app.view.len().saturating_sub(anomalies) as u64;
+    let refused = app.view_refused;
+    let msgs = app.view.len().saturating_sub(anomalies + refused) as u64;
     let mut s = format!(
         "{} {}",
         fmt::count(msgs),
@@ -88,6 +90,9 @@ fn listed(app: &App) -> String {
                 "anomalies"
             }
         ));
+    }
+    if refused > 0 {
+        s.push_str(&format!(" · {} refused", fmt::count(refused as u64)));
     }
     s
 }
@@ -128,7 +133,7 @@ impl Slots {
                     packets: slots.packets.max(packets_label(m).chars().count()),
                     deflated: slots.deflated.max(deflated_label(m).chars().count()),
                 },
-                RowKind::Anomaly(_) | RowKind::Unit(_) => slots,
+                RowKind::Anomaly(_) | RowKind::Unit(_) | RowKind::Refused(_) => slots,
             })
     }
 }
@@ -169,6 +174,10 @@ fn line(app: &App, row: &Row, show_conn: bool, width: usize, cols: Slots) -> Lin
         RowKind::Message(m) => message_spans(m, rest, cols, &mut spans),
         RowKind::Anomaly(a) => {
             let text = format!("⚠ {}: {}", a.kind.as_str(), a.detail);
+            spans.push(Span::styled(super::fit(&text, rest), warn_style()));
+        }
+        RowKind::Refused(r) => {
+            let text = format!("refused {}", r.summary());
             spans.push(Span::styled(super::fit(&text, rest), warn_style()));
         }
         RowKind::Unit(u) => {

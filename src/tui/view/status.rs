@@ -50,6 +50,12 @@ pub fn top(frame: &mut Frame<'_>, area: Rect, app: &App) {
             },
         ),
     ];
+    if m.refused > 0 {
+        spans.push(Span::styled(
+            format!(" │ {} refused", fmt::count(m.refused)),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
     match &m.done {
         None => {
             let pct = p
