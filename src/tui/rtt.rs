@@ -22,6 +22,8 @@ pub struct RttSeries {
     /// Keep one sample in `stride`; `seen` counts them all.
     stride: u64,
     seen: u64,
+    /// Lowest and highest round trip of all pongs, kept or not.
+    range: (u64, u64),
 }
 
 impl RttSeries {
@@ -33,6 +35,7 @@ impl RttSeries {
             samples: Vec::new(),
             stride: 1,
             seen: 0,
+            range: (u64::MAX, 0),
         }
     }
 
@@ -45,6 +48,7 @@ impl RttSeries {
             return;
         };
         self.seen += 1;
+        self.range = (self.range.0.min(us), self.range.1.max(us));
         if !(self.seen - 1).is_multiple_of(self.stride) {
             return;
         }
@@ -61,12 +65,15 @@ impl RttSeries {
         }
         self.samples.push((ts, us));
     }
-}
 
-impl RttSeries {
     /// Pongs that answered a ping, kept or not.
     pub fn answered(&self) -> u64 {
         self.seen
+    }
+
+    /// The lowest and highest round trip over every pong (the chart may have dropped some).
+    pub fn range(&self) -> Option<(u64, u64)> {
+        (self.seen > 0).then_some(self.range)
     }
 }
 
@@ -165,6 +172,25 @@ mod tests {
         assert!(stride >= 4, "{stride}");
         let last = s.samples.last().map_or(0, |x| ms(x.0));
         assert!(last > (5000 - stride) * 10, "{last} {stride}");
+        assert_eq!(s.answered(), 5000);
+    }
+
+    #[test]
+    fn the_range_counts_pongs_the_chart_dropped() {
+        let mut s = RttSeries::new();
+        assert_eq!(s.range(), None);
+        // 1,025 pongs: the 1,025th forces the halving, and the lowest (the second pong, 1 ms)
+        // is among those dropped.
+        for i in 0..1025i64 {
+            let rtt = match i {
+                1 => 1,
+                _ => 5,
+            };
+            s.ping(Dir::C2s, &i.to_be_bytes(), t(i * 10));
+            s.pong(Dir::S2c, &i.to_be_bytes(), t(i * 10 + rtt));
+        }
+        assert!(s.samples.iter().all(|&(_, us)| us == 5_000));
+        assert_eq!(s.range(), Some((1_000, 5_000)));
     }
 
     #[test]

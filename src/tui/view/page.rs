@@ -204,10 +204,9 @@ impl Page {
     /// Ping round trips in time order as bars (at most [`RTT_CHART`] columns), then their
     /// range: how the latency moved, which the median alone hides.
     fn rtt_chart(&mut self, series: &RttSeries) {
-        let (lo, hi) = series
-            .samples
-            .iter()
-            .fold((u64::MAX, 0), |(lo, hi), &(_, us)| (lo.min(us), hi.max(us)));
+        let Some((lo, hi)) = series.range() else {
+            return;
+        };
         let range = format!(
             "  {}–{} · {} pongs",
             micros(lo),
